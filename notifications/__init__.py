@@ -1,0 +1,1 @@
+"""Emails to carriers: templates, the outbox, SMTP delivery."""

@@ -1,0 +1,231 @@
+"""The lifecycle of a grant application as data: states, roles, deadlines and the transition table.
+
+Everything else in Quartier (the engine, the command line, the API, the diagram) reads this module;
+reading it alone tells the whole lifecycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class State(StrEnum):
+    """What an application can be."""
+
+    draft = "draft"
+    submitted = "submitted"
+    in_review = "in_review"
+    documents_requested = "documents_requested"
+    recommended = "recommended"
+    waitlisted = "waitlisted"
+    approved = "approved"
+    rejected = "rejected"
+    withdrawn = "withdrawn"
+    active = "active"
+    report_submitted = "report_submitted"
+    report_changes_requested = "report_changes_requested"
+    closed = "closed"
+    revocation_hearing = "revocation_hearing"
+    revoked = "revoked"
+
+
+@dataclass(frozen=True)
+class Label:
+    de: str
+    en: str
+
+    def in_language(self, language: str) -> str:
+        return self.en if language == "en" else self.de
+
+
+STATE_LABELS: dict[State, Label] = {
+    State.draft: Label("Entwurf", "Draft"),
+    State.submitted: Label("Eingereicht", "Submitted"),
+    State.in_review: Label("In Prüfung", "In review"),
+    State.documents_requested: Label("Nachforderung", "Documents requested"),
+    State.recommended: Label("Zur Bewilligung vorgeschlagen", "Recommended for approval"),
+    State.waitlisted: Label("Warteliste", "Waiting list"),
+    State.approved: Label("Bewilligt", "Approved"),
+    State.rejected: Label("Abgelehnt", "Rejected"),
+    State.withdrawn: Label("Zurückgezogen", "Withdrawn"),
+    State.active: Label("In Durchführung", "In progress"),
+    State.report_submitted: Label("Verwendungsnachweis eingereicht", "Final report submitted"),
+    State.report_changes_requested: Label("Nachbesserung", "Report changes requested"),
+    State.closed: Label("Abgeschlossen", "Closed"),
+    State.revocation_hearing: Label("Anhörung", "Hearing"),
+    State.revoked: Label("Widerrufen", "Revoked"),
+}
+
+INITIAL_STATE = State.draft
+FINAL_STATES = frozenset({State.rejected, State.withdrawn, State.closed, State.revoked})
+
+
+class Role(StrEnum):
+    """Who acts. `system` is the engine itself (waiting list, scheduled starts)."""
+
+    carrier = "carrier"
+    reviewer = "reviewer"
+    approver = "approver"
+    admin = "admin"
+    observer = "observer"
+    system = "system"
+
+
+ROLE_LABELS: dict[Role, Label] = {
+    Role.carrier: Label("Antragsteller / Träger", "Carrier"),
+    Role.reviewer: Label("Sachbearbeitung", "Reviewer"),
+    Role.approver: Label("Zeichnungsbefugte", "Approver"),
+    Role.admin: Label("Programmverwaltung", "Programme administration"),
+    Role.observer: Label("Begleitung", "Observer"),
+    Role.system: Label("System", "System"),
+}
+
+
+class DeadlineKind(StrEnum):
+    """Deadlines a transition can open or close; their default due rules are programme data."""
+
+    document_request = "document_request"
+    interim_report = "interim_report"
+    final_report = "final_report"
+    report_changes = "report_changes"
+    hearing_reply = "hearing_reply"
+
+
+DEADLINE_LABELS: dict[DeadlineKind, Label] = {
+    DeadlineKind.document_request: Label("Nachforderung", "Document request"),
+    DeadlineKind.interim_report: Label("Zwischennachweis", "Interim report"),
+    DeadlineKind.final_report: Label("Verwendungsnachweis", "Final report"),
+    DeadlineKind.report_changes: Label("Nachbesserung", "Report changes"),
+    DeadlineKind.hearing_reply: Label("Stellungnahme zur Anhörung", "Hearing reply"),
+}
+
+
+class Guard(StrEnum):
+    """Conditions a transition checks; the engine implements each and says why one fails."""
+
+    own_organisation = "own_organisation"
+    call_window_open = "call_window_open"
+    no_funding_stop = "no_funding_stop"
+    required_fields_complete = "required_fields_complete"
+    project_start_not_past = "project_start_not_past"
+    reason_given = "reason_given"
+    amounts_given = "amounts_given"
+    spending_given = "spending_given"
+    four_eyes = "four_eyes"
+    money_available = "money_available"
+    approval_notice_exists = "approval_notice_exists"
+    hearing_done = "hearing_done"
+    repayment_given = "repayment_given"
+
+
+class Effect(StrEnum):
+    """What a transition does besides changing the state."""
+
+    become_case_officer = "become_case_officer"
+    record_assessment = "record_assessment"
+    commit_budget = "commit_budget"
+    release_budget = "release_budget"
+    release_underspend = "release_underspend"
+    record_spending = "record_spending"
+    record_repayment = "record_repayment"
+    mark_received = "mark_received"
+    mark_waitlisted = "mark_waitlisted"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One row of the lifecycle table."""
+
+    trigger: str
+    sources: tuple[State, ...]
+    dest: State | None  # None: an internal transition, the state stays
+    roles: frozenset[Role]
+    label: Label
+    guards: tuple[Guard, ...] = ()
+    effects: tuple[Effect, ...] = ()
+    opens: tuple[DeadlineKind, ...] = ()
+    closes: tuple[DeadlineKind, ...] = ()
+    email: str | None = None  # template name of the carrier email it causes
+    fallback: str | None = None  # trigger the engine fires instead when money is missing (waitlist)
+
+    def dest_from(self, source: State) -> State:
+        return self.dest if self.dest is not None else source
+
+
+def _t(trigger: str, sources, dest, roles, label: Label, **kw) -> Transition:
+    if isinstance(sources, State):
+        sources = (sources,)
+    return Transition(trigger, tuple(sources), dest, frozenset(roles), label, **kw)
+
+
+S, R, G, E, D = State, Role, Guard, Effect, DeadlineKind
+# Approvers may also review; the four-eyes guard keeps them from approving what they reviewed.
+STAFF = {R.reviewer, R.approver}
+BEFORE_DECISION = (S.submitted, S.in_review, S.documents_requested, S.recommended, S.waitlisted)
+
+TRANSITIONS: tuple[Transition, ...] = (
+    _t("submit", S.draft, S.submitted, {R.carrier}, Label("Einreichen", "Submit"),
+       guards=(G.own_organisation, G.call_window_open, G.no_funding_stop,
+               G.required_fields_complete, G.project_start_not_past),
+       effects=(E.mark_received,), email="receipt_confirmation"),
+    _t("start_review", S.submitted, S.in_review, STAFF, Label("Prüfung beginnen", "Start review"),
+       effects=(E.become_case_officer,)),
+    _t("request_documents", S.in_review, S.documents_requested, STAFF,
+       Label("Unterlagen nachfordern", "Request documents"),
+       guards=(G.reason_given,), opens=(D.document_request,), email="documents_requested"),
+    _t("provide_documents", S.documents_requested, S.in_review, {R.carrier},
+       Label("Unterlagen nachreichen", "Provide documents"),
+       guards=(G.own_organisation,), closes=(D.document_request,), email="documents_received"),
+    _t("recommend", S.in_review, S.recommended, STAFF,
+       Label("Zur Bewilligung vorschlagen", "Recommend"),
+       guards=(G.reason_given, G.amounts_given), effects=(E.record_assessment,)),
+    _t("approve", S.recommended, S.approved, {R.approver}, Label("Bewilligen", "Approve"),
+       guards=(G.four_eyes, G.money_available), effects=(E.commit_budget,),
+       opens=(D.interim_report, D.final_report), email="approval", fallback="waitlist"),
+    _t("waitlist", S.recommended, S.waitlisted, {R.system}, Label("Auf die Warteliste", "Waitlist"),
+       effects=(E.mark_waitlisted,), email="waitlisted"),
+    _t("reoffer", S.waitlisted, S.recommended, {R.system},
+       Label("Erneut zur Bewilligung vorlegen", "Offer again"), email="reoffered"),
+    _t("reject", BEFORE_DECISION, S.rejected, STAFF,
+       Label("Ablehnen", "Reject"), guards=(G.reason_given,), effects=(E.release_budget,),
+       closes=(D.document_request,), email="rejection"),
+    _t("withdraw", BEFORE_DECISION, S.withdrawn, {R.carrier}, Label("Zurückziehen", "Withdraw"),
+       guards=(G.own_organisation,), effects=(E.release_budget,), closes=(D.document_request,),
+       email="withdrawal_confirmation"),
+    _t("start", S.approved, S.active, {R.carrier, R.reviewer, R.system},
+       Label("Projekt beginnen", "Start project"),
+       guards=(G.own_organisation, G.approval_notice_exists), email="project_started"),
+    _t("submit_final_report", (S.active, S.report_changes_requested), S.report_submitted,
+       {R.carrier}, Label("Verwendungsnachweis einreichen", "Submit final report"),
+       guards=(G.own_organisation, G.spending_given), effects=(E.record_spending,),
+       closes=(D.final_report, D.report_changes), email="report_received"),
+    _t("request_report_changes", S.report_submitted, S.report_changes_requested, STAFF,
+       Label("Nachbesserung anfordern", "Request report changes"),
+       guards=(G.reason_given,), opens=(D.report_changes,), email="report_changes_requested"),
+    _t("close", S.report_submitted, S.closed, STAFF, Label("Abschließen", "Close"),
+       effects=(E.release_underspend,), closes=(D.interim_report,), email="closure"),
+    _t("open_hearing", (S.active, S.report_submitted, S.report_changes_requested),
+       S.revocation_hearing, STAFF, Label("Anhörung einleiten", "Open hearing"),
+       guards=(G.reason_given,), opens=(D.hearing_reply,), email="hearing"),
+    _t("answer_hearing", S.revocation_hearing, None, {R.carrier},
+       Label("Zur Anhörung Stellung nehmen", "Answer hearing"),
+       guards=(G.own_organisation, G.reason_given), closes=(D.hearing_reply,)),
+    _t("revoke", S.revocation_hearing, S.revoked, {R.approver}, Label("Widerrufen", "Revoke"),
+       guards=(G.reason_given, G.hearing_done, G.repayment_given),
+       effects=(E.record_repayment, E.release_budget),
+       closes=(D.interim_report, D.final_report, D.report_changes, D.hearing_reply),
+       email="revocation"),
+)
+
+TRANSITIONS_BY_TRIGGER: dict[str, Transition] = {t.trigger: t for t in TRANSITIONS}
+
+# Emails that do not follow from a single transition; each names its template.
+FUNDING_STOP_EMAIL = "funding_stop"
+REMINDER_EMAIL = "deadline_reminder"
+ESCALATION_EMAIL = "deadline_escalation"
+
+
+def transitions_from(state: State) -> list[Transition]:
+    """The rows of the table whose sources include `state`, in table order."""
+    return [t for t in TRANSITIONS if state in t.sources]

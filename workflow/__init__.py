@@ -1,0 +1,1 @@
+"""The engine: tables, the transition service, guards, budget ledger, deadlines, settings, CLI."""

@@ -1,0 +1,218 @@
+"""The budget ledger: committing and releasing money so that `committed <= budget` always holds.
+
+The database enforces the rule: every change is a conditional UPDATE (and a CHECK constraint backs
+it up). Money operations on a call first lock the call row (PostgreSQL `FOR UPDATE`; on SQLite the
+transaction already holds the write lock from `BEGIN IMMEDIATE`), so concurrent approvals queue.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from sqlalchemy import func, update
+from sqlmodel import Session, select
+
+from workflow.errors import InsufficientFunds, InvalidInput, NotFound
+from workflow.models import Application, BudgetLine, Call, LedgerEntry
+
+
+def parse_euros(value: object, field: str = "Betrag") -> int:
+    """Euro amount (int, Decimal or string like "1234.50" / "1.234,50") as integer cents."""
+    if isinstance(value, float):
+        raise InvalidInput(f"{field}: Beträge bitte als Text oder ganze Zahl angeben.",
+                           f"{field}: give amounts as text or whole numbers, not floats.")
+    text = str(value).strip().replace(" ", "").replace("€", "")
+    if "," in text:
+        text = text.replace(".", "").replace(",", ".")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise InvalidInput(f"{field}: „{value}“ ist kein gültiger Betrag.",
+                           f"{field}: '{value}' is not a valid amount.") from None
+    if not amount.is_finite() or amount < 0:
+        raise InvalidInput(f"{field}: Der Betrag darf nicht negativ sein.",
+                           f"{field}: the amount must not be negative.")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise InvalidInput(f"{field}: höchstens zwei Nachkommastellen.",
+                           f"{field}: at most two decimal places.")
+    cents = int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    if cents > 10**13:
+        raise InvalidInput(f"{field}: Der Betrag ist zu groß.", f"{field}: the amount is too large.")
+    return cents
+
+
+def format_euros(cents: int) -> str:
+    """German money format: 1.234,50 €."""
+    sign = "-" if cents < 0 else ""
+    euros, rest = divmod(abs(cents), 100)
+    return f"{sign}{euros:,}".replace(",", ".") + f",{rest:02d} €"
+
+
+@dataclass(frozen=True)
+class YearStatus:
+    year: int
+    budget_cents: int
+    committed_cents: int
+
+    @property
+    def available_cents(self) -> int:
+        return self.budget_cents - self.committed_cents
+
+
+def lock_call(session: Session, call_id: int) -> Call:
+    """The call row, locked for the rest of the transaction (serialises money changes per call)."""
+    call = session.exec(
+        select(Call).where(Call.id == call_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if call is None:
+        raise NotFound("Der Förderaufruf existiert nicht.", "The call does not exist.")
+    return call
+
+
+def budget_lines(session: Session, call_id: int) -> list[BudgetLine]:
+    return list(session.exec(
+        select(BudgetLine).where(BudgetLine.call_id == call_id)
+        .order_by(BudgetLine.year, BudgetLine.priority, BudgetLine.id)
+        .execution_options(populate_existing=True)
+    ))
+
+
+def years(session: Session, call_id: int) -> dict[int, YearStatus]:
+    """Budget, committed and available money per budget year of a call."""
+    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for line in budget_lines(session, call_id):
+        totals[line.year][0] += line.budget_cents
+        totals[line.year][1] += line.committed_cents
+    return {y: YearStatus(y, b, c) for y, (b, c) in sorted(totals.items())}
+
+
+def shortfalls(session: Session, call_id: int, amounts: dict[int, int]) -> dict[int, int]:
+    """For each year whose available money is below the amount: how much is missing."""
+    status = years(session, call_id)
+    missing = {}
+    for year, cents in amounts.items():
+        available = status[year].available_cents if year in status else 0
+        if cents > available:
+            missing[year] = cents - available
+    return missing
+
+
+def _entry(session: Session, line: BudgetLine, kind: str, now: datetime, actor_id: int | None,
+           application_id: int | None = None, committed: int = 0, budget: int = 0,
+           note: str = "") -> None:
+    session.add(LedgerEntry(budget_line_id=line.id, application_id=application_id, kind=kind,
+                            committed_delta_cents=committed, budget_delta_cents=budget, at=now,
+                            actor_id=actor_id, note=note))
+
+
+def commit(session: Session, app: Application, amounts: dict[int, int], now: datetime,
+           actor_id: int | None) -> None:
+    """Commit `amounts` (cents per year) for `app`, drawing on the year's sources by priority.
+
+    Raises InsufficientFunds (and changes nothing) if any year lacks the money. Call `lock_call`
+    first.
+    """
+    missing = shortfalls(session, app.call_id, amounts)
+    if missing:
+        years_text = ", ".join(f"{y}: es fehlen {format_euros(c)}" for y, c in sorted(missing.items()))
+        years_en = ", ".join(f"{y}: {format_euros(c)} missing" for y, c in sorted(missing.items()))
+        raise InsufficientFunds(
+            f"Für dieses Haushaltsjahr sind nicht mehr genug Fördermittel verfügbar ({years_text}).",
+            f"Not enough funds left in the budget year ({years_en}).",
+            missing={str(y): c for y, c in missing.items()},
+        )
+    lines_by_year: dict[int, list[BudgetLine]] = defaultdict(list)
+    for line in budget_lines(session, app.call_id):
+        lines_by_year[line.year].append(line)
+    for year, cents in sorted(amounts.items()):
+        remaining = cents
+        for line in lines_by_year[year]:
+            take = min(remaining, line.budget_cents - line.committed_cents)
+            if take <= 0:
+                continue
+            _conditional_commit(session, line, take)
+            _entry(session, line, "commit", now, actor_id, app.id, committed=take,
+                   note=f"Bewilligung {app.reference}")
+            remaining -= take
+            if remaining == 0:
+                break
+
+
+def _conditional_commit(session: Session, line: BudgetLine, cents: int) -> None:
+    """committed += cents, only if it stays within the budget; the database decides."""
+    result = session.execute(
+        update(BudgetLine)
+        .where(BudgetLine.id == line.id,
+               BudgetLine.committed_cents + cents <= BudgetLine.budget_cents,
+               BudgetLine.committed_cents + cents >= 0)
+        .values(committed_cents=BudgetLine.committed_cents + cents)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise InsufficientFunds(
+            "Die Fördermittel wurden gleichzeitig anderweitig gebunden; bitte erneut versuchen.",
+            "The funds were committed elsewhere at the same time; please try again.",
+        )
+    session.refresh(line)
+
+
+def commitments(session: Session, application_id: int) -> dict[int, int]:
+    """Net committed cents of one application per budget line id."""
+    rows = session.exec(
+        select(LedgerEntry.budget_line_id, func.sum(LedgerEntry.committed_delta_cents))
+        .where(LedgerEntry.application_id == application_id)
+        .group_by(LedgerEntry.budget_line_id)
+    ).all()
+    return {line_id: int(total) for line_id, total in rows if total}
+
+
+def release(session: Session, app: Application, now: datetime, actor_id: int | None,
+            note: str, per_year: dict[int, int] | None = None) -> int:
+    """Give back the application's commitment (all of it, or `per_year` cents); returns cents."""
+    held = commitments(session, app.id)
+    lines = {line.id: line for line in budget_lines(session, app.call_id)}
+    wanted = dict(per_year) if per_year is not None else None
+    released = 0
+    # Release from the lowest-priority source first, the reverse of committing.
+    for line_id in sorted(held, key=lambda i: (lines[i].year, -lines[i].priority, -i)):
+        line = lines[line_id]
+        amount = held[line_id]
+        if wanted is not None:
+            amount = min(amount, wanted.get(line.year, 0))
+            wanted[line.year] = wanted.get(line.year, 0) - amount
+        if amount <= 0:
+            continue
+        _conditional_commit(session, line, -amount)
+        _entry(session, line, "release", now, actor_id, app.id, committed=-amount, note=note)
+        released += amount
+    return released
+
+
+def change_budget(session: Session, line: BudgetLine, delta_cents: int, now: datetime,
+                  actor_id: int | None, note: str) -> None:
+    """Increase or cut a budget line; a cut below what is committed is refused."""
+    result = session.execute(
+        update(BudgetLine)
+        .where(BudgetLine.id == line.id,
+               BudgetLine.budget_cents + delta_cents >= BudgetLine.committed_cents)
+        .values(budget_cents=BudgetLine.budget_cents + delta_cents)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise InvalidInput(
+            "Das Budget kann nicht unter die bereits gebundenen Mittel gekürzt werden.",
+            "The budget cannot be cut below the money already committed.",
+        )
+    session.refresh(line)
+    _entry(session, line, "budget_change", now, actor_id, budget=delta_cents, note=note)
+
+
+def automatic_stop_due(session: Session, call: Call) -> bool:
+    """True when no budget year of the call has at least the minimum grant left."""
+    threshold = max(call.min_grant_cents, 1)
+    status = years(session, call.id)
+    return bool(status) and all(y.available_cents < threshold for y in status.values())

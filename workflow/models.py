@@ -1,0 +1,209 @@
+"""The tables. Money is integer cents; timestamps are timezone-aware UTC; deadline dates are dates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, DateTime, UniqueConstraint, event
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Field, SQLModel
+
+from notifications.outbox import OutboxMessage  # noqa: F401  (registers the outbox table)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(sa_column=Column(DateTime(timezone=True), **kw))
+
+
+def _money(**kw: Any) -> Any:
+    return Field(sa_column=Column(BigInteger, **kw))
+
+
+class Programme(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True)  # short name, prefix of reference numbers: "ZiQ"
+    name: str
+    purpose: str = ""
+    contact_email: str = ""
+    contact_name: str = ""
+    # Per-programme configuration (deadline rules, reminder steps); defaults live in code.
+    config: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Module(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("programme_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id")
+    code: str  # "B1"
+    name: str
+
+
+class Call(SQLModel, table=True):
+    """A call for applications with its window, policy and funding-stop status."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id")
+    code: str = Field(unique=True)
+    title: str
+    opens_at: datetime = _ts(nullable=False)
+    closes_at: datetime = _ts(nullable=False)
+    policy: str = "waitlist"  # waitlist | reject
+    min_grant_cents: int = _money(nullable=False, default=0)
+    earliest_project_start: date | None = None
+    min_project_months: int = 0
+    stop_kind: str | None = None  # None | declared | automatic
+    stop_since: datetime | None = _ts(nullable=True)
+    stop_reason: str | None = None
+
+
+class BudgetLine(SQLModel, table=True):
+    """Money of one call for one budget year from one funding source, with its running commitment."""
+
+    __tablename__ = "budget_line"
+    __table_args__ = (
+        UniqueConstraint("call_id", "year", "source"),
+        CheckConstraint(
+            "committed_cents >= 0 AND committed_cents <= budget_cents", name="ck_budget_not_over"
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id", index=True)
+    year: int
+    source: str  # Landesmittel | ESF | REACT-EU
+    priority: int = 0  # order in which approvals draw on the sources of a year
+    budget_cents: int = _money(nullable=False)
+    committed_cents: int = _money(nullable=False, default=0)
+
+
+class LedgerEntry(SQLModel, table=True):
+    """Append-only record of every change to budget or committed money."""
+
+    __tablename__ = "ledger_entry"
+    id: int | None = Field(default=None, primary_key=True)
+    budget_line_id: int = Field(foreign_key="budget_line.id", index=True)
+    application_id: int | None = Field(default=None, foreign_key="application.id", index=True)
+    kind: str  # commit | release | budget_change
+    committed_delta_cents: int = _money(nullable=False, default=0)
+    budget_delta_cents: int = _money(nullable=False, default=0)
+    at: datetime = _ts(nullable=False)
+    actor_id: int | None = Field(default=None, foreign_key="app_user.id")
+    note: str = ""
+
+
+class Organisation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    kind: str = ""  # Wohlfahrtsverband, Verein, Kommune
+    municipality: str = ""
+    calendar_token: str | None = Field(default=None, unique=True)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, index=True)
+    name: str
+    role: str  # states.Role
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    language: str = "de"
+    password_hash: str | None = None
+    disabled: bool = False
+    created_at: datetime = _ts(nullable=False, default=utcnow)
+
+
+class Application(SQLModel, table=True):
+    """A grant application. Only the engine writes `state` and `version`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str | None = Field(default=None, unique=True)
+    call_id: int = Field(foreign_key="call.id", index=True)
+    module_code: str
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    created_by_id: int = Field(foreign_key="app_user.id")
+    municipality: str = ""
+    quartier: str = ""
+    title: str = ""
+    summary: str = ""
+    project_start: date | None = None
+    project_end: date | None = None
+    own_contribution_cents: int = _money(nullable=False, default=0)
+    early_start_granted: bool = False
+    state: str = Field(default="draft", index=True)
+    version: int = 1
+    case_officer_id: int | None = Field(default=None, foreign_key="app_user.id")
+    assessment: str | None = None
+    approved_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    repayment_claim_cents: int | None = _money(nullable=True)
+    received_at: datetime | None = _ts(nullable=True)
+    waitlisted_at: datetime | None = _ts(nullable=True)
+    approved_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts(nullable=False, default=utcnow)
+    updated_at: datetime = _ts(nullable=False, default=utcnow)
+
+
+class ApplicationYear(SQLModel, table=True):
+    """Requested, approved and spent money of one application in one budget year."""
+
+    __tablename__ = "application_year"
+    __table_args__ = (UniqueConstraint("application_id", "year"),)
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    year: int
+    requested_cents: int = _money(nullable=False, default=0)
+    approved_cents: int | None = _money(nullable=True)
+    spent_cents: int | None = _money(nullable=True)
+
+
+class TransitionRecord(SQLModel, table=True):
+    """History: who did what to which application, when, from which state to which."""
+
+    __tablename__ = "transition_record"
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    trigger: str
+    from_state: str | None = None
+    to_state: str
+    actor_id: int | None = Field(default=None, foreign_key="app_user.id")
+    actor_role: str
+    at: datetime = _ts(nullable=False)
+    reason: str | None = None
+    late: bool = False
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Deadline(SQLModel, table=True):
+    """A due date opened by a transition; met, cancelled or still open."""
+
+    __table_args__ = (UniqueConstraint("application_id", "kind", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    kind: str  # states.DeadlineKind
+    period: str = ""  # distinguishes several deadlines of one kind (interim report per year)
+    due_date: date = Field(index=True)
+    status: str = Field(default="open", index=True)  # open | met | cancelled
+    opened_at: datetime = _ts(nullable=False)
+    closed_at: datetime | None = _ts(nullable=True)
+    opened_by_id: int | None = Field(default=None, foreign_key="transition_record.id")
+
+
+class StateWriteForbidden(RuntimeError):
+    """Raised when code other than the engine tries to change an application's state."""
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _protect_state(session: OrmSession, flush_context: Any, instances: Any) -> None:
+    """The state column is the engine's: ORM changes to it from anywhere else are refused."""
+    for obj in session.dirty:
+        if isinstance(obj, Application):
+            attrs = sa_inspect(obj).attrs
+            if attrs.state.history.has_changes() or attrs.version.history.has_changes():
+                raise StateWriteForbidden("only workflow.engine may change state or version")
+    for obj in session.new:
+        if isinstance(obj, Application) and obj.state != "draft":
+            raise StateWriteForbidden("applications are created as drafts")

@@ -1,0 +1,35 @@
+"""Settings from `QUARTIER_*` environment variables (and an optional `.env` file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "change-me-development-only"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QUARTIER_", env_file=".env", extra="ignore")
+
+    environment: str = "development"  # development | production
+    database_url: str = "sqlite:///var/quartier.sqlite3"
+    secret_key: str = DEFAULT_SECRET
+    token_lifetime_minutes: int = 60
+    timezone: str = "Europe/Berlin"
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "Quartier <noreply@quartier.localhost>"
+    mail_max_attempts: int = 8
+    mail_lease_seconds: int = 120
+    mail_catcher_dir: str = "var/mail"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
