@@ -207,3 +207,6 @@ def _protect_state(session: OrmSession, flush_context: Any, instances: Any) -> N
     for obj in session.new:
         if isinstance(obj, Application) and obj.state != "draft":
             raise StateWriteForbidden("applications are created as drafts")
+
+
+from workflow.idempotency import IdempotencyRecord  # noqa: E402,F401
