@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, DateTime, UniqueConstraint, event
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Index,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, SQLModel
@@ -180,7 +189,8 @@ class TransitionRecord(SQLModel, table=True):
 class Deadline(SQLModel, table=True):
     """A due date opened by a transition; met, cancelled or still open."""
 
-    __table_args__ = (UniqueConstraint("application_id", "kind", "period"),)
+    __table_args__ = (UniqueConstraint("application_id", "kind", "period"),
+                      Index("ix_deadline_reminder_due", "status", "next_reminder_on"))
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="application.id", index=True)
     kind: str  # states.DeadlineKind
@@ -190,6 +200,8 @@ class Deadline(SQLModel, table=True):
     opened_at: datetime = _ts(nullable=False)
     closed_at: datetime | None = _ts(nullable=True)
     opened_by_id: int | None = Field(default=None, foreign_key="transition_record.id")
+    # The day the reminder pass must look at this deadline next (None: plan its steps anew).
+    next_reminder_on: date | None = None
 
 
 class StateWriteForbidden(RuntimeError):
@@ -209,4 +221,5 @@ def _protect_state(session: OrmSession, flush_context: Any, instances: Any) -> N
             raise StateWriteForbidden("applications are created as drafts")
 
 
+from workflow.reminder_tables import InterimReport, ReminderSent  # noqa: E402,F401
 from workflow.idempotency import IdempotencyRecord  # noqa: E402,F401
