@@ -792,6 +792,13 @@ def _reoffer_waitlisted(session: Session, call: Call, now: datetime) -> None:
         Application.call_id == call.id, Application.state == State.waitlisted.value)
         .order_by(Application.received_at, Application.id)).all()
     available = {y: s.available_cents for y, s in budget.years(session, call.id).items()}
+    # Applications already offered again (back in `recommended`) have first claim on the money.
+    offered = session.exec(select(Application).where(
+        Application.call_id == call.id, Application.state == State.recommended.value,
+        Application.waitlisted_at.is_not(None))).all()
+    for app in offered:
+        for y, r in _years(session, app).items():
+            available[y] = available.get(y, 0) - (r.approved_cents or 0)
     for app in waiting:
         wanted = {y: r.approved_cents or 0 for y, r in _years(session, app).items()}
         if any(c > available.get(y, 0) for y, c in wanted.items()):
