@@ -1,0 +1,146 @@
+"""Rendering emails from Jinja2 templates: one template per kind and language, text and HTML.
+
+Each kind lives in `templates/<language>/<kind>.j2` and extends the one layout `templates/layout.j2`.
+The same template is rendered twice: once as plain text and once as HTML (autoescaped). A variable
+the context lacks is an error (StrictUndefined), so a broken template fails the transition that
+enqueues the email instead of sending a broken message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+
+from states import TRANSITIONS
+from states.lifecycle import ESCALATION_EMAIL, FUNDING_STOP_EMAIL, REMINDER_EMAIL
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+LANGUAGES = ("de", "en")
+DEFAULT_LANGUAGE = "de"
+FUNDING_STOP_LIFTED_EMAIL = "funding_stop_lifted"
+
+# Every email kind Quartier sends; each needs a template in every language.
+TEMPLATES: tuple[str, ...] = tuple(dict.fromkeys(
+    [t.email for t in TRANSITIONS if t.email]
+    + [FUNDING_STOP_EMAIL, FUNDING_STOP_LIFTED_EMAIL, REMINDER_EMAIL, ESCALATION_EMAIL]))
+
+# Deliberately no workflow imports: workflow.models imports the outbox, which renders.
+BERLIN = ZoneInfo("Europe/Berlin")
+ZERO_EUROS = "0,00 €"  # workflow.budget.format_euros(0)
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
+             "September", "October", "November", "December")
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    """The fixed content of one email."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def language_of(language: str | None) -> str:
+    """The recipient's language if Quartier speaks it, else German."""
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def _parse_day(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.astimezone(BERLIN).date() if value.tzinfo else value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value)
+    if "T" in text or " " in text:
+        return _parse_moment(text).date()
+    return date.fromisoformat(text)
+
+
+def _parse_moment(value: Any) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(BERLIN)
+
+
+@pass_context
+def _day(ctx: Any, value: Any) -> str:
+    """A date in the recipient's language: 14.12.2020 or 14 December 2020."""
+    day = _parse_day(value)
+    if ctx["language"] == "en":
+        return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+    return f"{day:%d.%m.%Y}"
+
+
+@pass_context
+def _moment(ctx: Any, value: Any) -> str:
+    """A timestamp in Berlin time in the recipient's language."""
+    moment = _parse_moment(value)
+    if ctx["language"] == "en":
+        return f"{moment.day} {MONTHS_EN[moment.month - 1]} {moment.year}, {moment:%H:%M}"
+    return f"{moment:%d.%m.%Y, %H:%M} Uhr"
+
+
+def _reflow(value: Any) -> Any:
+    """One line per paragraph: the template's own line breaks do not survive into the text."""
+    return type(value)(" ".join(str(value).split()))
+
+
+def _environment(html: bool, directory: Path) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(directory)),
+        undefined=StrictUndefined,
+        autoescape=html,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        extensions=["jinja2.ext.do"],
+    )
+    env.filters["day"] = _day
+    env.filters["moment"] = _moment
+    env.filters["reflow"] = _reflow
+    env.globals["zero_euros"] = ZERO_EUROS
+    return env
+
+
+class Renderer:
+    """Renders an email kind in a language; one instance per template directory."""
+
+    def __init__(self, directory: Path = TEMPLATE_DIR) -> None:
+        self.text_env = _environment(False, directory)
+        self.html_env = _environment(True, directory)
+
+    def render(self, template: str, language: str, context: dict[str, Any]) -> RenderedEmail:
+        language = language_of(language)
+        name = f"{language}/{template}.j2"
+        variables = {**context, "language": language}
+        text_template = self.text_env.get_template(name)
+        subject_parts = text_template.blocks["subject"](
+            text_template.new_context({**variables, "html": False}))
+        subject = " ".join("".join(subject_parts).split())
+        text = text_template.render({**variables, "html": False})
+        html = self.html_env.get_template(name).render({**variables, "html": True})
+        return RenderedEmail(subject=subject, text=_tidy_text(text), html=html.strip() + "\n")
+
+
+def _tidy_text(text: str) -> str:
+    """No trailing blanks, at most one empty line in a row, one newline at the end."""
+    # "-- " (with its blank) is the signature separator mail clients recognise.
+    lines = [line if line == "-- " else line.rstrip() for line in text.strip().splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+_DEFAULT = Renderer()
+
+
+def render(template: str, language: str, context: dict[str, Any]) -> RenderedEmail:
+    """Render one email kind with the packaged templates (StrictUndefined: a gap is an error)."""
+    return _DEFAULT.render(template, language, context)

@@ -1,0 +1,76 @@
+"""Sample contexts for every email kind, shaped like what the engine and the reminders pass."""
+
+from __future__ import annotations
+
+from typing import Any
+
+BASE: dict[str, Any] = {
+    "programme_name": "Zusammen im Quartier – Kinder stärken – Zukunft sichern",
+    "programme_code": "ZiQ",
+    "contact_name": "MAGS NRW",
+    "contact_email": "ziq@mags.example",
+    "reference": "ZiQ-2021-0042",
+    "title": "Stadtteilmütter <Schalke> & Söhne",
+    "recipient_name": "Jürgen Weiß",
+    "state": "approved",
+    "state_label": "Bewilligt",
+}
+
+TRANSITION: dict[str, Any] = {
+    **BASE,
+    "trigger": "approve",
+    "reason": "Förderfähig; Größenordnung angemessen.",
+    "at": "2020-11-02T09:00:00+00:00",
+    "case_officer_name": "Sabine Prüfer",
+    "case_officer_email": "pruefung@example.org",
+    "documents": ["Satzung des Trägers", "Finanzierungsplan (überarbeitet)"],
+    "years": [
+        {"year": 2021, "requested": "50.000,00 €", "approved": "45.000,00 €",
+         "spent": "40.000,00 €"},
+        {"year": 2022, "requested": "50.000,00 €", "approved": "50.000,00 €",
+         "spent": "0,00 €"},
+    ],
+    "approved_total": "95.000,00 €",
+    "released": "5.000,00 €",
+    "repayment": "1.234,50 €",
+    "deadlines": [
+        {"kind": "interim_report", "period": "2021", "due_date": "2022-05-02",
+         "label": "Zwischennachweis"},
+        {"kind": "final_report", "period": "", "due_date": "2023-06-30",
+         "label": "Verwendungsnachweis"},
+        {"kind": "document_request", "period": "", "due_date": "2020-11-16",
+         "label": "Nachforderung"},
+        {"kind": "report_changes", "period": "", "due_date": "2020-11-16",
+         "label": "Nachbesserung"},
+        {"kind": "hearing_reply", "period": "", "due_date": "2020-11-16",
+         "label": "Stellungnahme zur Anhörung"},
+    ],
+    "late": True,
+}
+
+FUNDING_STOP: dict[str, Any] = {
+    **BASE, "state": "draft", "state_label": "Entwurf", "call_title": "ZiQ 2021/2022",
+    "stop_since": "2020-11-02T09:00:00+00:00",
+    "stop_reason": "Die Mittel aller Haushaltsjahre sind vollständig gebunden.",
+}
+
+FUNDING_STOP_LIFTED: dict[str, Any] = {**BASE, "state": "waitlisted",
+                                       "state_label": "Warteliste", "call_title": "ZiQ 2021/2022"}
+
+REMINDER: dict[str, Any] = {
+    **BASE, "state": "active", "state_label": "In Durchführung",
+    "deadline_kind": "final_report", "deadline_label": "Verwendungsnachweis",
+    "due_date": "2023-06-30", "step": "overdue", "days": -7, "grace_until": "2023-07-14",
+    "case_officer_name": "Sabine Prüfer", "case_officer_email": "pruefung@example.org",
+}
+
+
+def sample_context(template: str) -> dict[str, Any]:
+    """A context with every key the engine (or the reminders) passes for `template`."""
+    if template == "funding_stop":
+        return dict(FUNDING_STOP)
+    if template == "funding_stop_lifted":
+        return dict(FUNDING_STOP_LIFTED)
+    if template in ("deadline_reminder", "deadline_escalation"):
+        return dict(REMINDER)
+    return dict(TRANSITION)
