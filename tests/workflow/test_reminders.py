@@ -1,0 +1,241 @@
+"""Reminder steps on a controlled clock: every step once, catch-up, cancellation, configuration."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from notifications.outbox import OutboxMessage
+from tests.factories import application_in, make_world
+from workflow import engine as wf
+from workflow import reports
+from workflow.db import unit_of_work
+from workflow.deadlines import BERLIN
+from workflow.models import Deadline, Programme, TransitionRecord
+from workflow.reminders import (
+    DEFAULT_REMINDERS,
+    ReminderSent,
+    decide,
+    overdue_application_ids,
+    plan_steps,
+    reminder_rule,
+    run_reminder_pass,
+)
+
+CONTEXT_KEYS = {
+    "programme_name", "programme_code", "contact_name", "contact_email", "reference", "title",
+    "recipient_name", "state", "state_label", "deadline_kind", "deadline_label", "due_date",
+    "step", "days", "grace_until", "case_officer_name", "case_officer_email",
+}
+# The 2021 interim report of a project running 2021-03-01..2022-12-31 is due on 30 April 2022,
+# a Saturday; 1 May is a Sunday and a holiday, so it moves to Monday, 2 May 2022.
+INTERIM_DUE = date(2022, 5, 2)
+
+
+def at(day: date, hour: int = 7) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=BERLIN)
+
+
+def days(start: date, end: date):
+    day = start
+    while day <= end:
+        yield day
+        day += timedelta(days=1)
+
+
+def run_daily(engine, start: date, end: date) -> None:
+    for day in days(start, end):
+        run_reminder_pass(engine, at(day))
+
+
+@pytest.fixture
+def active(engine):
+    """An active project; returns (world, application id, interim deadline id, final deadline id)."""
+    with unit_of_work(engine) as session:
+        world = make_world(session)
+        app = application_in(session, world, "active")
+        by_kind = {d.kind: d.id for d in session.exec(
+            select(Deadline).where(Deadline.application_id == app.id))}
+    return world, app.id, by_kind["interim_report"], by_kind["final_report"]
+
+
+def sent_steps(engine, deadline_id: int) -> list[tuple[str, str, date]]:
+    with Session(engine) as session:
+        rows = session.exec(select(ReminderSent).where(ReminderSent.deadline_id == deadline_id)
+                            .order_by(ReminderSent.id)).all()
+        return [(r.step, r.status, r.at.astimezone(BERLIN).date()) for r in rows]
+
+
+def emails(engine, deadline_id: int) -> list[OutboxMessage]:
+    with Session(engine) as session:
+        return list(session.exec(select(OutboxMessage).where(
+            OutboxMessage.dedupe_key.like(f"reminder:{deadline_id}:%")).order_by(OutboxMessage.id)))
+
+
+def test_every_step_is_sent_once_on_its_day(engine, active):
+    world, app_id, interim_id, _ = active
+    run_daily(engine, date(2022, 3, 1), date(2022, 6, 15))
+    run_reminder_pass(engine, at(date(2022, 6, 15), 18))  # a second pass the same day: nothing
+    grace = date(2022, 5, 23)  # 9 May + 14 days, a Monday
+    assert sent_steps(engine, interim_id) == [
+        ("before_28", "sent", INTERIM_DUE - timedelta(days=28)),
+        ("before_7", "sent", INTERIM_DUE - timedelta(days=7)),
+        ("due", "sent", INTERIM_DUE),
+        ("overdue", "sent", INTERIM_DUE + timedelta(days=7)),
+        ("escalation", "sent", grace + timedelta(days=1)),
+    ]
+    messages = emails(engine, interim_id)
+    assert [(m.template, m.recipient, m.context["step"], m.context["days"]) for m in messages] == [
+        ("deadline_reminder", "traeger@example.org", "before_28", 28),
+        ("deadline_reminder", "traeger@example.org", "before_7", 7),
+        ("deadline_reminder", "traeger@example.org", "due", 0),
+        ("deadline_reminder", "traeger@example.org", "overdue", -7),
+        ("deadline_escalation", "pruefung@example.org", "escalation", -22),
+    ]
+    for m in messages:
+        assert set(m.context) == CONTEXT_KEYS
+        assert m.context["deadline_label"] == "Zwischennachweis"
+        assert m.context["due_date"] == "2022-05-02"
+        assert m.context["case_officer_email"] == "pruefung@example.org"
+        assert m.context["state"] == "active" and m.context["reference"]
+    assert messages[3].context["grace_until"] == grace.isoformat()
+    assert messages[4].context["grace_until"] == grace.isoformat()
+    assert messages[0].context["grace_until"] == ""
+    assert messages[4].context["recipient_name"] == "Sabine Prüfer"
+    with Session(engine) as session:
+        rows = session.exec(select(ReminderSent).where(ReminderSent.deadline_id == interim_id)
+                            .order_by(ReminderSent.id)).all()
+        assert rows[3].grace_until == grace and rows[3].outbox_id == messages[3].id
+        history = [r for r in session.exec(select(TransitionRecord).where(
+            TransitionRecord.application_id == app_id).order_by(TransitionRecord.id))
+            if r.trigger.startswith("reminder:")]
+        assert [r.trigger for r in history] == [
+            "reminder:before_28", "reminder:before_7", "reminder:due", "reminder:overdue",
+            "reminder:escalation"]
+        assert all(r.from_state == r.to_state == "active" for r in history)
+        assert "Nachfrist bis 23.05.2022" in history[3].reason
+        assert history[3].payload["grace_until"] == "2022-05-23"
+
+
+def test_escalated_application_shows_as_overdue_until_the_report_arrives(engine, active):
+    world, app_id, interim_id, _ = active
+    run_daily(engine, date(2022, 5, 9), date(2022, 5, 23))
+    with Session(engine) as session:
+        assert overdue_application_ids(session) == set()
+    run_reminder_pass(engine, at(date(2022, 5, 24)))
+    with Session(engine) as session:
+        assert overdue_application_ids(session) == {app_id}
+        assert overdue_application_ids(session, date(2022, 5, 23)) == set()
+    with unit_of_work(engine) as session:
+        report = reports.submit_interim_report(
+            session, app_id, world.carrier, narrative="Verspätet, aber vollständig.",
+            spending={"2021": "40000"}, now=at(date(2022, 5, 30), 10))
+        assert report.late
+    with Session(engine) as session:
+        assert overdue_application_ids(session) == set()
+
+
+def test_catch_up_after_a_gap_sends_only_the_newest_step(engine, active):
+    _, _, interim_id, _ = active
+    run_reminder_pass(engine, at(date(2022, 3, 1)))  # plans the steps, nothing due yet
+    assert sent_steps(engine, interim_id) == []
+    # The scheduler was down from 1 March to 10 May: before_28, before_7, due and overdue are due.
+    summary = run_reminder_pass(engine, at(date(2022, 5, 10)))
+    assert dict(summary.sent) == {"overdue": 1} and summary.skipped == 3
+    assert sent_steps(engine, interim_id) == [
+        ("before_28", "skipped", date(2022, 5, 10)), ("before_7", "skipped", date(2022, 5, 10)),
+        ("due", "skipped", date(2022, 5, 10)), ("overdue", "sent", date(2022, 5, 10))]
+    (mahnung,) = emails(engine, interim_id)
+    # The grace period runs from the day the formal reminder actually went out.
+    assert mahnung.context["grace_until"] == "2022-05-24" and mahnung.context["days"] == -8
+    run_daily(engine, date(2022, 5, 10), date(2022, 5, 24))
+    assert len(emails(engine, interim_id)) == 1
+    run_reminder_pass(engine, at(date(2022, 5, 25)))
+    assert [m.context["step"] for m in emails(engine, interim_id)] == ["overdue", "escalation"]
+    # Skipped steps never fire later, even on a pass with an older clock.
+    run_reminder_pass(engine, at(date(2022, 4, 25)))
+    assert len(emails(engine, interim_id)) == 2
+
+
+def test_a_met_deadline_cancels_its_remaining_steps(engine, active):
+    world, app_id, interim_id, final_id = active
+    run_daily(engine, date(2022, 4, 1), date(2022, 4, 20))
+    assert [s[0] for s in sent_steps(engine, interim_id)] == ["before_28"]
+    with unit_of_work(engine) as session:
+        reports.submit_interim_report(session, app_id, world.carrier, narrative="Läuft gut.",
+                                      spending={"2021": "30000"}, now=at(date(2022, 4, 20), 11))
+    run_daily(engine, date(2022, 4, 21), date(2022, 6, 30))
+    assert [s[0] for s in sent_steps(engine, interim_id)] == ["before_28"]
+    # The final report: reminders start 28 days before 30 June 2023, the report arrives, silence.
+    run_daily(engine, date(2023, 6, 1), date(2023, 6, 5))
+    assert [s[0] for s in sent_steps(engine, final_id)] == ["before_28"]
+    with unit_of_work(engine) as session:
+        wf.fire(session, app_id, "submit_final_report", world.carrier,
+                payload={"spending": {"2021": "50000", "2022": "45000"}}, reason="Nachweis",
+                now=at(date(2023, 6, 5), 12))
+    run_daily(engine, date(2023, 6, 6), date(2023, 8, 31))
+    assert [s[0] for s in sent_steps(engine, final_id)] == ["before_28"]
+    with Session(engine) as session:
+        assert session.get(Deadline, final_id).status == "met"
+
+
+def test_reopened_deadline_runs_through_its_steps_again(engine, active):
+    world, app_id, interim_id, _ = active
+    with unit_of_work(engine) as session:
+        reports.submit_interim_report(session, app_id, world.carrier, narrative="Bericht",
+                                      spending={"2021": "30000"}, now=at(date(2022, 4, 1), 11))
+        reports.request_interim_changes(session, app_id, world.reviewer,
+                                        reason="Bitte Belege ergänzen.",
+                                        now=at(date(2022, 4, 4), 11))
+    with Session(engine) as session:
+        deadline = session.get(Deadline, interim_id)
+        assert deadline.status == "open" and deadline.due_date == date(2022, 4, 19)  # 18 Apr: Easter
+    run_daily(engine, date(2022, 4, 4), date(2022, 4, 26))
+    # Opened on 4 April with 15 days to go: no 28-day reminder, then 7 days before and on the day.
+    assert [(s[0], s[2]) for s in sent_steps(engine, interim_id)] == [
+        ("before_7", date(2022, 4, 12)), ("due", date(2022, 4, 19)), ("overdue", date(2022, 4, 26))]
+
+
+def test_document_request_gets_no_28_day_reminder(engine):
+    with unit_of_work(engine) as session:
+        world = make_world(session)
+        app = application_in(session, world, "in_review")
+        wf.fire(session, app, "request_documents", world.reviewer, reason="Satzung fehlt",
+                now=at(date(2020, 11, 3)))
+        deadline = session.exec(select(Deadline).where(Deadline.kind == "document_request")).one()
+        assert deadline.due_date == date(2020, 11, 17)
+    run_daily(engine, date(2020, 11, 3), date(2020, 12, 10))
+    assert [(s[0], s[2]) for s in sent_steps(engine, deadline.id)] == [
+        ("before_7", date(2020, 11, 10)), ("due", date(2020, 11, 17)),
+        ("overdue", date(2020, 11, 24)), ("escalation", date(2020, 12, 9))]
+
+
+def test_reminder_steps_are_configurable_per_programme(engine, active):
+    _, _, interim_id, _ = active
+    with unit_of_work(engine) as session:
+        programme = session.exec(select(Programme)).one()
+        programme.config = {"reminders": {"default": {"before_days": [14]},
+                                          "interim_report": {"grace_days": 7, "on_due": False}}}
+        session.add(programme)
+    run_daily(engine, date(2022, 4, 1), date(2022, 5, 31))
+    assert [(s[0], s[2]) for s in sent_steps(engine, interim_id)] == [
+        ("before_14", date(2022, 4, 18)), ("overdue", date(2022, 5, 9)),
+        ("escalation", date(2022, 5, 17))]
+
+
+def test_planning_rules():
+    rule = reminder_rule({}, "final_report")
+    assert rule == DEFAULT_REMINDERS
+    due = date(2023, 6, 30)
+    steps = plan_steps(due, date(2021, 1, 1), rule)
+    assert [(s.name, s.on) for s in steps] == [
+        ("before_28", date(2023, 6, 2)), ("before_7", date(2023, 6, 23)), ("due", due),
+        ("overdue", date(2023, 7, 7)), ("escalation", date(2023, 7, 22))]
+    nothing = decide(steps, set(), date(2023, 6, 1))
+    assert nothing.send is None and nothing.next_on == date(2023, 6, 2)
+    burst = decide(steps, {"before_28"}, date(2023, 7, 10))
+    assert burst.send.name == "overdue" and [s.name for s in burst.skip] == ["before_7", "due"]
+    done = decide(steps, {"escalation"}, date(2024, 1, 1))
+    assert done.send is None and done.skip == () and done.next_on.year == 9999

@@ -1,0 +1,365 @@
+"""Reminder steps of deadlines and the reminder pass (cron `quartier remind`, or the worker).
+
+Each open deadline runs through its steps (defaults: 28 and 7 days before, on the due date, a formal
+reminder — Mahnung — 7 days overdue with a 14-day grace period, then escalation to the case officer
+when the grace period has ended). A pass sends, per deadline, only the newest step that is due and
+records older unsent ones as skipped, so a scheduler that was down does not send a burst of stale
+reminders. Every step is claimed by inserting its `ReminderSent` row first (unique per deadline,
+due date and step), so several passes at once send each step exactly once. A deadline that is met
+or cancelled is no longer open, so its remaining steps never fire.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from notifications.outbox import OutboxMessage, enqueue
+from states import DEADLINE_LABELS, DeadlineKind, Role
+from states.lifecycle import ESCALATION_EMAIL, REMINDER_EMAIL
+from workflow.db import is_postgres, unit_of_work
+from workflow.deadlines import local_date, next_working_day
+from workflow.engine import _base_context
+from workflow.models import Application, Call, Deadline, Programme, TransitionRecord, User
+from workflow.reminder_tables import ReminderSent
+
+# The reminder steps of DOMAIN.md, defined once. A programme overrides any key for all deadline
+# kinds with config["reminders"]["default"] and per kind with config["reminders"][<kind>].
+DEFAULT_REMINDERS: dict[str, Any] = {
+    "before_days": [28, 7],  # reminders this many days before the due date
+    "on_due": True,  # a reminder on the due date
+    "overdue_after_days": 7,  # the formal reminder (Mahnung) this many days after the due date
+    "grace_days": 14,  # the grace period the formal reminder sets
+    "escalate": True,  # tell the case officer when the grace period has ended
+}
+
+NO_MORE_STEPS = date(9999, 12, 31)
+ESCALATION = "escalation"
+OVERDUE = "overdue"
+
+STEP_LABELS = {
+    "due": ("Erinnerung am Fälligkeitstag", "Reminder on the due date"),
+    OVERDUE: ("Mahnung", "Formal reminder"),
+    ESCALATION: ("Eskalation an die Sachbearbeitung", "Escalation to the case officer"),
+}
+
+
+def reminder_rule(config: dict[str, Any] | None, kind: str) -> dict[str, Any]:
+    """The reminder rule of one deadline kind: code defaults, programme default, programme kind."""
+    overrides = (config or {}).get("reminders", {}) or {}
+    return {**DEFAULT_REMINDERS, **overrides.get("default", {}), **overrides.get(kind, {})}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One planned reminder step of a deadline."""
+
+    name: str
+    on: date  # the day (Europe/Berlin) the step becomes due
+    grace_until: date | None = None  # set by the formal reminder
+
+    @property
+    def to_case_officer(self) -> bool:
+        return self.name == ESCALATION
+
+
+def grace_end(sent_on: date, rule: dict[str, Any]) -> date:
+    """Last day of the grace period a formal reminder sent on `sent_on` sets (a working day)."""
+    return next_working_day(sent_on + timedelta(days=int(rule["grace_days"])))
+
+
+def plan_steps(due: date, opened_on: date, rule: dict[str, Any],
+               mahnung_grace_until: date | None = None) -> list[Step]:
+    """The steps of a deadline in order. Steps that would fall before the deadline was opened do
+    not apply (a 14-day document request gets no 28-day reminder). `mahnung_grace_until` is the
+    grace period an already sent formal reminder set; escalation follows the day after it ends."""
+    steps = [Step(f"before_{n}", due - timedelta(days=int(n)))
+             for n in sorted({int(n) for n in rule["before_days"]}, reverse=True) if int(n) > 0]
+    if rule["on_due"]:
+        steps.append(Step("due", due))
+    grace = mahnung_grace_until
+    if rule["overdue_after_days"] is not None:
+        overdue_on = due + timedelta(days=int(rule["overdue_after_days"]))
+        grace = grace or grace_end(overdue_on, rule)
+        steps.append(Step(OVERDUE, overdue_on, grace))
+    if rule["escalate"]:
+        ends = grace or next_working_day(due + timedelta(days=int(rule["grace_days"])))
+        steps.append(Step(ESCALATION, ends + timedelta(days=1), grace))
+    return [s for s in steps if s.on >= opened_on]
+
+
+@dataclass(frozen=True)
+class Decision:
+    send: Step | None
+    skip: tuple[Step, ...]
+    next_on: date  # when the deadline needs the pass again (NO_MORE_STEPS: never)
+
+
+def decide(steps: list[Step], recorded: set[str], today: date) -> Decision:
+    """What a pass does today: send the newest due step not yet recorded, skip older ones.
+
+    Steps older than a recorded one never fire any more (they were sent, skipped or overtaken).
+    """
+    done = max((i for i, s in enumerate(steps) if s.name in recorded), default=-1)
+    due_now = [s for i, s in enumerate(steps) if i > done and s.on <= today]
+    send = due_now[-1] if due_now else None
+    handled = steps.index(send) if send else done
+    later = steps[handled + 1:]
+    return Decision(send, tuple(due_now[:-1]), later[0].on if later else NO_MORE_STEPS)
+
+
+@dataclass
+class PassSummary:
+    """What one reminder pass did."""
+
+    today: date
+    deadlines: int = 0
+    sent: Counter = field(default_factory=Counter)
+    skipped: int = 0
+    without_recipient: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"today": self.today.isoformat(), "deadlines": self.deadlines,
+                "sent": dict(sorted(self.sent.items())), "sent_total": sum(self.sent.values()),
+                "skipped": self.skipped, "without_recipient": self.without_recipient}
+
+
+def due_deadline_ids(session: Session, today: date) -> list[int]:
+    """Open deadlines the pass must look at: a step is due, or the steps need planning.
+
+    Two range lookups on the (status, next_reminder_on) index; rows not due are never touched.
+    """
+    due = session.exec(select(Deadline.id).where(
+        Deadline.status == "open", Deadline.next_reminder_on <= today)).all()
+    unplanned = session.exec(select(Deadline.id).where(
+        Deadline.status == "open", Deadline.next_reminder_on.is_(None))).all()
+    return sorted(set(due) | set(unplanned))
+
+
+def run_reminder_pass(engine: Engine, now: datetime | None = None,
+                      batch_size: int = 250) -> PassSummary:
+    """One idempotent pass over the due deadlines, one transaction per batch.
+
+    Safe to run in several processes at once: on PostgreSQL each batch locks its deadline rows
+    with SKIP LOCKED (other passes take other rows), and on every database each step is claimed
+    by its unique `ReminderSent` row before its email is written.
+    """
+    now = now or datetime.now(UTC)
+    now = now if now.tzinfo else now.replace(tzinfo=UTC)
+    today = local_date(now)
+    summary = PassSummary(today)
+    with Session(engine) as session:
+        ids = due_deadline_ids(session, today)
+    for start in range(0, len(ids), batch_size):
+        with unit_of_work(engine) as session:
+            remind(session, ids[start:start + batch_size], now, summary)
+    return summary
+
+
+def remind(session: Session, deadline_ids: list[int], now: datetime,
+           summary: PassSummary | None = None) -> PassSummary:
+    """Send the due steps of these deadlines inside the caller's transaction."""
+    today = local_date(now)
+    summary = summary or PassSummary(today)
+    query = select(Deadline).where(
+        Deadline.id.in_(deadline_ids), Deadline.status == "open",
+        or_(Deadline.next_reminder_on.is_(None), Deadline.next_reminder_on <= today),
+    ).order_by(Deadline.id)
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True)
+    deadlines = list(session.exec(query))
+    if not deadlines:
+        return summary
+    apps = {a.id: a for a in session.exec(select(Application).where(
+        Application.id.in_({d.application_id for d in deadlines})))}
+    user_ids = {a.created_by_id for a in apps.values()} | {
+        a.case_officer_id for a in apps.values() if a.case_officer_id}
+    users = {u.id: u for u in session.exec(select(User).where(User.id.in_(user_ids)))}
+    programmes = _programmes(session, {a.call_id for a in apps.values()})
+    recorded: dict[tuple[int, date], dict[str, ReminderSent]] = {}
+    for row in session.exec(select(ReminderSent).where(
+            ReminderSent.deadline_id.in_([d.id for d in deadlines]))):
+        recorded.setdefault((row.deadline_id, row.due_date), {})[row.step] = row
+    claimed: list[tuple[int, OutboxMessage]] = []
+    for deadline in deadlines:
+        app = apps[deadline.application_id]
+        programme = programmes[app.call_id]
+        rule = reminder_rule(programme.config, deadline.kind)
+        rows = recorded.get((deadline.id, deadline.due_date), {})
+        mahnung = rows.get(OVERDUE)
+        grace = mahnung.grace_until if mahnung is not None and mahnung.status == "sent" else None
+        opened_on = local_date(_aware(deadline.opened_at))
+        steps = plan_steps(deadline.due_date, opened_on, rule, grace)
+        decision = decide(steps, set(rows), today)
+        summary.deadlines += 1
+        for step in decision.skip:
+            if _claim(session, deadline, step, "skipped", now, None, None) is not None:
+                summary.skipped += 1
+        next_on = decision.next_on
+        if decision.send is not None:
+            step = decision.send
+            if step.name == OVERDUE:
+                # The grace period runs from the day the formal reminder actually goes out.
+                step = Step(OVERDUE, step.on, grace_end(today, rule))
+            recipient = _recipient(app, step, users, programme)
+            reminder_id = _claim(session, deadline, step, "sent" if recipient else "skipped", now,
+                                 recipient.email if recipient else None, step.grace_until)
+            if reminder_id is not None and recipient is not None:
+                message = _send(session, programme, app, deadline, step, recipient,
+                                users.get(app.case_officer_id), now, reminder_id)
+                claimed.append((reminder_id, message))
+                summary.sent[step.name] += 1
+            elif reminder_id is not None:
+                summary.without_recipient += 1
+            if step.name == OVERDUE and rule["escalate"]:
+                next_on = step.grace_until + timedelta(days=1)
+        deadline.next_reminder_on = next_on
+        session.add(deadline)
+    session.flush()
+    if claimed:
+        table = ReminderSent.__table__
+        session.execute(
+            update(table).where(table.c.id == bindparam("rid"))
+            .values(outbox_id=bindparam("oid")),
+            [{"rid": rid, "oid": message.id} for rid, message in claimed])
+    return summary
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _programmes(session: Session, call_ids: set[int]) -> dict[int, Programme]:
+    calls = session.exec(select(Call).where(Call.id.in_(call_ids))).all()
+    programmes = {p.id: p for p in session.exec(select(Programme).where(
+        Programme.id.in_({c.programme_id for c in calls})))}
+    return {c.id: programmes[c.programme_id] for c in calls}
+
+
+def _claim(session: Session, deadline: Deadline, step: Step, status: str, now: datetime,
+           recipient: str | None, grace_until: date | None) -> int | None:
+    """Insert the step's row first; None if another pass already holds it (nothing to send)."""
+    values = {"deadline_id": deadline.id, "application_id": deadline.application_id,
+              "due_date": deadline.due_date, "step": step.name, "status": status,
+              "scheduled_on": step.on, "at": now, "recipient": recipient,
+              "grace_until": grace_until}
+    table = ReminderSent.__table__
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = (insert(table).values(**values)
+                .on_conflict_do_nothing(index_elements=["deadline_id", "due_date", "step"])
+                .returning(table.c.id))
+        return session.execute(stmt).scalar_one_or_none()
+    try:
+        with session.begin_nested():
+            return session.execute(table.insert().values(**values)).inserted_primary_key[0]
+    except IntegrityError:
+        return None
+
+
+def _recipient(app: Application, step: Step, users: dict[int, User],
+               programme: Programme) -> User | None:
+    """The carrier's user for reminders; the case officer (or the programme) for escalation."""
+    if step.to_case_officer:
+        officer = users.get(app.case_officer_id) if app.case_officer_id else None
+        if officer is not None and not officer.disabled:
+            return officer
+        if not programme.contact_email:
+            return None
+        # Not stored: the programme's contact address stands in for a missing case officer.
+        return User(id=None, email=programme.contact_email, language="de",
+                    name=programme.contact_name or programme.contact_email,
+                    role=Role.reviewer.value)
+    carrier = users.get(app.created_by_id)
+    return carrier if carrier is not None and not carrier.disabled else None
+
+
+def _send(session: Session, programme: Programme, app: Application, deadline: Deadline,
+          step: Step, recipient: User, officer: User | None, now: datetime,
+          reminder_id: int) -> OutboxMessage:
+    """The email (outbox) and the history row of one sent step, in the caller's transaction."""
+    today = local_date(now)
+    language = recipient.language
+    kind = DeadlineKind(deadline.kind)
+    context = {
+        **_base_context(programme, app, recipient),
+        "deadline_kind": deadline.kind,
+        "deadline_label": DEADLINE_LABELS[kind].in_language(language),
+        "due_date": deadline.due_date.isoformat(),
+        "step": step.name,
+        "days": (deadline.due_date - today).days,
+        "grace_until": step.grace_until.isoformat() if step.grace_until else "",
+        "case_officer_name": officer.name if officer else programme.contact_name,
+        "case_officer_email": officer.email if officer else programme.contact_email,
+    }
+    message = enqueue(
+        session, template=ESCALATION_EMAIL if step.to_case_officer else REMINDER_EMAIL,
+        recipient=recipient.email, language=language, context=context,
+        application_id=app.id, now=now,
+        dedupe_key=f"reminder:{deadline.id}:{deadline.due_date.isoformat()}:{step.name}")
+    session.add(TransitionRecord(
+        application_id=app.id, trigger=f"reminder:{step.name}", from_state=app.state,
+        to_state=app.state, actor_id=None, actor_role=Role.system.value, at=now,
+        reason=describe(step, deadline), payload={
+            "deadline_id": deadline.id, "deadline_kind": deadline.kind,
+            "period": deadline.period, "due_date": deadline.due_date.isoformat(),
+            "step": step.name, "scheduled_on": step.on.isoformat(),
+            "grace_until": step.grace_until.isoformat() if step.grace_until else None,
+            "recipient": recipient.email, "reminder_id": reminder_id}))
+    return message
+
+
+def describe(step: Step, deadline: Deadline) -> str:
+    """A German line for the history: which step, for which deadline, which grace period."""
+    label = DEADLINE_LABELS[DeadlineKind(deadline.kind)].de
+    period = f" {deadline.period}" if deadline.period else ""
+    what = STEP_LABELS.get(step.name, ("", ""))[0]
+    if step.name.startswith("before_"):
+        what = f"Erinnerung {step.name.removeprefix('before_')} Tage vor Fristablauf"
+    text = f"{what}: {label}{period}, fällig am {deadline.due_date:%d.%m.%Y}"
+    if step.name == OVERDUE and step.grace_until:
+        text += f"; Nachfrist bis {step.grace_until:%d.%m.%Y}"
+    if step.name == ESCALATION and step.grace_until:
+        text += f"; Nachfrist am {step.grace_until:%d.%m.%Y} abgelaufen"
+    return text
+
+
+# ---------------------------------------------------------------- overdue applications
+
+
+def overdue_filter(today: date | None = None) -> Any:
+    """SQL condition on Application: an open deadline whose grace period ended (escalated)."""
+    escalated = (
+        select(ReminderSent.application_id)
+        .join(Deadline, Deadline.id == ReminderSent.deadline_id)
+        .where(Deadline.status == "open", ReminderSent.due_date == Deadline.due_date,
+               ReminderSent.step == ESCALATION, ReminderSent.status == "sent")
+    )
+    if today is not None:
+        escalated = escalated.where(ReminderSent.scheduled_on <= today)
+    return Application.id.in_(escalated)
+
+
+def overdue_application_ids(session: Session, today: date | None = None) -> set[int]:
+    """Applications shown as overdue in the reviewers' list: escalated and still not met."""
+    return set(session.exec(select(Application.id).where(overdue_filter(today))).all())
+
+
+def reminders_of(session: Session, application_id: int) -> list[ReminderSent]:
+    """Every recorded step (sent or skipped) of one application, oldest first."""
+    return list(session.exec(select(ReminderSent).where(
+        ReminderSent.application_id == application_id).order_by(ReminderSent.id)))
+
+
+__all__ = ["DEFAULT_REMINDERS", "ReminderSent", "PassSummary", "Step", "plan_steps", "decide",
+           "reminder_rule", "run_reminder_pass", "remind", "due_deadline_ids",
+           "overdue_application_ids", "overdue_filter", "reminders_of"]

@@ -1,0 +1,251 @@
+"""Interim reports (Zwischennachweise): records with their own deadline, not application states.
+
+The carrier submits the report of a budget year (narrative and spending to date) while the project
+is active; this meets that year's interim_report deadline. The reviewer accepts it or asks for
+changes, which re-opens the deadline with the report-changes rule (default 14 days). Each step
+writes a history row (the state stays as it is) in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from states import FINAL_STATES, STATE_LABELS, DeadlineKind, Role, State
+from workflow import budget
+from workflow.deadlines import local_date, next_working_day, rules_for
+from workflow.engine import Actor, load_application
+from workflow.errors import GuardFailed, InvalidInput, NotFound, NotPermitted, WrongState
+from workflow.models import (
+    Application,
+    ApplicationYear,
+    Call,
+    Deadline,
+    Programme,
+    TransitionRecord,
+)
+from workflow.reminder_tables import InterimReport
+
+STAFF = frozenset({Role.reviewer, Role.approver})
+MAX_NARRATIVE = 20_000
+
+
+def _now(now: datetime | None) -> datetime:
+    now = now or datetime.now(UTC)
+    return now if now.tzinfo else now.replace(tzinfo=UTC)
+
+
+def _app(session: Session, app: Application | int | str, actor: Actor) -> Application:
+    if isinstance(app, Application):
+        return load_application(session, app.id, actor)
+    return load_application(session, app, actor)
+
+
+def _interim_deadlines(session: Session, app: Application) -> list[Deadline]:
+    return list(session.exec(select(Deadline).where(
+        Deadline.application_id == app.id, Deadline.kind == DeadlineKind.interim_report.value)
+        .order_by(Deadline.due_date)))
+
+
+def _history(session: Session, app: Application, trigger: str, actor: Actor, now: datetime,
+             reason: str | None, payload: dict[str, Any], late: bool = False) -> TransitionRecord:
+    record = TransitionRecord(application_id=app.id, trigger=trigger, from_state=app.state,
+                              to_state=app.state, actor_id=actor.id, actor_role=actor.role.value,
+                              at=now, reason=reason, late=late, payload=payload)
+    session.add(record)
+    return record
+
+
+def _spending(session: Session, app: Application, raw: Any) -> dict[str, int]:
+    if not isinstance(raw, dict) or not raw:
+        raise InvalidInput("Bitte die bisherigen Ausgaben je Haushaltsjahr angeben.",
+                           "Give the spending to date per budget year.", field="spending")
+    approved = {r.year: r.approved_cents or 0 for r in session.exec(
+        select(ApplicationYear).where(ApplicationYear.application_id == app.id))
+        if r.approved_cents}
+    out: dict[str, int] = {}
+    for key, value in raw.items():
+        try:
+            year = int(key)
+        except (TypeError, ValueError):
+            raise InvalidInput(f"Ausgaben: „{key}“ ist kein Haushaltsjahr.",
+                               f"Spending: '{key}' is not a budget year.",
+                               field="spending") from None
+        if year not in approved:
+            raise InvalidInput(
+                f"Für {year} wurde nichts bewilligt (bewilligt: "
+                f"{', '.join(str(y) for y in sorted(approved))}).",
+                f"Nothing was approved for {year}.", field="spending")
+        cents = budget.parse_euros(value, f"Ausgaben {year}")
+        if cents > approved[year]:
+            raise InvalidInput(
+                f"{year}: Die Ausgaben übersteigen den bewilligten Betrag "
+                f"({budget.format_euros(approved[year])}).",
+                f"{year}: spending exceeds the approved amount.", field="spending")
+        out[str(year)] = cents
+    return dict(sorted(out.items()))
+
+
+def submit_interim_report(session: Session, app: Application | int | str, actor: Actor, *,
+                          narrative: str, spending: dict[str, Any], period: str | None = None,
+                          now: datetime | None = None) -> InterimReport:
+    """The carrier submits the interim report of one budget year; its deadline is met."""
+    now = _now(now)
+    if actor.role != Role.carrier:
+        raise NotPermitted("Nur der Träger reicht Zwischennachweise ein.",
+                           "Only the carrier submits interim reports.")
+    app = _app(session, app, actor)
+    if app.state != State.active:
+        label = STATE_LABELS[State(app.state)]
+        raise WrongState(
+            "Zwischennachweise können nur für Projekte in Durchführung eingereicht werden "
+            f"(Status: {label.de}).",
+            f"Interim reports can only be submitted for active projects (state: {label.en}).",
+            state=app.state)
+    if not narrative or not narrative.strip():
+        raise InvalidInput("Bitte den Sachbericht (Verlauf des Projekts) angeben.",
+                           "Give the narrative report.", field="narrative")
+    if len(narrative) > MAX_NARRATIVE:
+        raise InvalidInput(f"Der Sachbericht darf höchstens {MAX_NARRATIVE} Zeichen haben.",
+                           f"The narrative may have at most {MAX_NARRATIVE} characters.",
+                           field="narrative")
+    deadlines = _interim_deadlines(session, app)
+    open_ones = [d for d in deadlines if d.status == "open"]
+    if period is None:
+        if not open_ones:
+            raise WrongState("Für diesen Antrag ist kein Zwischennachweis offen.",
+                             "No interim report is open for this application.")
+        deadline = open_ones[0]
+    else:
+        deadline = next((d for d in deadlines if d.period == str(period)), None)
+        if deadline is None:
+            raise NotFound(f"Für {period} ist kein Zwischennachweis vorgesehen.",
+                           f"No interim report is due for {period}.", field="period")
+        if deadline.status != "open":
+            raise WrongState(f"Der Zwischennachweis für {period} liegt bereits vor.",
+                             f"The interim report for {period} has already been submitted.")
+    today = local_date(now)
+    if deadline.period.isdigit() and today < date(int(deadline.period) + 1, 1, 1):
+        raise GuardFailed(
+            f"Der Zwischennachweis für {deadline.period} kann erst nach Ablauf des "
+            "Haushaltsjahres eingereicht werden.",
+            f"The interim report for {deadline.period} can only be submitted after the budget "
+            "year has ended.", field="period")
+    spent = _spending(session, app, spending)
+    late = today > deadline.due_date
+    report = InterimReport(application_id=app.id, deadline_id=deadline.id,
+                           period=deadline.period, narrative=narrative.strip(),
+                           spending_cents=spent, late=late, submitted_at=now,
+                           submitted_by_id=actor.id)
+    session.add(report)
+    deadline.status, deadline.closed_at = "met", now
+    session.add(deadline)
+    session.flush()
+    _history(session, app, "submit_interim_report", actor, now,
+             f"Zwischennachweis {deadline.period}",
+             {"report_id": report.id, "period": deadline.period, "spending_cents": spent,
+              "due_date": deadline.due_date.isoformat(), "late": late}, late=late)
+    session.flush()
+    return report
+
+
+def _pending(session: Session, app: Application, period: str | None) -> InterimReport:
+    query = select(InterimReport).where(InterimReport.application_id == app.id,
+                                        InterimReport.status == "submitted")
+    if period is not None:
+        query = query.where(InterimReport.period == str(period))
+    report = session.exec(query.order_by(InterimReport.id)).first()
+    if report is None:
+        raise WrongState(
+            "Es liegt kein eingereichter, ungeprüfter Zwischennachweis vor"
+            + (f" für {period}." if period else "."),
+            "There is no submitted interim report awaiting review"
+            + (f" for {period}." if period else "."))
+    return report
+
+
+def _staff_check(session: Session, app: Application | int | str, actor: Actor) -> Application:
+    if actor.role not in STAFF:
+        raise NotPermitted("Nur die Sachbearbeitung prüft Zwischennachweise.",
+                           "Only reviewers review interim reports.")
+    app = _app(session, app, actor)
+    if State(app.state) in FINAL_STATES:
+        label = STATE_LABELS[State(app.state)]
+        raise WrongState(f"Der Antrag ist abgeschlossen (Status: {label.de}).",
+                         f"The application is finished (state: {label.en}).", state=app.state)
+    return app
+
+
+def accept_interim_report(session: Session, app: Application | int | str, actor: Actor, *,
+                          period: str | None = None, note: str | None = None,
+                          now: datetime | None = None) -> InterimReport:
+    """The reviewer accepts a submitted interim report; its deadline stays met."""
+    now = _now(now)
+    app = _staff_check(session, app, actor)
+    report = _pending(session, app, period)
+    report.status, report.reviewed_at, report.reviewed_by_id = "accepted", now, actor.id
+    report.review_note = (note or "").strip() or None
+    session.add(report)
+    _history(session, app, "accept_interim_report", actor, now,
+             report.review_note or f"Zwischennachweis {report.period} anerkannt",
+             {"report_id": report.id, "period": report.period})
+    session.flush()
+    return report
+
+
+def request_interim_changes(session: Session, app: Application | int | str, actor: Actor, *,
+                            reason: str, period: str | None = None, deadline: date | None = None,
+                            now: datetime | None = None) -> InterimReport:
+    """The reviewer asks for changes; the year's deadline opens again (report-changes rule)."""
+    now = _now(now)
+    app = _staff_check(session, app, actor)
+    if not reason or not reason.strip():
+        raise InvalidInput("Bitte begründen, was am Zwischennachweis nachzubessern ist.",
+                           "Say what must be changed in the interim report.", field="reason")
+    report = _pending(session, app, period)
+    today = local_date(now)
+    if deadline is not None:
+        if deadline <= today:
+            raise InvalidInput("Die Frist muss in der Zukunft liegen.",
+                               "The deadline must lie in the future.", field="deadline")
+        due = next_working_day(deadline)
+    else:
+        call = session.get(Call, app.call_id)
+        programme = session.get(Programme, call.programme_id)
+        days = rules_for(programme.config)[DeadlineKind.report_changes]["days_after"]
+        due = next_working_day(today + timedelta(days=days))
+    row = session.get(Deadline, report.deadline_id) if report.deadline_id else None
+    if row is None:
+        row = Deadline(application_id=app.id, kind=DeadlineKind.interim_report.value,
+                       period=report.period, due_date=due, opened_at=now)
+    row.due_date, row.status, row.opened_at, row.closed_at = due, "open", now, None
+    session.add(row)
+    report.status, report.reviewed_at, report.reviewed_by_id = "changes_requested", now, actor.id
+    report.review_note = reason.strip()
+    session.add(report)
+    session.flush()
+    _history(session, app, "request_interim_report_changes", actor, now, reason.strip(),
+             {"report_id": report.id, "period": report.period, "deadline_id": row.id,
+              "deadlines": {f"interim_report:{report.period}": due.isoformat()}})
+    session.flush()
+    return report
+
+
+def interim_reports(session: Session, app: Application) -> list[InterimReport]:
+    """Every interim report submission of one application, oldest first."""
+    return list(session.exec(select(InterimReport).where(
+        InterimReport.application_id == app.id).order_by(InterimReport.id)))
+
+
+def report_dict(report: InterimReport) -> dict[str, Any]:
+    return {"id": report.id, "period": report.period, "status": report.status,
+            "narrative": report.narrative, "spending_cents": report.spending_cents,
+            "late": report.late, "submitted_at": report.submitted_at.isoformat(),
+            "reviewed_at": report.reviewed_at.isoformat() if report.reviewed_at else None,
+            "review_note": report.review_note}
+
+
+__all__ = ["submit_interim_report", "accept_interim_report", "request_interim_changes",
+           "interim_reports", "report_dict", "InterimReport"]
