@@ -1,0 +1,77 @@
+"""Bearer tokens (JWT, HS256) for users who logged in with email and password."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+import jwt
+from sqlmodel import Session, select
+
+from api.errors import InsecureSettings
+from workflow.errors import NotAuthenticated
+from workflow.models import User
+from workflow.security import hash_password, verify_password
+from workflow.settings import DEFAULT_SECRET, Settings
+
+ALGORITHM = "HS256"
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Verified against when the email is unknown, so both failures take about the same time.
+    return hash_password("quartier-no-such-user")
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse to serve outside development with the default (public) secret key."""
+    if settings.environment != "development" and settings.secret_key == DEFAULT_SECRET:
+        raise InsecureSettings(
+            f"Quartier startet nicht: QUARTIER_ENVIRONMENT={settings.environment}, aber "
+            "QUARTIER_SECRET_KEY ist der öffentlich bekannte Standardwert. Bitte einen geheimen "
+            "Schlüssel setzen, z. B. QUARTIER_SECRET_KEY=$(python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))').\n"
+            f"Quartier refuses to start: QUARTIER_ENVIRONMENT={settings.environment} with the "
+            "default QUARTIER_SECRET_KEY. Set a secret key.")
+
+
+def _signing_key(settings: Settings) -> bytes:
+    # A fixed-length key derived from the configured secret (HS256 wants at least 32 bytes).
+    return hashlib.sha256(b"quartier-access-token:" + settings.secret_key.encode()).digest()
+
+
+def create_access_token(user: User, settings: Settings, now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    claims = {"sub": str(user.id), "iat": now,
+              "exp": now + timedelta(minutes=settings.token_lifetime_minutes), "typ": "access"}
+    return jwt.encode(claims, _signing_key(settings), algorithm=ALGORITHM)
+
+
+def user_id_from_token(token: str, settings: Settings) -> int:
+    """The user id in a valid, unexpired token; NotAuthenticated otherwise."""
+    try:
+        claims = jwt.decode(token, _signing_key(settings), algorithms=[ALGORITHM],
+                            options={"require": ["exp", "sub"]})
+        if claims.get("typ") != "access":
+            raise jwt.InvalidTokenError("wrong token type")
+        return int(claims["sub"])
+    except jwt.ExpiredSignatureError:
+        raise NotAuthenticated("Die Anmeldung ist abgelaufen. Bitte erneut anmelden.",
+                               "The login has expired. Please log in again.") from None
+    except (jwt.InvalidTokenError, ValueError, TypeError):
+        raise NotAuthenticated("Ungültiges Zugangstoken. Bitte erneut anmelden.",
+                               "Invalid access token. Please log in again.") from None
+
+
+def authenticate(session: Session, email: str, password: str) -> User:
+    """The active user with this email and password; one message for every failure."""
+    user = session.exec(select(User).where(User.email == email.strip().lower())).first()
+    if user is None:
+        user = session.exec(select(User).where(User.email == email.strip())).first()
+    ok = verify_password(user.password_hash if user else _dummy_hash(), password)
+    if user is None or not ok or user.disabled:
+        raise NotAuthenticated("E-Mail-Adresse oder Passwort ist falsch, oder das Konto ist "
+                               "gesperrt.",
+                               "Wrong email or password, or the account is disabled.")
+    return user

@@ -1,0 +1,106 @@
+"""Programme administration: ledger, budget changes, funding stop, users; the workflow diagram."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import func
+from sqlmodel import select
+
+from api import users
+from api.deps import ActorDep, AdminDep, IdempotencyKeyDep, LanguageDep, SessionDep
+from api.idempotency import Idempotent
+from api.routers.calls import call_status, find_call
+from api.schemas import (
+    BudgetChangeRequest,
+    CallOut,
+    FundingStopRequest,
+    LedgerPage,
+    UserCreate,
+    UserOut,
+    euros,
+    user_out,
+)
+from states.diagram import mermaid
+from workflow import engine
+from workflow.models import Application, BudgetLine, LedgerEntry
+
+router = APIRouter(prefix="/api/v1", tags=["administration"])
+
+
+@router.get("/admin/calls/{code}/ledger", response_model=LedgerPage,
+            summary="Ledger entries of a call (every change to budget or committed money)")
+def get_ledger(code: str, session: SessionDep, actor: AdminDep,
+               limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+               offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+    call = find_call(session, code)
+    query = (select(LedgerEntry, BudgetLine.year, BudgetLine.source, Application.reference)
+             .join(BudgetLine, BudgetLine.id == LedgerEntry.budget_line_id)
+             .outerjoin(Application, Application.id == LedgerEntry.application_id)
+             .where(BudgetLine.call_id == call.id))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(LedgerEntry.id).limit(limit).offset(offset)).all()
+    return {"items": [{"id": e.id, "at": e.at, "kind": e.kind, "year": year, "source": source,
+                       "committed_delta": euros(e.committed_delta_cents),
+                       "budget_delta": euros(e.budget_delta_cents), "application": reference,
+                       "actor_id": e.actor_id, "note": e.note}
+                      for e, year, source, reference in rows],
+            "total": int(total), "limit": limit, "offset": offset}
+
+
+@router.post("/admin/calls/{code}/budget-changes", response_model=CallOut,
+             summary="Increase or cut one budget line (signed euros)")
+def change_budget(request: Request, code: str, body: BudgetChangeRequest, session: SessionDep,
+                  actor: AdminDep, idempotency_key: IdempotencyKeyDep) -> JSONResponse:
+    idem = Idempotent.begin(session, actor.id, idempotency_key, f"POST {request.url.path}",
+                            body.model_dump(mode="json"))
+    if idem.replay:
+        return idem.replay
+    call = find_call(session, code)
+    engine.change_budget(session, call, body.year, body.source, body.delta_cents(), actor,
+                         body.note)
+    return idem.respond(200, call_status(session, find_call(session, code)), {})
+
+
+@router.post("/admin/calls/{code}/funding-stop", response_model=CallOut,
+             summary="Declare a funding stop (with a reason)")
+def declare_funding_stop(code: str, body: FundingStopRequest, session: SessionDep,
+                         actor: AdminDep) -> dict[str, Any]:
+    engine.declare_funding_stop(session, find_call(session, code), body.reason, actor)
+    return call_status(session, find_call(session, code))
+
+
+@router.delete("/admin/calls/{code}/funding-stop", response_model=CallOut,
+               summary="Lift a funding stop (an automatic stop stays while money is short)")
+def lift_funding_stop(code: str, session: SessionDep, actor: AdminDep) -> dict[str, Any]:
+    engine.lift_funding_stop(session, find_call(session, code), actor)
+    return call_status(session, find_call(session, code))
+
+
+@router.get("/admin/users", response_model=list[UserOut], summary="All accounts")
+def list_users(session: SessionDep, actor: AdminDep, lang: LanguageDep) -> list[dict[str, Any]]:
+    return [user_out(u, lang) for u in users.list_users(session)]
+
+
+@router.post("/admin/users", status_code=201, response_model=UserOut, summary="Create an account")
+def create_user(body: UserCreate, session: SessionDep, actor: AdminDep,
+                lang: LanguageDep) -> dict[str, Any]:
+    user = users.create_user(session, email=body.email, name=body.name, role=body.role.value,
+                             password=body.password, organisation_id=body.organisation_id,
+                             language=body.language)
+    return user_out(user, lang)
+
+
+@router.post("/admin/users/{user_id}/disable", response_model=UserOut,
+             summary="Disable an account (its tokens stop working)")
+def disable_user(user_id: int, session: SessionDep, actor: AdminDep,
+                 lang: LanguageDep) -> dict[str, Any]:
+    return user_out(users.disable_user(session, user_id), lang)
+
+
+@router.get("/workflow/diagram", response_class=PlainTextResponse,
+            summary="The lifecycle as a Mermaid state diagram")
+def workflow_diagram(actor: ActorDep, lang: LanguageDep) -> str:
+    return mermaid(lang)

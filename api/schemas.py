@@ -1,0 +1,334 @@
+"""Request and response bodies, and the functions that present rows as response bodies.
+
+Money goes over the wire as a string of euros and cents ("50000.00"), never as a float; requests
+may also give whole euros as integers.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from sqlmodel import Session, select
+
+from states import DEADLINE_LABELS, ROLE_LABELS, STATE_LABELS, DeadlineKind, Role, State
+from workflow import budget
+from workflow.models import (
+    Application,
+    ApplicationYear,
+    Call,
+    Deadline,
+    Organisation,
+    TransitionRecord,
+    User,
+)
+
+Money = Annotated[StrictStr | StrictInt, Field(description='Euros, e.g. "50000.00" or 50000')]
+Amounts = dict[str, Money]
+
+
+def euros(cents: int | None) -> str | None:
+    """Cents as a plain euro string with two decimals: 5000050 -> "50000.50"."""
+    if cents is None:
+        return None
+    sign = "-" if cents < 0 else ""
+    whole, rest = divmod(abs(cents), 100)
+    return f"{sign}{whole}.{rest:02d}"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ------------------------------------------------------------------ requests
+
+
+class ApplicationFields(Strict):
+    module_code: str | None = None
+    title: str | None = Field(default=None, max_length=5000)
+    summary: str | None = Field(default=None, max_length=5000)
+    quartier: str | None = Field(default=None, max_length=5000)
+    municipality: str | None = Field(default=None, max_length=5000)
+    project_start: date | None = None
+    project_end: date | None = None
+    own_contribution: Money | None = None
+    amounts: Amounts | None = Field(default=None, description='{"2027": "50000.00"}')
+
+    def engine_fields(self) -> dict[str, Any]:
+        """Only the fields the client sent, in the form the engine takes."""
+        return self.model_dump(mode="json", exclude_unset=True, exclude={"call"})
+
+
+class ApplicationCreate(ApplicationFields):
+    call: str = Field(description="Code of the call, e.g. ZiQ-2021")
+    module_code: str
+
+
+class ApplicationUpdate(ApplicationFields):
+    """Fields of a draft to change; omitted fields stay as they are."""
+
+
+class FirePayload(Strict):
+    amounts: Amounts | None = None
+    spending: Amounts | None = None
+    documents: list[str] | None = None
+    deadline: date | None = None
+    repayment: Money | None = None
+
+
+class FireRequest(Strict):
+    reason: str | None = Field(default=None, max_length=10000)
+    payload: FirePayload | None = None
+
+    def engine_payload(self) -> dict[str, Any]:
+        if self.payload is None:
+            return {}
+        return self.payload.model_dump(mode="json", exclude_none=True)
+
+
+class BudgetChangeRequest(Strict):
+    year: int
+    source: str
+    delta: StrictStr | StrictInt = Field(description='Signed euros, e.g. "100000" or "-2500.50"')
+    note: str = Field(default="Budgetänderung", max_length=2000)
+
+    def delta_cents(self) -> int:
+        text = str(self.delta).strip()
+        negative = text.startswith("-")
+        return budget.parse_euros(text.lstrip("+-"), "Änderung") * (-1 if negative else 1)
+
+
+class FundingStopRequest(Strict):
+    reason: str = Field(max_length=2000)
+
+
+class UserCreate(Strict):
+    email: str = Field(max_length=320)
+    name: str = Field(max_length=200)
+    role: Role
+    password: str = Field(min_length=8, max_length=1000)
+    organisation_id: int | None = None
+    language: str = Field(default="de", pattern="^(de|en)$")
+
+
+# ------------------------------------------------------------------ responses
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: str
+    role_label: str
+    organisation_id: int | None
+    language: str
+    disabled: bool
+
+
+class YearAmounts(BaseModel):
+    year: int
+    requested: str
+    approved: str | None
+    spent: str | None
+
+
+class ApplicationSummary(BaseModel):
+    id: int
+    reference: str
+    call: str
+    module_code: str
+    organisation_id: int
+    organisation: str
+    municipality: str
+    quartier: str
+    title: str
+    state: str
+    state_label: str
+    version: int
+    received_at: datetime | None
+    updated_at: datetime
+
+
+class ApplicationOut(ApplicationSummary):
+    summary: str
+    project_start: date | None
+    project_end: date | None
+    own_contribution: str
+    early_start_granted: bool
+    case_officer_id: int | None
+    approved_by_id: int | None
+    assessment: str | None
+    approved_at: datetime | None
+    waitlisted_at: datetime | None
+    repayment_claim: str | None
+    created_at: datetime
+    years: list[YearAmounts]
+
+
+class ApplicationPage(BaseModel):
+    items: list[ApplicationSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class HistoryEntry(BaseModel):
+    id: int
+    trigger: str
+    from_state: str | None
+    to_state: str
+    actor_id: int | None
+    actor_name: str | None
+    actor_role: str
+    at: datetime
+    reason: str | None
+    late: bool
+    payload: dict[str, Any]
+
+
+class DeadlineOut(BaseModel):
+    kind: str
+    label: str
+    period: str
+    due_date: date
+    status: str
+    overdue: bool
+    opened_at: datetime
+    closed_at: datetime | None
+
+
+class Refusal(BaseModel):
+    type: str
+    title: str
+    detail: str
+
+
+class TriggerOut(BaseModel):
+    trigger: str
+    label: str
+    available: bool
+    reason: Refusal | None
+
+
+class FireResult(BaseModel):
+    transition: HistoryEntry
+    application: ApplicationOut
+
+
+class YearStatusOut(BaseModel):
+    year: int
+    budget: str
+    committed: str
+    available: str
+    available_cents: int
+
+
+class FundingStopOut(BaseModel):
+    in_force: bool
+    kind: str | None
+    since: datetime | None
+    reason: str | None
+
+
+class WindowOut(BaseModel):
+    opens_at: datetime
+    closes_at: datetime
+    open_now: bool
+
+
+class CallOut(BaseModel):
+    code: str
+    title: str
+    programme: str
+    policy: str
+    min_grant: str
+    earliest_project_start: date | None
+    min_project_months: int
+    submission_window: WindowOut
+    funding_stop: FundingStopOut
+    years: list[YearStatusOut]
+
+
+class LedgerEntryOut(BaseModel):
+    id: int
+    at: datetime
+    kind: str
+    year: int
+    source: str
+    committed_delta: str
+    budget_delta: str
+    application: str | None
+    actor_id: int | None
+    note: str
+
+
+class LedgerPage(BaseModel):
+    items: list[LedgerEntryOut]
+    total: int
+    limit: int
+    offset: int
+
+
+# ------------------------------------------------------------------ presenters
+
+
+def user_out(user: User, lang: str = "de") -> dict[str, Any]:
+    return {"id": user.id, "email": user.email, "name": user.name, "role": user.role,
+            "role_label": ROLE_LABELS[Role(user.role)].in_language(lang),
+            "organisation_id": user.organisation_id, "language": user.language,
+            "disabled": user.disabled}
+
+
+def application_summary(app: Application, call_code: str, organisation: str,
+                        lang: str) -> dict[str, Any]:
+    return {
+        "id": app.id, "reference": app.reference, "call": call_code,
+        "module_code": app.module_code, "organisation_id": app.organisation_id,
+        "organisation": organisation, "municipality": app.municipality,
+        "quartier": app.quartier, "title": app.title, "state": app.state,
+        "state_label": STATE_LABELS[State(app.state)].in_language(lang),
+        "version": app.version, "received_at": app.received_at, "updated_at": app.updated_at,
+    }
+
+
+def application_out(session: Session, app: Application, lang: str) -> dict[str, Any]:
+    call = session.get(Call, app.call_id)
+    org = session.get(Organisation, app.organisation_id)
+    years = session.exec(select(ApplicationYear).where(ApplicationYear.application_id == app.id)
+                         .order_by(ApplicationYear.year)
+                         .execution_options(populate_existing=True)).all()
+    return {
+        **application_summary(app, call.code, org.name if org else "", lang),
+        "summary": app.summary, "project_start": app.project_start,
+        "project_end": app.project_end, "own_contribution": euros(app.own_contribution_cents),
+        "early_start_granted": app.early_start_granted, "case_officer_id": app.case_officer_id,
+        "approved_by_id": app.approved_by_id, "assessment": app.assessment,
+        "approved_at": app.approved_at, "waitlisted_at": app.waitlisted_at,
+        "repayment_claim": euros(app.repayment_claim_cents), "created_at": app.created_at,
+        "years": [{"year": y.year, "requested": euros(y.requested_cents),
+                   "approved": euros(y.approved_cents), "spent": euros(y.spent_cents)}
+                  for y in years],
+    }
+
+
+def history_entry(record: TransitionRecord, actor: User | None) -> dict[str, Any]:
+    return {"id": record.id, "trigger": record.trigger, "from_state": record.from_state,
+            "to_state": record.to_state, "actor_id": record.actor_id,
+            "actor_name": actor.name if actor else None, "actor_role": record.actor_role,
+            "at": record.at, "reason": record.reason, "late": record.late,
+            "payload": record.payload or {}}
+
+
+def deadline_out(deadline: Deadline, today: date, lang: str) -> dict[str, Any]:
+    return {"kind": deadline.kind,
+            "label": DEADLINE_LABELS[DeadlineKind(deadline.kind)].in_language(lang),
+            "period": deadline.period, "due_date": deadline.due_date, "status": deadline.status,
+            "overdue": deadline.status == "open" and deadline.due_date < today,
+            "opened_at": deadline.opened_at, "closed_at": deadline.closed_at}
