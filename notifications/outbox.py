@@ -1,16 +1,32 @@
-"""The outbox: emails are rows written in the caller's transaction and delivered after commit."""
+"""The outbox: emails are rows written in the caller's transaction and delivered after commit.
+
+`enqueue` renders the email at once (StrictUndefined), so the content is fixed at transition time
+and a broken template fails the transition's own transaction instead of getting lost later.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
-from sqlmodel import Field, Session, SQLModel
+from sqlalchemy import JSON, Column, Index, update
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from notifications.render import language_of, render
+from workflow.errors import NotFound, WrongState
+
+PENDING, SENT, DEAD = "pending", "sent", "dead"
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """Timestamps are UTC; a driver that returns them naive still means UTC."""
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -30,13 +46,23 @@ class OutboxMessage(SQLModel, table=True):
     body_html: str | None = None
     # A stable key for emails that must go out at most once (e.g. one funding-stop notice).
     dedupe_key: str | None = Field(default=None, unique=True)
-    status: str = "pending"  # pending | sent | dead
+    status: str = PENDING  # pending | sent | dead; a claimed row stays pending under a lease
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
     lease_until: datetime | None = None
     sent_at: datetime | None = None
     last_error: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def message_id(self) -> str:
+        """The stable Message-ID: every attempt to send this row carries the same one."""
+        return message_id(self.id, self.created_at)
+
+
+def message_id(outbox_id: int | None, created_at: datetime) -> str:
+    epoch = int(aware(created_at).timestamp())
+    return f"<outbox-{outbox_id}.{epoch}@quartier>"
 
 
 def enqueue(
@@ -50,16 +76,60 @@ def enqueue(
     dedupe_key: str | None = None,
     now: datetime | None = None,
 ) -> OutboxMessage:
-    """Add an email to the outbox inside the caller's transaction (no commit here)."""
+    """Render an email and add it to the outbox inside the caller's transaction (no commit).
+
+    A template error (unknown template, missing variable) raises here, so the caller's
+    transaction rolls back with it. With a `dedupe_key` that is already in the outbox, nothing is
+    added and the existing row is returned: such an email goes out at most once.
+    """
+    if dedupe_key is not None:
+        existing = session.exec(
+            select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)).first()
+        if existing is not None:
+            return existing
+    language = language_of(language)
+    rendered = render(template, language, context)
+    moment = now or utcnow()
     message = OutboxMessage(
         template=template,
         recipient=recipient,
         language=language,
         context=context,
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
         application_id=application_id,
         dedupe_key=dedupe_key,
-        created_at=now or utcnow(),
-        next_attempt_at=now or utcnow(),
+        created_at=moment,
+        next_attempt_at=moment,
     )
     session.add(message)
+    return message
+
+
+def list_dead(session: Session) -> list[OutboxMessage]:
+    """Messages that failed `mail_max_attempts` times (or were refused for good), oldest first."""
+    return list(session.exec(
+        select(OutboxMessage).where(OutboxMessage.status == DEAD).order_by(col(OutboxMessage.id))))
+
+
+def requeue(session: Session, outbox_id: int, now: datetime | None = None) -> OutboxMessage:
+    """Give a dead message a fresh set of attempts; it keeps its Message-ID and its last error."""
+    now = now or utcnow()
+    message = session.get(OutboxMessage, outbox_id)
+    if message is None:
+        raise NotFound(f"E-Mail {outbox_id} ist nicht im Postausgang.",
+                       f"Email {outbox_id} is not in the outbox.")
+    if message.status != DEAD:
+        raise WrongState(
+            f"Nur unzustellbare E-Mails können erneut eingereiht werden (Status: {message.status}).",
+            f"Only dead emails can be requeued (status: {message.status}).",
+            outbox_status=message.status)
+    session.execute(
+        update(OutboxMessage).where(col(OutboxMessage.id) == outbox_id,
+                                    col(OutboxMessage.status) == DEAD)
+        .values(status=PENDING, attempts=0, next_attempt_at=now, lease_until=None)
+        .execution_options(synchronize_session=False))
+    session.flush()
+    session.refresh(message)
     return message
