@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     mail_max_attempts: int = 8
     mail_lease_seconds: int = 120
     mail_catcher_dir: str = "var/mail"
+    mail_batch_size: int = 50
+    mail_retry_base_seconds: float = 30.0  # first retry after about this long, then doubling
+    mail_retry_max_seconds: float = 6 * 3600.0
+    mail_poll_seconds: float = 2.0  # how often `quartier worker` looks for due messages
 
 
 @lru_cache
