@@ -1,0 +1,131 @@
+"""API test helpers: a world on the real clock (project years in the future), an app, logins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from api.app import create_app
+from tests.factories import World, draft_fields, make_world
+from workflow import engine as wf
+from workflow.db import unit_of_work
+from workflow.models import Application, Call, User
+from workflow.security import hash_password
+from workflow.settings import Settings
+
+PASSWORD = "richtig-geheim-42"
+THIS_YEAR = datetime.now(UTC).year
+Y1, Y2 = THIS_YEAR + 1, THIS_YEAR + 2
+BUDGET = {Y1: 1_000_000_00, Y2: 1_000_000_00}
+ROLES = ("carrier", "other_carrier", "reviewer", "reviewer2", "approver", "admin", "observer")
+
+
+def api_settings() -> Settings:
+    return Settings(environment="development", secret_key="test-secret-" + "x" * 40,
+                    token_lifetime_minutes=30)
+
+
+def amounts(y1: str = "50000", y2: str = "50000") -> dict[str, str]:
+    return {str(Y1): y1, str(Y2): y2}
+
+
+def application_body(**overrides: Any) -> dict[str, Any]:
+    """A complete draft for the call of `make_world`, with the project in the coming years."""
+    body = {"call": "ZiQ-2021", **draft_fields(amounts(), project_start=f"{Y1}-03-01",
+                                                project_end=f"{Y2}-12-31")}
+    body.update(overrides)
+    return body
+
+
+@dataclass
+class ApiWorld:
+    engine: Engine
+    world: World
+    emails: dict[str, str]  # role key -> email
+    user_ids: dict[str, int]
+
+    def actor(self, role: str) -> wf.Actor:
+        return getattr(self.world, role)
+
+
+def build_world(engine: Engine) -> ApiWorld:
+    """make_world with budget years Y1/Y2 and the same password for every user."""
+    hashed = hash_password(PASSWORD)
+    with unit_of_work(engine) as session:
+        world = make_world(session, years=BUDGET)
+        for user in session.exec(select(User)):
+            user.password_hash = hashed
+            session.add(user)
+    emails, ids = {}, {}
+    with unit_of_work(engine) as session:
+        for role in ROLES:
+            user = session.get(User, getattr(world, role).id)
+            emails[role], ids[role] = user.email, user.id
+    return ApiWorld(engine, world, emails, ids)
+
+
+# The trigger path from draft on the real clock: (role key, trigger, body).
+PATH: list[tuple[str, str, dict[str, Any]]] = [
+    ("carrier", "submit", {}),
+    ("reviewer", "start_review", {}),
+    ("reviewer", "recommend", {"reason": "Förderfähig", "payload": {"amounts": amounts()}}),
+    ("approver", "approve", {}),
+    ("carrier", "start", {}),
+    ("carrier", "submit_final_report",
+     {"reason": "Nachweis", "payload": {"spending": amounts("40000", "45000")}}),
+]
+STATE_AFTER = ["submitted", "in_review", "recommended", "approved", "active", "report_submitted"]
+
+
+def application_in(aw: ApiWorld, state: str, carrier: str = "carrier") -> str:
+    """An application of `carrier`'s organisation driven by the engine to `state`; its reference."""
+    with unit_of_work(aw.engine) as session:
+        fields = {k: v for k, v in application_body().items() if k != "call"}
+        app = wf.create_application(session, aw.actor(carrier), aw.world.call_id, fields)
+        reference = app.reference
+        if state != "draft":
+            for (who, trigger, body), reached in zip(PATH, STATE_AFTER, strict=True):
+                actor = aw.actor(carrier if who == "carrier" else who)
+                wf.fire(session, app, trigger, actor, reason=body.get("reason"),
+                        payload=body.get("payload"))
+                if reached == state:
+                    break
+            else:
+                raise ValueError(state)
+    return reference
+
+
+def version_of(engine: Engine, reference: str) -> tuple[str, int]:
+    with unit_of_work(engine) as session:
+        app = session.exec(select(Application).where(Application.reference == reference)).one()
+        return app.state, app.version
+
+
+def call_of(engine: Engine, call_id: int) -> Call:
+    with unit_of_work(engine) as session:
+        return session.get(Call, call_id)
+
+
+def login(client: TestClient, email: str, password: str = PASSWORD) -> dict[str, str]:
+    response = client.post("/api/v1/auth/token", data={"username": email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+def api_world(engine: Engine) -> ApiWorld:
+    return build_world(engine)
+
+
+@pytest.fixture
+def client(api_world: ApiWorld) -> Iterator[TestClient]:
+    app = create_app(engine=api_world.engine, settings=api_settings())
+    with TestClient(app) as test_client:
+        yield test_client
