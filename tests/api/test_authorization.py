@@ -1,0 +1,287 @@
+"""Authorization matrix: every route, every role, own and foreign objects.
+
+Every route of the app must have an entry here (a new endpoint without one fails
+`test_matrix_covers_every_route`). Denials are 401, 403 or 404, never 5xx, and change nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlmodel import SQLModel, select
+
+import workflow.models  # noqa: F401
+from api.app import create_app
+from tests.api.conftest import (
+    PASSWORD,
+    Y1,
+    ApiWorld,
+    api_settings,
+    application_body,
+    application_in,
+    build_world,
+    login,
+    version_of,
+)
+from workflow import budget
+from workflow import engine as wf
+from workflow.db import make_engine, unit_of_work
+from workflow.models import BudgetLine, Call, User
+from workflow.security import hash_password
+
+ROLES = ("anonymous", "carrier", "other_carrier", "reviewer", "approver", "admin", "observer")
+SPARE_CALL = "ZiQ-SPARE"
+
+
+@dataclass
+class Env:
+    aw: ApiWorld
+    client: TestClient
+    headers: dict[str, dict[str, str]]
+    counter: list[int] = field(default_factory=lambda: [0])
+
+    def unique(self) -> int:
+        self.counter[0] += 1
+        return self.counter[0]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory) -> Iterator[Env]:
+    db = make_engine(f"sqlite:///{tmp_path_factory.mktemp('matrix') / 'q.sqlite3'}")
+    SQLModel.metadata.create_all(db)
+    aw = build_world(db)
+    with unit_of_work(db) as session:
+        main = session.get(Call, aw.world.call_id)
+        spare = Call(programme_id=main.programme_id, code=SPARE_CALL, title="Reserve",
+                     opens_at=main.opens_at, closes_at=main.closes_at, min_grant_cents=0)
+        session.add(spare)
+        session.flush()
+        line = BudgetLine(call_id=spare.id, year=Y1, source="Landesmittel", budget_cents=0,
+                          committed_cents=0)
+        session.add(line)
+        session.flush()
+        budget.change_budget(session, line, 500_000_00, datetime.now(UTC), None, "Ansatz")
+    with TestClient(create_app(engine=db, settings=api_settings())) as client:
+        headers = {"anonymous": {}}
+        for role in ROLES[1:]:
+            headers[role] = login(client, aw.emails[role])
+        yield Env(aw, client, headers)
+    db.dispose()
+
+
+# ------------------------------------------------------------------ the matrix
+
+@dataclass
+class Req:
+    method: str
+    url: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    watch: str | None = None  # reference whose state and version a denial must not change
+
+
+@dataclass
+class Case:
+    expected: dict[str, int]
+    request: Callable[[Env, str], Req]
+
+
+def everyone(status: int, anonymous: int = 401) -> dict[str, int]:
+    return {role: (anonymous if role == "anonymous" else status) for role in ROLES}
+
+
+def reader(ok: int = 200) -> dict[str, int]:
+    """Any logged-in user, but a foreign carrier does not see the object."""
+    return {**everyone(ok), "other_carrier": 404}
+
+
+def carrier_writer(ok: int = 200) -> dict[str, int]:
+    return {"anonymous": 401, "carrier": ok, "other_carrier": 404, "reviewer": 403,
+            "approver": 403, "admin": 403, "observer": 403}
+
+
+def admin_only(ok: int = 200) -> dict[str, int]:
+    return {**everyone(403), "admin": ok}
+
+
+def submitted(path: str = "") -> Callable[[Env, str], Req]:
+    def build(env: Env, role: str) -> Req:
+        ref = application_in(env.aw, "submitted")
+        return Req("GET", f"/api/v1/applications/{ref}{path}")
+    return build
+
+
+def fixed(method: str, url: str, **kwargs: Any) -> Callable[[Env, str], Req]:
+    return lambda env, role: Req(method, url, kwargs)
+
+
+def create(env: Env, role: str) -> Req:
+    return Req("POST", "/api/v1/applications", {"json": application_body()})
+
+
+def patch_draft(env: Env, role: str) -> Req:
+    ref = application_in(env.aw, "draft")
+    return Req("PATCH", f"/api/v1/applications/{ref}", {"json": {"title": "Neu"}}, watch=ref)
+
+
+def fire(env: Env, role: str) -> Req:
+    # Each role tries the step its role is made for; foreign carriers and the rest must fail.
+    if role in ("carrier", "other_carrier", "anonymous"):
+        ref = application_in(env.aw, "draft")
+        trigger = "submit"
+    else:
+        ref = application_in(env.aw, "submitted")
+        trigger = "start_review"
+    return Req("POST", f"/api/v1/applications/{ref}/transitions/{trigger}", {"json": {}},
+               watch=ref)
+
+
+def login_as(env: Env, role: str) -> Req:
+    email = env.aw.emails.get(role, "niemand@example.org")
+    return Req("POST", "/api/v1/auth/token", {"data": {"username": email, "password": PASSWORD}})
+
+
+def new_user(env: Env, role: str) -> Req:
+    return Req("POST", "/api/v1/admin/users", {"json": {
+        "email": f"neu{env.unique()}@example.org", "name": "Neu", "role": "reviewer",
+        "password": "ein-langes-passwort"}})
+
+
+def disable_user(env: Env, role: str) -> Req:
+    with unit_of_work(env.aw.engine) as session:
+        user = User(email=f"weg{env.unique()}@example.org", name="Weg", role="reviewer",
+                    password_hash=hash_password("ein-langes-passwort"))
+        session.add(user)
+        session.flush()
+        user_id = user.id
+    return Req("POST", f"/api/v1/admin/users/{user_id}/disable")
+
+
+def lift_stop(env: Env, role: str) -> Req:
+    with unit_of_work(env.aw.engine) as session:
+        call = session.exec(select(Call).where(Call.code == SPARE_CALL)).one()
+        wf.declare_funding_stop(session, call, "Haushaltssperre", env.aw.world.admin)
+    return Req("DELETE", f"/api/v1/admin/calls/{SPARE_CALL}/funding-stop")
+
+
+A = "/api/v1"
+MATRIX: dict[tuple[str, str], Case] = {
+    ("GET", "/openapi.json"): Case(everyone(200, 200), fixed("GET", "/openapi.json")),
+    ("GET", "/docs"): Case(everyone(200, 200), fixed("GET", "/docs")),
+    ("GET", "/docs/oauth2-redirect"): Case(everyone(200, 200),
+                                           fixed("GET", "/docs/oauth2-redirect")),
+    ("GET", "/redoc"): Case(everyone(200, 200), fixed("GET", "/redoc")),
+    ("GET", "/healthz"): Case(everyone(200, 200), fixed("GET", "/healthz")),
+    ("GET", "/readyz"): Case(everyone(200, 200), fixed("GET", "/readyz")),
+    ("POST", f"{A}/auth/token"): Case(everyone(200), login_as),
+    ("GET", f"{A}/me"): Case(everyone(200), fixed("GET", f"{A}/me")),
+    ("GET", f"{A}/calls"): Case(everyone(200), fixed("GET", f"{A}/calls")),
+    ("GET", f"{A}/calls/{{code}}"): Case(everyone(200), fixed("GET", f"{A}/calls/ZiQ-2021")),
+    ("POST", f"{A}/applications"): Case({**carrier_writer(201), "other_carrier": 201}, create),
+    ("GET", f"{A}/applications"): Case(everyone(200), fixed("GET", f"{A}/applications")),
+    ("GET", f"{A}/applications/{{reference}}"): Case(reader(), submitted()),
+    ("PATCH", f"{A}/applications/{{reference}}"): Case(carrier_writer(), patch_draft),
+    ("GET", f"{A}/applications/{{reference}}/history"): Case(reader(), submitted("/history")),
+    ("GET", f"{A}/applications/{{reference}}/deadlines"): Case(reader(), submitted("/deadlines")),
+    ("GET", f"{A}/applications/{{reference}}/transitions"):
+        Case(reader(), submitted("/transitions")),
+    ("POST", f"{A}/applications/{{reference}}/transitions/{{trigger}}"):
+        Case({**carrier_writer(), "reviewer": 200, "approver": 200}, fire),
+    ("GET", f"{A}/admin/calls/{{code}}/ledger"):
+        Case(admin_only(), fixed("GET", f"{A}/admin/calls/ZiQ-2021/ledger")),
+    ("POST", f"{A}/admin/calls/{{code}}/budget-changes"):
+        Case(admin_only(), fixed("POST", f"{A}/admin/calls/{SPARE_CALL}/budget-changes",
+                                 json={"year": Y1, "source": "Landesmittel", "delta": "1000"})),
+    ("POST", f"{A}/admin/calls/{{code}}/funding-stop"):
+        Case(admin_only(), fixed("POST", f"{A}/admin/calls/{SPARE_CALL}/funding-stop",
+                                 json={"reason": "Haushaltssperre"})),
+    ("DELETE", f"{A}/admin/calls/{{code}}/funding-stop"): Case(admin_only(), lift_stop),
+    ("GET", f"{A}/admin/users"): Case(admin_only(), fixed("GET", f"{A}/admin/users")),
+    ("POST", f"{A}/admin/users"): Case(admin_only(201), new_user),
+    ("POST", f"{A}/admin/users/{{user_id}}/disable"): Case(admin_only(), disable_user),
+    ("GET", f"{A}/workflow/diagram"): Case(everyone(200), fixed("GET", f"{A}/workflow/diagram")),
+}
+
+
+def app_routes() -> set[tuple[str, str]]:
+    app = create_app("sqlite://", settings=api_settings())
+    return {(method, rc.path) for rc in iter_route_contexts(app.routes)
+            for method in (rc.methods or ()) if method != "HEAD"}
+
+
+def test_matrix_covers_every_route() -> None:
+    routes = app_routes()
+    assert routes - set(MATRIX) == set(), "routes without an authorization matrix entry"
+    assert set(MATRIX) - routes == set(), "matrix entries for routes that do not exist"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
+def test_route_for_role(env: Env, route: tuple[str, str], role: str) -> None:
+    case = MATRIX[route]
+    req = case.request(env, role)
+    before = version_of(env.aw.engine, req.watch) if req.watch else None
+    response = env.client.request(req.method, req.url, headers=env.headers[role], **req.kwargs)
+    expected = case.expected[role]
+    assert response.status_code == expected, (route, role, response.text)
+    if expected >= 400:
+        assert expected in (401, 403, 404)
+        assert response.headers["content-type"].startswith("application/problem+json")
+        problem = response.json()
+        assert problem["status"] == expected and problem["type"].startswith("https://")
+        if req.watch:
+            assert version_of(env.aw.engine, req.watch) == before, "a denial changed something"
+
+
+def test_no_carrier_sees_another_organisations_applications(env: Env) -> None:
+    own = application_in(env.aw, "submitted")
+    foreign = application_in(env.aw, "submitted", carrier="other_carrier")
+    client, carrier = env.client, env.headers["carrier"]
+    refs = {a["reference"] for a in client.get(f"{A}/applications?limit=200",
+                                               headers=carrier).json()["items"]}
+    assert own in refs and foreign not in refs
+    other_org = env.aw.world.other_carrier.organisation_id
+    found = client.get(f"{A}/applications", params={"organisation": other_org, "q": foreign},
+                       headers=carrier).json()
+    assert found["total"] == 0 and found["items"] == []
+    # Someone else's application looks exactly like one that does not exist.
+    hidden = client.get(f"{A}/applications/{foreign}", headers=carrier).json()
+    missing = client.get(f"{A}/applications/ZiQ-1999-9999", headers=carrier).json()
+    assert (hidden["status"], hidden["type"], hidden["title"]) == (
+        missing["status"], missing["type"], missing["title"]) == (404, hidden["type"],
+                                                                  "Nicht gefunden")
+    for path in ("", "/history", "/deadlines", "/transitions"):
+        assert client.get(f"{A}/applications/{foreign}{path}", headers=carrier).status_code == 404
+    staff = client.get(f"{A}/applications", params={"q": foreign},
+                       headers=env.headers["observer"]).json()
+    assert [a["reference"] for a in staff["items"]] == [foreign]
+
+
+def test_disabled_users_token_stops_working(env: Env) -> None:
+    client = env.client
+    created = client.post(f"{A}/admin/users", headers=env.headers["admin"], json={
+        "email": "bald-weg@example.org", "name": "Bald weg", "role": "observer",
+        "password": "ein-langes-passwort"})
+    assert created.status_code == 201, created.text
+    token = login(client, "bald-weg@example.org", "ein-langes-passwort")
+    assert client.get(f"{A}/me", headers=token).status_code == 200
+    disabled = client.post(f"{A}/admin/users/{created.json()['id']}/disable",
+                           headers=env.headers["admin"])
+    assert disabled.status_code == 200 and disabled.json()["disabled"] is True
+    refused = client.get(f"{A}/me", headers=token)
+    assert refused.status_code == 401 and refused.headers["WWW-Authenticate"] == "Bearer"
+    again = client.post(f"{A}/auth/token", data={"username": "bald-weg@example.org",
+                                                 "password": "ein-langes-passwort"})
+    assert again.status_code == 401
+
+
+@pytest.mark.parametrize("token", ["", "kein-token", "a.b.c"])
+def test_bad_tokens_are_401(env: Env, token: str) -> None:
+    response = env.client.get(f"{A}/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/problem+json")
