@@ -19,6 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import errors
 from api.auth import check_settings
 from api.routers import admin, applications, auth, calls, health
+from api.routers import calendar as calendar_feed
+from api.routers import reports as interim_reports
 from workflow.db import make_engine
 from workflow.settings import Settings, get_settings
 
@@ -92,4 +94,6 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
     app.add_middleware(RequestLog)
     for module in (health, auth, calls, applications, admin):
         app.include_router(module.router)
+    app.include_router(interim_reports.router)
+    app.include_router(calendar_feed.router)
     return app
