@@ -52,7 +52,7 @@ def run_daily(engine, start: date, end: date) -> None:
 
 @pytest.fixture
 def active(engine):
-    """An active project; returns (world, application id, interim deadline id, final deadline id)."""
+    """An active project: (world, application id, interim deadline id, final deadline id)."""
     with unit_of_work(engine) as session:
         world = make_world(session)
         app = application_in(session, world, "active")
@@ -191,7 +191,7 @@ def test_reopened_deadline_runs_through_its_steps_again(engine, active):
                                         now=at(date(2022, 4, 4), 11))
     with Session(engine) as session:
         deadline = session.get(Deadline, interim_id)
-        assert deadline.status == "open" and deadline.due_date == date(2022, 4, 19)  # 18 Apr: Easter
+        assert deadline.status == "open" and deadline.due_date == date(2022, 4, 19)  # Easter Monday
     run_daily(engine, date(2022, 4, 4), date(2022, 4, 26))
     # Opened on 4 April with 15 days to go: no 28-day reminder, then 7 days before and on the day.
     assert [(s[0], s[2]) for s in sent_steps(engine, interim_id)] == [
