@@ -32,18 +32,18 @@ def get_session(request: Request) -> Iterator[Session]:
     with Session(request.app.state.engine, expire_on_commit=False) as session:
         try:
             yield session
-        except BaseException:
-            session.rollback()
-            raise
-        try:
             session.commit()
         except IntegrityError:
+            # e.g. the same Idempotency-Key used by two requests at once: the loser writes nothing
             session.rollback()
             raise Conflict(
                 "Die Anfrage kollidierte mit einer gleichzeitigen Änderung; es wurde nichts "
                 "gespeichert. Bitte erneut versuchen.",
                 "The request collided with a concurrent change; nothing was saved. "
                 "Please retry.") from None
+        except BaseException:
+            session.rollback()
+            raise
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
