@@ -222,6 +222,7 @@ TRANSITIONS_BY_TRIGGER: dict[str, Transition] = {t.trigger: t for t in TRANSITIO
 
 # Emails that do not follow from a single transition; each names its template.
 FUNDING_STOP_EMAIL = "funding_stop"
+FUNDING_STOP_LIFTED_EMAIL = "funding_stop_lifted"
 REMINDER_EMAIL = "deadline_reminder"
 ESCALATION_EMAIL = "deadline_escalation"
 

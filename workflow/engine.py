@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 from transitions import Machine
 
-from notifications.outbox import enqueue
+from notifications.outbox import OutboxMessage, enqueue
 from states import (
     DEADLINE_LABELS,
     FINAL_STATES,
@@ -31,7 +31,7 @@ from states import (
     State,
     Transition,
 )
-from states.lifecycle import FUNDING_STOP_EMAIL
+from states.lifecycle import FUNDING_STOP_EMAIL, FUNDING_STOP_LIFTED_EMAIL
 from workflow import budget, deadlines
 from workflow.errors import (
     CallWindowClosed,
@@ -715,10 +715,13 @@ def lift_funding_stop(session: Session, call: Call, actor: Actor,
     if not call.stop_kind:
         raise WrongState("Für diesen Aufruf gilt kein Fördermittelstopp.",
                          "No funding stop is in force for this call.")
+    since = call.stop_since
     call.stop_kind = call.stop_since = call.stop_reason = None
     session.add(call)
     session.flush()
     after_money_change(session, call, now)
+    if not call.stop_kind:
+        _notify_stop_lifted(session, call, since or now)
     return call
 
 
@@ -761,9 +764,11 @@ def _notify_drafts_of_stop(session: Session, call: Call) -> None:
         if user is None or user.disabled or user.id in told:
             continue
         told.add(user.id)
+        key = f"funding_stop:{call.id}:{call.stop_since.isoformat()}:{user.id}"
+        if session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first():
+            continue  # this stop (same moment) was already announced to this carrier
         enqueue(session, template=FUNDING_STOP_EMAIL, recipient=user.email,
-                language=user.language, application_id=app.id,
-                dedupe_key=f"funding_stop:{call.id}:{call.stop_since.isoformat()}:{user.id}",
+                language=user.language, application_id=app.id, dedupe_key=key,
                 context={**_base_context(programme, app, user), "call_title": call.title,
                          "stop_since": call.stop_since.isoformat(),
                          "stop_reason": call.stop_reason or ""})
@@ -779,11 +784,34 @@ def after_money_change(session: Session, call: Call, now: datetime) -> None:
             _set_stop(session, call, "automatic",
                       "Die Mittel aller Haushaltsjahre sind vollständig gebunden.", now)
         return
+    lifted_since = None
     if call.stop_kind == "automatic":
+        lifted_since = call.stop_since or now
         call.stop_kind = call.stop_since = call.stop_reason = None
         session.add(call)
         session.flush()
     _reoffer_waitlisted(session, call, now)
+    if lifted_since is not None:
+        _notify_stop_lifted(session, call, lifted_since)
+
+
+def _notify_stop_lifted(session: Session, call: Call, since: datetime) -> None:
+    """Carriers still waiting (waiting list) or holding a draft hear once that the stop lifted."""
+    programme = session.get(Programme, call.programme_id)
+    waiting = session.exec(select(Application).where(
+        Application.call_id == call.id,
+        Application.state.in_((State.waitlisted.value, State.draft.value)))
+        .order_by(Application.id)).all()
+    told: set[int] = set()
+    for app in waiting:
+        user = session.get(User, app.created_by_id)
+        if user is None or user.disabled or user.id in told:
+            continue
+        told.add(user.id)
+        enqueue(session, template=FUNDING_STOP_LIFTED_EMAIL, recipient=user.email,
+                language=user.language, application_id=app.id,
+                dedupe_key=f"funding_stop_lifted:{call.id}:{since.isoformat()}:{user.id}",
+                context={**_base_context(programme, app, user), "call_title": call.title})
 
 
 def _reoffer_waitlisted(session: Session, call: Call, now: datetime) -> None:
