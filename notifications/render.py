@@ -17,12 +17,16 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 
 from states import TRANSITIONS
-from states.lifecycle import ESCALATION_EMAIL, FUNDING_STOP_EMAIL, REMINDER_EMAIL
+from states.lifecycle import (
+    ESCALATION_EMAIL,
+    FUNDING_STOP_EMAIL,
+    FUNDING_STOP_LIFTED_EMAIL,
+    REMINDER_EMAIL,
+)
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 LANGUAGES = ("de", "en")
 DEFAULT_LANGUAGE = "de"
-FUNDING_STOP_LIFTED_EMAIL = "funding_stop_lifted"
 
 # Every email kind Quartier sends; each needs a template in every language.
 TEMPLATES: tuple[str, ...] = tuple(dict.fromkeys(

@@ -1,0 +1,121 @@
+"""SMTP delivery with aiosmtplib: one connection per batch, one MIME message per outbox row."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import aiosmtplib
+
+from notifications.outbox import OutboxMessage, aware
+from workflow.settings import Settings
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """Where and how to send: QUARTIER_SMTP_* settings."""
+
+    host: str
+    port: int
+    starttls: bool = False
+    tls: bool = False
+    username: str | None = None
+    password: str | None = None
+    mail_from: str = "Quartier <noreply@quartier.localhost>"
+    timeout: float = 30.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmtpConfig:
+        return cls(host=settings.smtp_host, port=settings.smtp_port,
+                   starttls=settings.smtp_starttls, tls=settings.smtp_tls,
+                   username=settings.smtp_username or None,
+                   password=settings.smtp_password or None, mail_from=settings.mail_from)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What happened to one message: sent, or an error that is temporary or permanent."""
+
+    outbox_id: int
+    sent: bool
+    error: str | None = None
+    permanent: bool = False
+
+
+def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
+    """multipart/alternative (text, then HTML), UTF-8, with the row's stable Message-ID."""
+    message = EmailMessage()
+    message["From"] = mail_from
+    message["To"] = row.recipient
+    message["Subject"] = row.subject or ""
+    message["Date"] = format_datetime(aware(row.created_at))
+    message["Message-ID"] = row.message_id
+    message["Content-Language"] = row.language
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Quartier-Template"] = row.template
+    reference = (row.context or {}).get("reference")
+    if reference:
+        message["X-Quartier-Reference"] = str(reference)
+    message.set_content(row.body_text or "", subtype="plain", charset="utf-8",
+                        cte="quoted-printable")
+    if row.body_html:
+        message.add_alternative(row.body_html, subtype="html", charset="utf-8",
+                                cte="quoted-printable")
+    return message
+
+
+def _is_permanent(error: Exception) -> bool:
+    """A 5xx answer will not change on retry; everything else (4xx, network) may."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(r.code >= 500 for r in error.recipients)
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        return 500 <= error.code < 600
+    return False
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:1000]
+
+
+async def send_batch(config: SmtpConfig, rows: Sequence[OutboxMessage],
+                     on_result: Callable[[SendResult], None]) -> list[SendResult]:
+    """Send `rows` over one SMTP connection; `on_result` records each outcome at once."""
+    results: list[SendResult] = []
+
+    def record(result: SendResult) -> None:
+        results.append(result)
+        on_result(result)
+
+    smtp = aiosmtplib.SMTP(hostname=config.host, port=config.port, use_tls=config.tls,
+                           start_tls=config.starttls, timeout=config.timeout,
+                           username=config.username, password=config.password)
+    try:
+        await smtp.connect()
+    except (aiosmtplib.SMTPException, OSError) as error:
+        for row in rows:
+            record(SendResult(row.id, False, f"Verbindung fehlgeschlagen: {_describe(error)}",
+                              _is_permanent(error)))
+        return results
+    try:
+        for index, row in enumerate(rows):
+            try:
+                await smtp.send_message(build_message(row, config.mail_from))
+            except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError,
+                    aiosmtplib.SMTPTimeoutError, OSError) as error:
+                # The connection is gone: this and every later message of the batch wait.
+                for rest in rows[index:]:
+                    record(SendResult(rest.id, False, _describe(error)))
+                return results
+            except aiosmtplib.SMTPException as error:
+                record(SendResult(row.id, False, _describe(error), _is_permanent(error)))
+                continue
+            record(SendResult(row.id, True))
+    finally:
+        if smtp.is_connected:
+            try:
+                await smtp.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                smtp.close()
+    return results
