@@ -122,7 +122,8 @@ def requeue(session: Session, outbox_id: int, now: datetime | None = None) -> Ou
                        f"Email {outbox_id} is not in the outbox.")
     if message.status != DEAD:
         raise WrongState(
-            f"Nur unzustellbare E-Mails können erneut eingereiht werden (Status: {message.status}).",
+            "Nur unzustellbare E-Mails können erneut eingereiht werden "
+            f"(Status: {message.status}).",
             f"Only dead emails can be requeued (status: {message.status}).",
             outbox_status=message.status)
     session.execute(

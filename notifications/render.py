@@ -1,6 +1,7 @@
 """Rendering emails from Jinja2 templates: one template per kind and language, text and HTML.
 
-Each kind lives in `templates/<language>/<kind>.j2` and extends the one layout `templates/layout.j2`.
+Each kind lives in `templates/<language>/<kind>.j2` and extends the one layout
+`templates/layout.j2`.
 The same template is rendered twice: once as plain text and once as HTML (autoescaped). A variable
 the context lacks is an error (StrictUndefined), so a broken template fails the transition that
 enqueues the email instead of sending a broken message.
