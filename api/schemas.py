@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 from sqlmodel import Session, select
 
 from states import DEADLINE_LABELS, ROLE_LABELS, STATE_LABELS, DeadlineKind, Role, State
@@ -24,7 +24,17 @@ from workflow.models import (
     User,
 )
 
-Money = Annotated[StrictStr | StrictInt, Field(description='Euros, e.g. "50000.00" or 50000')]
+
+def _money(value: Any) -> str | int:
+    # Floats would round money; booleans are ints to Python but never amounts.
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError('give euros as text ("50000.00") or a whole number, not a float')
+    return value
+
+
+Money = Annotated[str | int, PlainValidator(_money), WithJsonSchema(
+    {"anyOf": [{"type": "string"}, {"type": "integer"}],
+     "description": 'Euros, e.g. "50000.00" or 50000 (never a float)'})]
 Amounts = dict[str, Money]
 
 
@@ -90,7 +100,7 @@ class FireRequest(Strict):
 class BudgetChangeRequest(Strict):
     year: int
     source: str
-    delta: StrictStr | StrictInt = Field(description='Signed euros, e.g. "100000" or "-2500.50"')
+    delta: Money = Field(description='Signed euros, e.g. "100000" or "-2500.50"')
     note: str = Field(default="Budgetänderung", max_length=2000)
 
     def delta_cents(self) -> int:
