@@ -1,4 +1,4 @@
-"""Stored responses of requests that carried an Idempotency-Key, so that a retry has no second effect.
+"""Stored responses of requests with an Idempotency-Key, so that a retry has no second effect.
 
 The row is written in the same transaction as the effect it describes: either both are committed
 or neither, so a retried request finds either the stored response or a clean slate.
