@@ -1,0 +1,188 @@
+"""Random triggers by random actors: the rules of the lifecycle and the budget always hold."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
+from sqlmodel import Session, SQLModel, func, select
+
+from states import FINAL_STATES, TRANSITIONS, TRANSITIONS_BY_TRIGGER, State, transitions_from
+from tests.factories import NOW, draft_fields, make_world
+from tests.workflow.helpers import snapshot
+from workflow import budget
+from workflow import engine as wf
+from workflow.db import make_engine, unit_of_work
+from workflow.errors import WorkflowError
+from workflow.models import (
+    Application,
+    ApplicationYear,
+    BudgetLine,
+    Call,
+    LedgerEntry,
+    TransitionRecord,
+)
+
+ACTORS = ["carrier", "other_carrier", "reviewer", "reviewer2", "approver", "admin", "observer"]
+TRIGGERS = [t.trigger for t in TRANSITIONS]
+MAIN_PATH = {"submit", "start_review", "recommend", "approve", "start", "submit_final_report",
+             "close"}
+EUROS = st.sampled_from(["0", "15000", "20000", "40000", "60000.50"])
+
+
+class Lifecycle(RuleBasedStateMachine):
+    apps = Bundle("apps")
+
+    @initialize(policy=st.sampled_from(["waitlist", "reject"]))
+    def setup(self, policy):
+        self.db = make_engine("sqlite://")
+        SQLModel.metadata.create_all(self.db)
+        with unit_of_work(self.db) as s:
+            self.world = make_world(s, policy=policy, min_grant_cents=10_000_00,
+                                    years={2021: 120_000_00, 2022: 90_000_00},
+                                    sources=("Landesmittel", "ESF"))
+        self.now = NOW
+
+    def teardown(self):
+        self.db.dispose()
+
+    @rule(target=apps, carrier=st.sampled_from(["carrier", "other_carrier"]),
+          a=EUROS, b=EUROS)
+    def create(self, carrier, a, b):
+        with unit_of_work(self.db) as s:
+            return wf.create_application(s, getattr(self.world, carrier), self.world.call_id,
+                                         draft_fields({"2021": a, "2022": b}, project_start="2022-06-01",
+                                                      project_end="2023-06-30"), now=self.now).reference
+
+    @rule(ref=apps, trigger=st.sampled_from(TRIGGERS), who=st.sampled_from(ACTORS),
+          reason=st.sampled_from([None, "Begründung"]), a=EUROS, b=EUROS,
+          days=st.integers(0, 40), repayment=st.sampled_from([None, "0", "1000"]))
+    def fire(self, ref, trigger, who, reason, a, b, days, repayment):
+        self._fire(ref, trigger, who, reason, a, b, days, repayment)
+
+    def _fire(self, ref, trigger, who, reason, a, b, days, repayment):
+        self.now += timedelta(days=days)
+        payload = {"amounts": {"2021": a, "2022": b}, "spending": {"2021": a, "2022": b},
+                   "documents": ["Satzung"]}
+        if repayment is not None:
+            payload["repayment"] = repayment
+        actor = getattr(self.world, who)
+        before = snapshot(self.db)
+        with Session(self.db) as s:
+            old_state = wf.load_application(s, ref).state
+        try:
+            with unit_of_work(self.db) as s:
+                record = wf.fire(s, ref, trigger, actor, reason=reason, payload=payload,
+                                 now=self.now)
+                spec = TRANSITIONS_BY_TRIGGER[record.trigger]
+                assert State(old_state) in spec.sources
+                assert record.to_state == spec.dest_from(State(old_state)).value
+        except WorkflowError as refusal:
+            event(f"refused {trigger}: {refusal.type}")
+            assert snapshot(self.db) == before, f"refused {trigger} wrote something"
+
+    @rule(ref=apps, data=st.data(), days=st.integers(0, 20))
+    def advance(self, ref, data, days):
+        """Runs of valid moves, so that the random walk reaches approval, reports and revocation."""
+        for _ in range(data.draw(st.integers(4, 12))):
+            self._advance_once(ref, data, days)
+
+    def _advance_once(self, ref, data, days):
+        with Session(self.db) as s:
+            state = State(wf.load_application(s, ref).state)
+        options = transitions_from(state)
+        if not options:
+            return
+        main = [t for t in options if t.trigger in MAIN_PATH]
+        spec = data.draw(st.sampled_from(main if main and data.draw(st.integers(0, 9)) < 7
+                                         else options))
+        roles = sorted(r.value for r in spec.roles if r.value != "system")
+        if not roles:
+            return
+        role = data.draw(st.sampled_from(roles))
+        with Session(self.db) as s:
+            own = wf.load_application(s, ref).organisation_id == self.world.carrier.organisation_id
+        who = {"carrier": "carrier" if own else "other_carrier", "reviewer": data.draw(st.sampled_from(["reviewer",
+               "reviewer2"])), "approver": "approver"}[role]
+        with Session(self.db) as s:
+            app = wf.load_application(s, ref)
+            years = {y.year: y for y in s.exec(select(ApplicationYear).where(
+                ApplicationYear.application_id == app.id))}
+        # Recommend what was requested, report spending a little below what was approved.
+        a, b = ((str((y.approved_cents or y.requested_cents) // 100 - data.draw(
+            st.sampled_from([0, 1000]))) if y else "0") for y in (years.get(2021), years.get(2022)))
+        self._fire(ref, spec.trigger, who, "Begründung", a, b, days,
+                  data.draw(st.sampled_from(["0", "500"])))
+        with Session(self.db) as s:
+            event(f"reached {wf.load_application(s, ref).state}")
+
+    @rule(year=st.sampled_from([2021, 2022]), source=st.sampled_from(["Landesmittel", "ESF"]),
+          delta=st.sampled_from([-50_000_00, -10_000_00, 10_000_00, 60_000_00]))
+    def change_budget(self, year, source, delta):
+        before = snapshot(self.db)
+        try:
+            with unit_of_work(self.db) as s:
+                wf.change_budget(s, s.get(Call, self.world.call_id), year, source, delta,
+                                 self.world.admin, "Änderung", now=self.now)
+        except WorkflowError:
+            assert snapshot(self.db) == before
+
+    @rule(declare=st.booleans())
+    def funding_stop(self, declare):
+        before = snapshot(self.db)
+        try:
+            with unit_of_work(self.db) as s:
+                call = s.get(Call, self.world.call_id)
+                if declare:
+                    wf.declare_funding_stop(s, call, "erklärt", self.world.admin, now=self.now)
+                else:
+                    wf.lift_funding_stop(s, call, self.world.admin, now=self.now)
+        except WorkflowError:
+            assert snapshot(self.db) == before
+
+    @invariant()
+    def states_are_known_and_history_replays(self):
+        if not hasattr(self, "db"):
+            return
+        with Session(self.db) as s:
+            for app in s.exec(select(Application)):
+                assert State(app.state)
+                state = None
+                for rec in s.exec(select(TransitionRecord).where(
+                        TransitionRecord.application_id == app.id).order_by(TransitionRecord.id)):
+                    assert rec.from_state == state
+                    if rec.trigger != "create":
+                        spec = TRANSITIONS_BY_TRIGGER[rec.trigger]
+                        assert State(state) in spec.sources
+                        assert rec.to_state == spec.dest_from(State(state)).value
+                    state = rec.to_state
+                assert state == app.state
+                assert app.version == s.exec(select(func.count()).where(
+                    TransitionRecord.application_id == app.id)).one()
+
+    @invariant()
+    def money_is_never_overcommitted(self):
+        if not hasattr(self, "db"):
+            return
+        with Session(self.db) as s:
+            for line in s.exec(select(BudgetLine)):
+                assert 0 <= line.committed_cents <= line.budget_cents
+                committed, total = s.exec(select(
+                    func.coalesce(func.sum(LedgerEntry.committed_delta_cents), 0),
+                    func.coalesce(func.sum(LedgerEntry.budget_delta_cents), 0)).where(
+                    LedgerEntry.budget_line_id == line.id)).one()
+                assert committed == line.committed_cents and total == line.budget_cents
+            for app in s.exec(select(Application)):
+                held = sum(budget.commitments(s, app.id).values())
+                assert held >= 0
+                if State(app.state) in FINAL_STATES - {State.closed} or app.state in (
+                        "draft", "submitted", "in_review", "documents_requested", "recommended",
+                        "waitlisted"):
+                    assert held == 0, (app.state, held)
+
+
+TestLifecycle = Lifecycle.TestCase
+TestLifecycle.settings = settings(max_examples=25, stateful_step_count=25, deadline=None,
+                                  suppress_health_check=[HealthCheck.too_slow])
