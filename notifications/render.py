@@ -9,6 +9,7 @@ enqueues the email instead of sending a broken message.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -37,6 +38,7 @@ TEMPLATES: tuple[str, ...] = tuple(dict.fromkeys(
 # Deliberately no workflow imports: workflow.models imports the outbox, which renders.
 BERLIN = ZoneInfo("Europe/Berlin")
 ZERO_EUROS = "0,00 €"  # workflow.budget.format_euros(0)
+NBSP = "\u00a0"  # inside dates, so wrapping never splits "2 November 2020" or "10:00 Uhr"
 MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
              "September", "October", "November", "December")
 
@@ -77,7 +79,7 @@ def _day(ctx: Any, value: Any) -> str:
     """A date in the recipient's language: 14.12.2020 or 14 December 2020."""
     day = _parse_day(value)
     if ctx["language"] == "en":
-        return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+        return f"{day.day}{NBSP}{MONTHS_EN[day.month - 1]}{NBSP}{day.year}"
     return f"{day:%d.%m.%Y}"
 
 
@@ -86,13 +88,16 @@ def _moment(ctx: Any, value: Any) -> str:
     """A timestamp in Berlin time in the recipient's language."""
     moment = _parse_moment(value)
     if ctx["language"] == "en":
-        return f"{moment.day} {MONTHS_EN[moment.month - 1]} {moment.year}, {moment:%H:%M}"
-    return f"{moment:%d.%m.%Y, %H:%M} Uhr"
+        return f"{moment.day}{NBSP}{MONTHS_EN[moment.month - 1]}{NBSP}{moment.year}, {moment:%H:%M}"
+    return f"{moment:%d.%m.%Y}, {moment:%H:%M}{NBSP}Uhr"
+
+
+_ASCII_SPACE = re.compile(r"[ \t\r\n]+")
 
 
 def _reflow(value: Any) -> Any:
     """One line per paragraph: the template's own line breaks do not survive into the text."""
-    return type(value)(" ".join(str(value).split()))
+    return type(value)(_ASCII_SPACE.sub(" ", str(value)).strip())
 
 
 def _environment(html: bool, directory: Path) -> Environment:
