@@ -55,11 +55,11 @@ class ApiWorld:
         return getattr(self.world, role)
 
 
-def build_world(engine: Engine) -> ApiWorld:
+def build_world(engine: Engine, budget: dict[int, int] | None = None) -> ApiWorld:
     """make_world with budget years Y1/Y2 and the same password for every user."""
     hashed = hash_password(PASSWORD)
     with unit_of_work(engine) as session:
-        world = make_world(session, years=BUDGET)
+        world = make_world(session, years=budget or BUDGET)
         for user in session.exec(select(User)):
             user.password_hash = hashed
             session.add(user)
