@@ -52,7 +52,6 @@ def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
     message["Subject"] = row.subject or ""
     message["Date"] = format_datetime(aware(row.created_at))
     message["Message-ID"] = row.message_id
-    message["Content-Language"] = row.language
     message["Auto-Submitted"] = "auto-generated"
     message["X-Quartier-Template"] = row.template
     reference = (row.context or {}).get("reference")
@@ -63,6 +62,7 @@ def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
     if row.body_html:
         message.add_alternative(row.body_html, subtype="html", charset="utf-8",
                                 cte="quoted-printable")
+    message["Content-Language"] = row.language  # after the body: set_content drops Content-*
     return message
 
 

@@ -1,0 +1,310 @@
+"""End to end over a socket: transitions write outbox rows, the worker sends them to aiosmtpd."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from jinja2 import TemplateNotFound
+from sqlalchemy import Engine
+from sqlmodel import Session, col, func, select
+
+from notifications.outbox import DEAD, PENDING, SENT, OutboxMessage, enqueue, list_dead, requeue
+from notifications.render import TEMPLATES
+from notifications.worker import backoff, claim, deliver_due
+from states import STATE_LABELS, State
+from states.lifecycle import ESCALATION_EMAIL, REMINDER_EMAIL
+from tests.factories import NOW, application_in, make_world
+from tests.notifications.conftest import SmtpServer
+from tests.notifications.samples import sample_context
+from workflow import engine as wf
+from workflow.db import unit_of_work
+from workflow.errors import NotPermitted
+from workflow.models import Application, Call
+from workflow.settings import Settings
+
+LATER = timedelta(days=1)  # far beyond any retry backoff or lease in these tests
+
+
+def outbox(engine: Engine) -> list[OutboxMessage]:
+    with Session(engine) as session:
+        return list(session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))))
+
+
+def by_message_id(server: SmtpServer) -> dict[str, EmailMessage]:
+    messages = server.messages()
+    return {str(m["Message-ID"]): m for m in messages}
+
+
+def every_carrier_email(engine: Engine, language: str) -> None:
+    """Drive applications through every transition that emails a carrier, plus the stop notices."""
+    with unit_of_work(engine) as s:
+        # Room for two approvals (50k + 50k per year each), not for a third.
+        world = make_world(s, years={2021: 120_000_00, 2022: 120_000_00},
+                           carrier_language=language)
+        reviewer, approver, carrier = world.reviewer, world.approver, world.carrier
+
+        main = application_in(s, world, "submitted")
+        wf.fire(s, main, "start_review", reviewer, now=NOW)
+        wf.fire(s, main, "request_documents", reviewer, now=NOW,
+                reason="Es fehlen Unterlagen zur Kofinanzierung.",
+                payload={"documents": ["Satzung des Trägers", "Finanzierungsplan (überarbeitet)"]})
+        wf.fire(s, main, "provide_documents", carrier, now=NOW)
+        wf.fire(s, main, "recommend", reviewer, now=NOW, reason="Förderfähig",
+                payload={"amounts": {"2021": "50000", "2022": "50000"}})
+        wf.fire(s, main, "approve", approver, now=NOW)
+        wf.fire(s, main, "start", carrier, now=NOW)
+        spending = {"spending": {"2021": "40000", "2022": "50000"}}
+        wf.fire(s, main, "submit_final_report", carrier, now=NOW, payload=spending)
+        wf.fire(s, main, "request_report_changes", reviewer, now=NOW,
+                reason="Belege für Honorarkräfte fehlen.")
+        wf.fire(s, main, "submit_final_report", carrier, now=NOW, payload=spending)
+        wf.fire(s, main, "close", reviewer, now=NOW)
+
+        rejected = application_in(s, world, "submitted")
+        wf.fire(s, rejected, "reject", reviewer, now=NOW, reason="Nicht förderfähig: nicht NRW.")
+        withdrawn = application_in(s, world, "submitted")
+        wf.fire(s, withdrawn, "withdraw", carrier, now=NOW, reason="Größere Änderungen nötig.")
+
+        revoked = application_in(s, world, "active")
+        wf.fire(s, revoked, "open_hearing", reviewer, now=NOW, reason="Zweckwidrige Verwendung.")
+        wf.fire(s, revoked, "answer_hearing", carrier, now=NOW, reason="Stellungnahme folgt.")
+        wf.fire(s, revoked, "revoke", approver, now=NOW, reason="Zweckwidrige Verwendung.",
+                payload={"repayment": "1.234,50"})
+
+        # Main and revoked: one approval's money is back. Two more fill it; a third waits.
+        application_in(s, world, "approved")
+        waiting = application_in(s, world, "recommended")
+        wf.fire(s, waiting, "approve", approver, now=NOW)
+        assert waiting.state == State.waitlisted
+        application_in(s, world, "draft")
+        call = s.get(Call, world.call_id)
+        wf.declare_funding_stop(s, call, "Haushaltssperre des Landes", world.admin, now=NOW)
+        wf.lift_funding_stop(s, call, world.admin, now=NOW)
+        wf.change_budget(s, call, 2021, "Landesmittel", 100_000_00, world.admin, "Aufstockung",
+                         now=NOW)
+        wf.change_budget(s, call, 2022, "Landesmittel", 100_000_00, world.admin, "Aufstockung",
+                         now=NOW)
+        assert waiting.state == State.recommended
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_every_carrier_email_arrives_complete(engine: Engine, smtp_server: SmtpServer,
+                                              mail_settings: Settings, language: str) -> None:
+    every_carrier_email(engine, language)
+    rows = outbox(engine)
+    expected = set(TEMPLATES) - {REMINDER_EMAIL, ESCALATION_EMAIL}
+    assert {r.template for r in rows} == expected
+
+    report = deliver_due(engine, mail_settings)
+    assert (report.sent, report.retrying, report.dead) == (len(rows), 0, 0)
+
+    received = by_message_id(smtp_server)
+    assert len(received) == len(rows) == len(smtp_server.raw())
+    greeting = "Guten Tag Jürgen Weiß," if language == "de" else "Dear Jürgen Weiß,"
+    for row in outbox(engine):
+        assert row.status == SENT and row.attempts == 1
+        message = received[row.message_id]
+        assert message["To"] == "traeger@example.org" == row.recipient
+        assert message["Subject"] == row.subject
+        assert row.context["reference"] in message["Subject"]
+        assert message["Content-Language"] == language
+        assert message.get_content_type() == "multipart/alternative"
+        # SMTP carries CRLF line ends; the content is otherwise byte for byte the outbox row's.
+        text = message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+        html = message.get_body(preferencelist=("html",)).get_content().replace("\r\n", "\n")
+        assert text == row.body_text and html == row.body_html
+        assert text.startswith(greeting)  # umlauts and ß intact through SMTP
+        assert "Zusammen im Quartier – Kinder stärken – Zukunft sichern" in text
+        assert "Stadtteilmütter" in html
+        assert row.context["reference"] in text and row.context["reference"] in html
+        state_label = STATE_LABELS[State(row.context["state"])].in_language(language)
+        assert state_label in text
+    by_template = {r.template: received[r.message_id] for r in outbox(engine)}
+    approval = by_template["approval"].get_body(preferencelist=("plain",)).get_content()
+    assert "50.000,00 €" in approval and "100.000,00 €" in approval
+    documents = by_template["documents_requested"].get_body(("plain",)).get_content()
+    assert "Satzung des Trägers" in documents
+
+
+def test_rolled_back_transition_leaves_no_outbox_row_and_sends_nothing(
+        engine: Engine, smtp_server: SmtpServer, mail_settings: Settings) -> None:
+    with unit_of_work(engine) as s:
+        world = make_world(s)
+        app_id = application_in(s, world, "draft").id
+
+    class Abort(Exception):
+        pass
+
+    with pytest.raises(Abort), unit_of_work(engine) as s:
+        wf.fire(s, app_id, "submit", world.carrier, now=NOW)
+        assert s.exec(select(func.count()).select_from(OutboxMessage)).one() == 1
+        raise Abort
+    # A refused transition writes nothing either.
+    with pytest.raises(NotPermitted), unit_of_work(engine) as s:
+        wf.fire(s, app_id, "submit", world.reviewer, now=NOW)
+    # A template error fails the transition's own transaction: the state does not change.
+    with pytest.raises(TemplateNotFound), unit_of_work(engine) as s:
+        wf.fire(s, app_id, "submit", world.carrier, now=NOW)
+        enqueue(s, template="no_such_email", recipient="x@example.org", language="de",
+                context={})
+
+    assert outbox(engine) == []
+    with Session(engine) as s:
+        assert s.get(Application, app_id).state == State.draft
+    assert deliver_due(engine, mail_settings).claimed == 0
+    assert smtp_server.raw() == []
+
+
+def test_server_down_transitions_succeed_and_everything_arrives_once_later(
+        engine: Engine, smtp_server: SmtpServer, mail_settings: Settings) -> None:
+    smtp_server.stop()
+    with unit_of_work(engine) as s:
+        world = make_world(s)
+        for _ in range(4):
+            application_in(s, world, "active")  # receipt, approval, project start each
+    rows = outbox(engine)
+    assert len(rows) == 12
+
+    start = NOW + LATER * 365 * 10  # a fixed clock well after the rows' creation
+    for hour in range(3):  # hours of outage: each pass fails and backs off
+        report = deliver_due(engine, mail_settings, now=start + timedelta(hours=hour))
+        assert report.sent == 0 and report.retrying == report.claimed
+    # A pass gives up after a batch the server did not take; the rest waits untouched.
+    assert all(r.status == PENDING and r.lease_until is None for r in outbox(engine))
+    assert all(bool(r.last_error) == (r.attempts > 0) for r in outbox(engine))
+    assert max(r.attempts for r in outbox(engine)) == 3
+
+    smtp_server.start()
+    report = deliver_due(engine, mail_settings, now=start + LATER)
+    assert report.sent == 12
+    assert deliver_due(engine, mail_settings, now=start + 2 * LATER).claimed == 0
+    ids = smtp_server.message_ids()
+    assert set(ids) == {r.message_id for r in rows}
+    assert set(ids.values()) == {1}
+    assert all(r.status == SENT and r.last_error is None for r in outbox(engine))
+
+
+def test_retries_back_off_then_die_and_can_be_requeued(
+        engine: Engine, smtp_server: SmtpServer, mail_settings: Settings) -> None:
+    smtp_server.stop()
+    with unit_of_work(engine) as s:
+        world = make_world(s)
+        application_in(s, world, "submitted")
+    [row] = outbox(engine)
+    moment = NOW + LATER * 3650
+    for attempt in range(1, mail_settings.mail_max_attempts + 1):
+        deliver_due(engine, mail_settings, now=moment)
+        [row] = outbox(engine)
+        assert row.attempts == attempt
+        if attempt < mail_settings.mail_max_attempts:
+            wait = row.next_attempt_at - moment
+            ceiling = min(30 * 2 ** (attempt - 1), 3600)
+            assert timedelta(seconds=ceiling / 2) <= wait <= timedelta(seconds=ceiling)
+            # Not due yet: a pass before the backoff has run out leaves it alone.
+            assert deliver_due(engine, mail_settings, now=moment + wait / 2).claimed == 0
+            moment = row.next_attempt_at
+    assert row.status == DEAD
+    assert deliver_due(engine, mail_settings, now=moment + LATER).claimed == 0
+    with Session(engine) as s:
+        assert [m.id for m in list_dead(s)] == [row.id]
+
+    smtp_server.start()
+    with unit_of_work(engine) as s:
+        requeue(s, row.id, now=moment)
+    assert deliver_due(engine, mail_settings, now=moment).sent == 1
+    assert smtp_server.message_ids() == Counter({row.message_id: 1})
+
+
+def test_backoff_grows_exponentially_with_jitter_and_is_capped() -> None:
+    import random
+
+    rng = random.Random(7)
+    for attempts in range(1, 12):
+        ceiling = min(30 * 2 ** (attempts - 1), 3600)
+        delays = {backoff(attempts, 30, 3600, rng) for _ in range(20)}
+        assert all(timedelta(seconds=ceiling / 2) <= d <= timedelta(seconds=ceiling)
+                   for d in delays)
+        assert len(delays) > 1  # jitter: workers that failed together do not retry together
+
+
+def test_abandoned_claims_come_back_after_the_lease(engine: Engine, smtp_server: SmtpServer,
+                                                   mail_settings: Settings) -> None:
+    with unit_of_work(engine) as s:
+        world = make_world(s)
+        application_in(s, world, "active")
+    moment = NOW + LATER * 3650
+    abandoned = claim(engine, moment, 2, mail_settings.mail_lease_seconds)  # then the worker dies
+    assert len(abandoned) == 2
+    report = deliver_due(engine, mail_settings, now=moment)
+    assert report.sent == 1  # only the unclaimed row
+    after_lease = moment + timedelta(seconds=mail_settings.mail_lease_seconds + 1)
+    assert deliver_due(engine, mail_settings, now=after_lease).sent == 2
+    assert set(smtp_server.message_ids().values()) == {1}
+    assert {r.attempts for r in outbox(engine) if r.id in {a.id for a in abandoned}} == {2}
+
+
+def test_worker_killed_mid_batch(engine: Engine, sqlite_url: str, smtp_server: SmtpServer,
+                                 mail_settings: Settings, tmp_path: Path) -> None:
+    """A real `quartier mail deliver` process killed with SIGKILL while sending a batch."""
+    with Session(engine) as s:
+        for i in range(12):
+            enqueue(s, template="approval", recipient=f"traeger{i}@example.org", language="de",
+                    context=sample_context("approval"))
+        s.commit()
+    smtp_server.set_delay(0.2)  # a slow server, so the kill lands in the middle of the batch
+    env = {**os.environ, "QUARTIER_DATABASE_URL": sqlite_url,
+           "QUARTIER_SMTP_PORT": str(smtp_server.port), "QUARTIER_MAIL_BATCH_SIZE": "12",
+           "QUARTIER_MAIL_LEASE_SECONDS": "600"}
+    worker = subprocess.Popen([sys.executable, "-c", "from workflow.cli import main; main()",
+                               "mail", "deliver"], env=env, cwd=tmp_path,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(smtp_server.raw()) < 3:
+        assert worker.poll() is None, worker.communicate()
+        assert time.monotonic() < deadline, "the worker sent nothing"
+        time.sleep(0.02)
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait()
+    smtp_server.set_delay(0)
+
+    rows = outbox(engine)
+    sent_before = {r.id for r in rows if r.status == SENT}
+    in_flight = {r.id for r in rows if r.status == PENDING and r.lease_until is not None}
+    assert sent_before and in_flight and sent_before | in_flight == {r.id for r in rows}
+
+    # Before the lease runs out nobody touches the dead worker's rows...
+    assert deliver_due(engine, mail_settings).claimed == 0
+    # ...afterwards they are delivered.
+    later = max(r.lease_until for r in rows if r.lease_until) + timedelta(seconds=1)
+    assert deliver_due(engine, mail_settings, now=later).sent == len(in_flight)
+
+    ids = smtp_server.message_ids()
+    message_ids = {r.id: r.message_id for r in outbox(engine)}
+    assert set(ids) == set(message_ids.values())
+    twice = {i for i, m in message_ids.items() if ids[m] > 1}
+    assert twice <= in_flight and max(ids.values()) <= 2
+    assert all(r.status == SENT for r in outbox(engine))
+
+
+def test_funding_stop_lift_tells_waiting_carriers_once(engine: Engine) -> None:
+    with unit_of_work(engine) as s:
+        world = make_world(s, years={2021: 60_000_00, 2022: 60_000_00})
+        application_in(s, world, "approved")
+        waiting = application_in(s, world, "recommended")
+        wf.fire(s, waiting, "approve", world.approver, now=NOW)
+        call = s.get(Call, world.call_id)
+        wf.declare_funding_stop(s, call, "Haushaltssperre", world.admin, now=NOW)
+        wf.lift_funding_stop(s, call, world.admin, now=NOW)
+    lifted = [r for r in outbox(engine) if r.template == "funding_stop_lifted"]
+    assert [(r.recipient, r.context["state"]) for r in lifted] == [
+        ("traeger@example.org", "waitlisted")]
+    assert "Warteliste" in lifted[0].body_text
