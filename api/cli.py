@@ -7,8 +7,6 @@ from typing import Annotated
 
 import typer
 
-from api.errors import InsecureSettings
-
 users_app = typer.Typer(help="Benutzerkonten anlegen, anzeigen, sperren.", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Maschinenlesbare Ausgabe.")]
@@ -31,6 +29,7 @@ def serve(
     import uvicorn
 
     from api.auth import check_settings
+    from api.errors import InsecureSettings
     from workflow.seed import load_programme_data
     from workflow.settings import get_settings
 
