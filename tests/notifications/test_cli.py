@@ -1,0 +1,83 @@
+"""The command line as an operator uses it: real processes, a real SQLite file, a real catcher."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+from sqlalchemy import Engine
+
+from notifications.catcher import caught_messages, port_in_use
+from notifications.cli import register
+from tests.factories import application_in, make_world
+from tests.notifications.conftest import free_port
+from workflow.db import unit_of_work
+
+
+@pytest.fixture
+def quartier(sqlite_url: str, tmp_path: Path):
+    port = free_port()
+    env = {**os.environ, "QUARTIER_DATABASE_URL": sqlite_url, "QUARTIER_SMTP_PORT": str(port),
+           "QUARTIER_MAIL_CATCHER_DIR": str(tmp_path / "mail")}
+
+    def run(*args: str, ok: bool = True, **extra: str) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-c", "from workflow.cli import main; main()", *args],
+            env={**env, **extra}, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        if ok:
+            assert result.returncode == 0, result.stderr + result.stdout
+        return result
+
+    run.port = port  # type: ignore[attr-defined]
+    yield run
+    run("mail", "catch", "--stop")
+
+
+def test_register_adds_worker_and_mail_commands() -> None:
+    app = typer.Typer()
+    register(app)
+    names = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+    assert {"worker", "mail"} <= names
+
+
+def test_catch_deliver_list_show_requeue(engine: Engine, quartier, tmp_path: Path) -> None:
+    with unit_of_work(engine) as s:
+        world = make_world(s)
+        application_in(s, world, "approved")  # receipt confirmation and approval
+
+    # No server yet: with one allowed attempt the messages die and are listed as dead.
+    out = quartier("mail", "deliver", QUARTIER_MAIL_MAX_ATTEMPTS="1").stdout
+    assert "unzustellbar: 2" in out
+    dead = json.loads(quartier("mail", "list", "--dead", "--json").stdout)
+    assert [d["id"] for d in dead] == [1, 2] and all(d["status"] == "dead" for d in dead)
+    assert "Verbindung fehlgeschlagen" in dead[0]["last_error"]
+
+    started = quartier("mail", "catch", "--background").stdout
+    assert "im Hintergrund" in started and port_in_use("127.0.0.1", quartier.port)
+    assert "läuft bereits" in quartier("mail", "catch", "--background").stdout
+
+    for outbox_id in ("1", "2"):
+        assert "erneut zugestellt" in quartier("mail", "requeue", outbox_id).stdout
+    refused = quartier("mail", "requeue", "1", ok=False)
+    assert refused.returncode == 1 and "Nur unzustellbare" in refused.stderr
+    assert "Zugestellt: 2" in quartier("mail", "deliver").stdout
+
+    listed = quartier("mail", "list").stdout
+    assert listed.startswith("Postausgang (Datenbank)") and "Bewilligung Ihres Antrags" in listed
+    caught = quartier("mail", "list", "--caught").stdout
+    assert "Vom Mail-Catcher empfangen" in caught and "traeger@example.org" in caught
+    shown = quartier("mail", "show", "--caught", "2").stdout
+    assert "Subject: Bewilligung Ihres Antrags" in shown and "Guten Tag Jürgen Weiß," in shown
+    assert "<outbox-2." in shown
+    assert "<table" in quartier("mail", "show", "2", "--html").stdout
+    assert "Status: sent" in quartier("mail", "show", "2").stdout
+
+    stopped = quartier("mail", "catch", "--stop").stdout
+    assert "beendet" in stopped
+    # What was caught stays on disk.
+    assert len(caught_messages(tmp_path / "mail")) == 2
