@@ -1,0 +1,52 @@
+"""Administration of outgoing mail: dead letters and requeueing them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from api.deps import AdminDep, SessionDep
+from notifications.outbox import OutboxMessage, aware, list_dead, requeue
+
+router = APIRouter(prefix="/api/v1", tags=["administration"])
+
+
+class OutboxMessageOut(BaseModel):
+    id: int
+    status: str
+    attempts: int
+    template: str
+    recipient: str
+    language: str
+    subject: str | None
+    message_id: str
+    application_id: int | None
+    created_at: datetime
+    next_attempt_at: datetime
+    sent_at: datetime | None
+    last_error: str | None
+
+
+def outbox_out(message: OutboxMessage) -> dict[str, Any]:
+    return {"id": message.id, "status": message.status, "attempts": message.attempts,
+            "template": message.template, "recipient": message.recipient,
+            "language": message.language, "subject": message.subject,
+            "message_id": message.message_id, "application_id": message.application_id,
+            "created_at": aware(message.created_at),
+            "next_attempt_at": aware(message.next_attempt_at),
+            "sent_at": aware(message.sent_at), "last_error": message.last_error}
+
+
+@router.get("/admin/mail/dead", response_model=list[OutboxMessageOut],
+            summary="Emails that could not be delivered after all attempts")
+def dead_mail(session: SessionDep, actor: AdminDep) -> list[dict[str, Any]]:
+    return [outbox_out(m) for m in list_dead(session)]
+
+
+@router.post("/admin/mail/{outbox_id}/requeue", response_model=OutboxMessageOut,
+             summary="Deliver a dead email again (same Message-ID, fresh attempts)")
+def requeue_mail(outbox_id: int, session: SessionDep, actor: AdminDep) -> dict[str, Any]:
+    return outbox_out(requeue(session, outbox_id))
