@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, or_, update
+from sqlalchemy import Engine, bindparam, insert, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -188,42 +188,39 @@ def remind(session: Session, deadline_ids: list[int], now: datetime,
     for row in session.exec(select(ReminderSent).where(
             ReminderSent.deadline_id.in_([d.id for d in deadlines]))):
         recorded.setdefault((row.deadline_id, row.due_date), {})[row.step] = row
-    claimed: list[tuple[int, OutboxMessage]] = []
+    plans: list[_Plan] = []
+    skipped: list[dict[str, Any]] = []
     for deadline in deadlines:
         app = apps[deadline.application_id]
-        programme = programmes[app.call_id]
-        rule = reminder_rule(programme.config, deadline.kind)
-        rows = recorded.get((deadline.id, deadline.due_date), {})
-        mahnung = rows.get(OVERDUE)
-        grace = mahnung.grace_until if mahnung is not None and mahnung.status == "sent" else None
-        opened_on = local_date(_aware(deadline.opened_at))
-        steps = plan_steps(deadline.due_date, opened_on, rule, grace)
-        decision = decide(steps, set(rows), today)
-        summary.deadlines += 1
-        for step in decision.skip:
-            if _claim(session, deadline, step, "skipped", now, None, None) is not None:
-                summary.skipped += 1
-        next_on = decision.next_on
-        if decision.send is not None:
-            step = decision.send
-            if step.name == OVERDUE:
-                # The grace period runs from the day the formal reminder actually goes out.
-                step = Step(OVERDUE, step.on, grace_end(today, rule))
-            recipient = _recipient(app, step, users, programme)
-            reminder_id = _claim(session, deadline, step, "sent" if recipient else "skipped", now,
-                                 recipient.email if recipient else None, step.grace_until)
-            if reminder_id is not None and recipient is not None:
-                message = _send(session, programme, app, deadline, step, recipient,
-                                users.get(app.case_officer_id), now, reminder_id)
-                claimed.append((reminder_id, message))
-                summary.sent[step.name] += 1
-            elif reminder_id is not None:
+        plan = _plan(deadline, app, programmes[app.call_id], users,
+                     recorded.get((deadline.id, deadline.due_date), {}), now, skipped)
+        if plan is not None:
+            plans.append(plan)
+    summary.deadlines += len(deadlines)
+    # Insert first: every step of the batch is claimed in one statement; only steps whose row
+    # this pass inserted are sent (another pass that got there first holds the others).
+    summary.skipped += len(_claim(session, skipped))
+    won = _claim(session, [_claim_values(p.deadline, p.step, "sent" if p.recipient else "skipped",
+                                         now, p.recipient) for p in plans])
+    claimed: list[tuple[int, OutboxMessage]] = []
+    history: list[dict[str, Any]] = []
+    # No autoflush: the batch's rows are written together by one flush at the end.
+    with session.no_autoflush:
+        for plan in plans:
+            reminder_id = won.get((plan.deadline.id, plan.step.name))
+            if reminder_id is None:
+                continue
+            if plan.recipient is None:
                 summary.without_recipient += 1
-            if step.name == OVERDUE and rule["escalate"]:
-                next_on = step.grace_until + timedelta(days=1)
-        deadline.next_reminder_on = next_on
-        session.add(deadline)
+                continue
+            message = _send(session, plan.programme, plan.app, plan.deadline, plan.step,
+                            plan.recipient, users.get(plan.app.case_officer_id), now,
+                            reminder_id, history)
+            claimed.append((reminder_id, message))
+            summary.sent[plan.step.name] += 1
     session.flush()
+    if history:
+        session.execute(insert(TransitionRecord.__table__), history)
     if claimed:
         table = ReminderSent.__table__
         session.execute(
@@ -231,6 +228,42 @@ def remind(session: Session, deadline_ids: list[int], now: datetime,
             .values(outbox_id=bindparam("oid")),
             [{"rid": rid, "oid": message.id} for rid, message in claimed])
     return summary
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The step one deadline sends in this pass, and to whom (None: nobody to send it to)."""
+
+    deadline: Deadline
+    app: Application
+    programme: Programme
+    step: Step
+    recipient: User | None
+
+
+def _plan(deadline: Deadline, app: Application, programme: Programme, users: dict[int, User],
+          rows: dict[str, ReminderSent], now: datetime,
+          skipped: list[dict[str, Any]]) -> _Plan | None:
+    """Decide one deadline: collect its stale steps as skipped, return its step to send (if any)
+    and set the day the pass must look at it next."""
+    today = local_date(now)
+    rule = reminder_rule(programme.config, deadline.kind)
+    mahnung = rows.get(OVERDUE)
+    grace = mahnung.grace_until if mahnung is not None and mahnung.status == "sent" else None
+    steps = plan_steps(deadline.due_date, local_date(_aware(deadline.opened_at)), rule, grace)
+    decision = decide(steps, set(rows), today)
+    skipped += [_claim_values(deadline, step, "skipped", now, None) for step in decision.skip]
+    next_on, plan = decision.next_on, None
+    if decision.send is not None:
+        step = decision.send
+        if step.name == OVERDUE:
+            # The grace period runs from the day the formal reminder actually goes out.
+            step = Step(OVERDUE, step.on, grace_end(today, rule))
+            if rule["escalate"]:
+                next_on = step.grace_until + timedelta(days=1)
+        plan = _Plan(deadline, app, programme, step, _recipient(app, step, users, programme))
+    deadline.next_reminder_on = next_on
+    return plan
 
 
 def _aware(moment: datetime) -> datetime:
@@ -244,26 +277,38 @@ def _programmes(session: Session, call_ids: set[int]) -> dict[int, Programme]:
     return {c.id: programmes[c.programme_id] for c in calls}
 
 
-def _claim(session: Session, deadline: Deadline, step: Step, status: str, now: datetime,
-           recipient: str | None, grace_until: date | None) -> int | None:
-    """Insert the step's row first; None if another pass already holds it (nothing to send)."""
-    values = {"deadline_id": deadline.id, "application_id": deadline.application_id,
-              "due_date": deadline.due_date, "step": step.name, "status": status,
-              "scheduled_on": step.on, "at": now, "recipient": recipient,
-              "grace_until": grace_until}
+def _claim_values(deadline: Deadline, step: Step, status: str, now: datetime,
+                  recipient: User | None) -> dict[str, Any]:
+    return {"deadline_id": deadline.id, "application_id": deadline.application_id,
+            "due_date": deadline.due_date, "step": step.name, "status": status,
+            "scheduled_on": step.on, "at": now,
+            "recipient": recipient.email if recipient is not None else None,
+            "grace_until": step.grace_until if status == "sent" else None}
+
+
+def _claim(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[int, str], int]:
+    """Insert these step rows unless present; (deadline id, step) -> id of the rows inserted."""
+    if not rows:
+        return {}
     table = ReminderSent.__table__
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = (insert(table).values(**values)
+        dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = (dialect_insert(table)
                 .on_conflict_do_nothing(index_elements=["deadline_id", "due_date", "step"])
-                .returning(table.c.id))
-        return session.execute(stmt).scalar_one_or_none()
-    try:
-        with session.begin_nested():
-            return session.execute(table.insert().values(**values)).inserted_primary_key[0]
-    except IntegrityError:
-        return None
+                .returning(table.c.id, table.c.deadline_id, table.c.step))
+        # executemany with RETURNING: SQLAlchemy batches the rows into multi-row INSERTs.
+        return {(deadline_id, step): id_
+                for id_, deadline_id, step in session.execute(stmt, rows)}
+    won = {}
+    for row in rows:
+        try:
+            with session.begin_nested():
+                result = session.execute(insert(table).values(**row))
+                won[(row["deadline_id"], row["step"])] = result.inserted_primary_key[0]
+        except IntegrityError:
+            continue
+    return won
 
 
 def _recipient(app: Application, step: Step, users: dict[int, User],
@@ -285,7 +330,7 @@ def _recipient(app: Application, step: Step, users: dict[int, User],
 
 def _send(session: Session, programme: Programme, app: Application, deadline: Deadline,
           step: Step, recipient: User, officer: User | None, now: datetime,
-          reminder_id: int) -> OutboxMessage:
+          reminder_id: int, history: list[dict[str, Any]]) -> OutboxMessage:
     """The email (outbox) and the history row of one sent step, in the caller's transaction."""
     today = local_date(now)
     language = recipient.language
@@ -306,15 +351,16 @@ def _send(session: Session, programme: Programme, app: Application, deadline: De
         recipient=recipient.email, language=language, context=context,
         application_id=app.id, now=now,
         dedupe_key=f"reminder:{deadline.id}:{deadline.due_date.isoformat()}:{step.name}")
-    session.add(TransitionRecord(
-        application_id=app.id, trigger=f"reminder:{step.name}", from_state=app.state,
-        to_state=app.state, actor_id=None, actor_role=Role.system.value, at=now,
-        reason=describe(step, deadline), payload={
+    # The history row (written with the batch): the reminder shows in the application history.
+    history.append({
+        "application_id": app.id, "trigger": f"reminder:{step.name}", "from_state": app.state,
+        "to_state": app.state, "actor_id": None, "actor_role": Role.system.value, "at": now,
+        "reason": describe(step, deadline), "late": False, "payload": {
             "deadline_id": deadline.id, "deadline_kind": deadline.kind,
             "period": deadline.period, "due_date": deadline.due_date.isoformat(),
             "step": step.name, "scheduled_on": step.on.isoformat(),
             "grace_until": step.grace_until.isoformat() if step.grace_until else None,
-            "recipient": recipient.email, "reminder_id": reminder_id}))
+            "recipient": recipient.email, "reminder_id": reminder_id}})
     return message
 
 

@@ -239,3 +239,118 @@ def test_planning_rules():
     assert burst.send.name == "overdue" and [s.name for s in burst.skip] == ["before_7", "due"]
     done = decide(steps, {"escalation"}, date(2024, 1, 1))
     assert done.send is None and done.skip == () and done.next_on.year == 9999
+
+
+# ---------------------------------------------------------------- concurrent passes on PostgreSQL
+
+# Days until the due date -> the newest step due today (older ones are skipped in a catch-up).
+EXPECTED_STEP = {28: "before_28", 7: "before_7", 0: "due", -7: "overdue", -30: "escalation"}
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.messages.append(envelope.original_content or envelope.content)
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.postgres
+def test_four_remind_processes_send_each_due_step_exactly_once(pg_url):
+    import email
+    import json
+    import os
+    import re
+    import subprocess
+    import sys
+    from collections import Counter
+    from pathlib import Path
+
+    from aiosmtpd.controller import Controller
+    from sqlalchemy import insert
+    from sqlmodel import SQLModel
+
+    from notifications.worker import deliver_due
+    from workflow.db import make_engine
+    from workflow.settings import Settings
+
+    db = make_engine(pg_url)
+    SQLModel.metadata.create_all(db)
+    today = date(2022, 6, 1)
+    with unit_of_work(db) as session:
+        world = make_world(session)
+        app_ids = [application_in(session, world, "active").id for _ in range(10)]
+        for own in session.exec(select(Deadline)):  # only the deadlines below are due
+            own.status = "met"
+            session.add(own)
+    opened = at(date(2020, 11, 2))
+    rows, expected = [], {}
+    for i in range(1000):
+        offset = list(EXPECTED_STEP)[i % 5]
+        rows.append({"application_id": app_ids[i % 10], "kind": "interim_report",
+                     "period": f"p{i}", "due_date": today + timedelta(days=offset),
+                     "status": "open", "opened_at": opened,
+                     "next_reminder_on": None if i % 2 else today})
+    for i in range(500):  # open but not due: never touched
+        rows.append({"application_id": app_ids[i % 10], "kind": "hearing_reply",
+                     "period": f"q{i}", "due_date": today + timedelta(days=60),
+                     "status": "open", "opened_at": opened,
+                     "next_reminder_on": today + timedelta(days=32)})
+    with db.begin() as conn:
+        conn.execute(insert(Deadline.__table__), rows)
+    with Session(db) as session:
+        for d in session.exec(select(Deadline).where(Deadline.period.like("p%"))):
+            expected[(d.id, EXPECTED_STEP[(d.due_date - today).days])] = 1
+    assert len(expected) == 1000
+
+    with Session(db) as session:
+        transition_emails = len(session.exec(select(OutboxMessage.id)).all())
+
+    quartier = Path(sys.executable).with_name("quartier")
+    env = {**os.environ, "QUARTIER_DATABASE_URL": pg_url}
+    procs = [subprocess.Popen([str(quartier), "remind", "--now", at(today).isoformat(), "--json"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], [err for _, err in outputs]
+    assert sum(json.loads(out)["sent_total"] for out, _ in outputs) == 1000
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        report = deliver_due(db, Settings(smtp_host="127.0.0.1", smtp_port=controller.port,
+                                          mail_batch_size=250))
+    finally:
+        controller.stop()
+    assert report.sent == 1000 + transition_emails and not report.errors
+    with Session(db) as session:
+        keys = {m.id: m.dedupe_key for m in session.exec(select(OutboxMessage))}
+        sent_rows = session.exec(select(ReminderSent).where(ReminderSent.status == "sent")).all()
+        assert len(sent_rows) == 1000
+        history = session.exec(select(TransitionRecord).where(
+            TransitionRecord.trigger.like("reminder:%"))).all()
+        assert len(history) == 1000
+    counted: Counter = Counter()
+    for raw in inbox.messages:
+        message = email.message_from_bytes(raw)
+        outbox_id = int(re.search(r"outbox-(\d+)\.", message["Message-ID"]).group(1))
+        if not (keys[outbox_id] or "").startswith("reminder:"):
+            continue
+        _, deadline_id, _, step = keys[outbox_id].split(":")
+        counted[(int(deadline_id), step)] += 1
+    assert dict(counted) == expected
+    # A fifth pass later the same day finds nothing left to send.
+    assert sum(run_reminder_pass(db, at(today, 20)).sent.values()) == 0
+    db.dispose()
