@@ -126,3 +126,51 @@ def test_only_active_projects_submit_interim_reports(engine):
     refused(engine, WrongState, lambda s: reports.submit_interim_report(
         s, app.id, world.carrier, narrative="x", spending={"2021": "1"},
         now=at(date(2022, 2, 1))), "in Durchführung")
+
+
+def test_interim_reports_over_http(engine, active):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from tests.api.conftest import PASSWORD, api_settings, login
+    from workflow.models import User
+    from workflow.reminders import run_reminder_pass
+    from workflow.security import hash_password
+
+    world, app_id = active
+    with unit_of_work(engine) as session:
+        hashed = hash_password(PASSWORD)
+        for user in session.exec(select(User)):
+            user.password_hash = hashed
+            session.add(user)
+        reference = session.get(Application, app_id).reference
+    run_reminder_pass(engine, at(date(2022, 4, 4), 6))
+    base = f"/api/v1/applications/{reference}"
+    with TestClient(create_app(engine=engine, settings=api_settings())) as client:
+        carrier = login(client, "traeger@example.org")
+        other = login(client, "andere@example.org")
+        reviewer = login(client, "pruefung@example.org")
+        body = {"narrative": "Elterncafé läuft.", "spending": {"2021": "12000.50"}}
+        assert client.post(f"{base}/interim-reports", json=body,
+                           headers=other).status_code == 404
+        refused_ = client.post(f"{base}/interim-reports", json=body, headers=reviewer)
+        assert refused_.status_code == 403 and "Träger" in refused_.json()["detail"]
+        created = client.post(f"{base}/interim-reports", json=body, headers=carrier)
+        assert created.status_code == 201, created.text
+        assert created.json()["spending"] == {"2021": "12000.50"}
+        assert created.json()["period"] == "2021" and created.json()["late"]  # real clock
+        changes = client.post(f"{base}/interim-reports/2021/request-changes",
+                              json={"reason": "Belege fehlen."}, headers=reviewer)
+        assert changes.status_code == 200 and changes.json()["status"] == "changes_requested"
+        again = client.post(f"{base}/interim-reports", json=body, headers=carrier)
+        assert again.status_code == 201
+        accepted = client.post(f"{base}/interim-reports/2021/accept", headers=reviewer)
+        assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
+        listed = client.get(f"{base}/interim-reports", headers=carrier).json()
+        assert [r["status"] for r in listed] == ["changes_requested", "accepted"]
+        triggers = [h["trigger"] for h in client.get(f"{base}/history", headers=carrier).json()]
+        assert triggers[-4:] == ["submit_interim_report", "request_interim_report_changes",
+                                 "submit_interim_report", "accept_interim_report"]
+        assert "reminder:before_28" in triggers
+        reminders = client.get(f"{base}/reminders", headers=reviewer).json()
+        assert [(r["step"], r["status"]) for r in reminders] == [("before_28", "sent")]
