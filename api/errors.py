@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from workflow.errors import WorkflowError
@@ -189,6 +190,15 @@ def http_problem(request: Request, error: StarletteHTTPException) -> JSONRespons
     return problem(request, status, type_, title, detail, headers=error.headers)
 
 
+def out_of_range_problem(request: Request, error: Exception) -> JSONResponse:
+    """A value the database cannot hold (e.g. an id with 30 digits): bad input, not a crash."""
+    if language(request) == "en":
+        return problem(request, 422, "invalid-input", TITLES_EN["invalid-input"],
+                       "A value is out of the permitted range.")
+    return problem(request, 422, "invalid-input", "Ungültige Eingabe",
+                   "Ein Wert liegt außerhalb des zulässigen Bereichs.")
+
+
 def internal_problem(request: Request, error: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=error)
     if language(request) == "en":
@@ -203,4 +213,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(WorkflowError, workflow_problem)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, validation_problem)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_problem)  # type: ignore[arg-type]
+    app.add_exception_handler(OverflowError, out_of_range_problem)
+    app.add_exception_handler(DataError, out_of_range_problem)
     app.add_exception_handler(Exception, internal_problem)
