@@ -1,36 +1,47 @@
-"""The command line as an operator uses it: real processes, a real SQLite file, a real catcher."""
+"""The mail commands as an operator uses them: a real SQLite file, a real background catcher."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import typer
+from click.testing import Result
 from sqlalchemy import Engine
+from typer.testing import CliRunner
 
 from notifications.catcher import caught_messages, port_in_use
 from notifications.cli import register
 from tests.factories import application_in, make_world
 from tests.notifications.conftest import free_port
 from workflow.db import unit_of_work
+from workflow.settings import get_settings
 
 
 @pytest.fixture
-def quartier(sqlite_url: str, tmp_path: Path):
+def quartier(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """`quartier …` in this process (typer's runner) against the test's SQLite file."""
     port = free_port()
-    env = {**os.environ, "QUARTIER_DATABASE_URL": sqlite_url, "QUARTIER_SMTP_PORT": str(port),
-           "QUARTIER_MAIL_CATCHER_DIR": str(tmp_path / "mail")}
+    monkeypatch.setenv("QUARTIER_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("QUARTIER_SMTP_PORT", str(port))
+    monkeypatch.setenv("QUARTIER_MAIL_CATCHER_DIR", str(tmp_path / "mail"))
+    app = typer.Typer()
+    register(app)
+    runner = CliRunner()
 
-    def run(*args: str, ok: bool = True, **extra: str) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [sys.executable, "-c", "from workflow.cli import main; main()", *args],
-            env={**env, **extra}, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    def run(*args: str, ok: bool = True, **extra: str) -> Result:
+        for name, value in extra.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        try:
+            result = runner.invoke(app, list(args))
+        finally:
+            for name in extra:
+                monkeypatch.delenv(name)
+            get_settings.cache_clear()
         if ok:
-            assert result.returncode == 0, result.stderr + result.stdout
+            assert result.exit_code == 0, result.output
         return result
 
     run.port = port  # type: ignore[attr-defined]
@@ -64,7 +75,7 @@ def test_catch_deliver_list_show_requeue(engine: Engine, quartier, tmp_path: Pat
     for outbox_id in ("1", "2"):
         assert "erneut zugestellt" in quartier("mail", "requeue", outbox_id).stdout
     refused = quartier("mail", "requeue", "1", ok=False)
-    assert refused.returncode == 1 and "Nur unzustellbare" in refused.stderr
+    assert refused.exit_code == 1 and "Nur unzustellbare" in refused.output
     assert "Zugestellt: 2" in quartier("mail", "deliver").stdout
 
     listed = quartier("mail", "list").stdout
