@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     smtp_tls: bool = False
     smtp_username: str | None = None
     smtp_password: str | None = None
+    smtp_ca_file: str | None = None  # CA bundle to verify the SMTP server's certificate
     mail_from: str = "Quartier <noreply@quartier.localhost>"
     mail_max_attempts: int = 8
     mail_lease_seconds: int = 120
