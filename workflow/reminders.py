@@ -349,8 +349,7 @@ def _send(session: Session, programme: Programme, app: Application, deadline: De
     message = enqueue(
         session, template=ESCALATION_EMAIL if step.to_case_officer else REMINDER_EMAIL,
         recipient=recipient.email, language=language, context=context,
-        application_id=app.id, now=now,
-        dedupe_key=f"reminder:{deadline.id}:{deadline.due_date.isoformat()}:{step.name}")
+        application_id=app.id, now=now)
     # The history row (written with the batch): the reminder shows in the application history.
     history.append({
         "application_id": app.id, "trigger": f"reminder:{step.name}", "from_state": app.state,
