@@ -227,6 +227,33 @@ def test_reminder_steps_are_configurable_per_programme(engine, active):
         ("escalation", date(2022, 5, 17))]
 
 
+def test_escalation_without_case_officer_goes_to_the_programme(engine):
+    with unit_of_work(engine) as session:
+        world = make_world(session)
+        app = application_in(session, world, "submitted")  # nobody has taken the case yet
+        deadline = Deadline(application_id=app.id, kind="hearing_reply", due_date=date(2021, 3, 1),
+                            opened_at=at(date(2021, 2, 1)))
+        session.add(deadline)
+    run_reminder_pass(engine, at(date(2021, 4, 1)))  # long after the grace period
+    (message,) = emails(engine, deadline.id)
+    assert message.template == "deadline_escalation" and message.recipient == "ziq@mags.example"
+    assert message.context["case_officer_email"] == "ziq@mags.example"
+
+
+def test_a_disabled_carrier_gets_nothing_but_the_step_is_recorded(engine, active):
+    from workflow.models import User
+
+    _, _, interim_id, _ = active
+    with unit_of_work(engine) as session:
+        carrier = session.exec(select(User).where(User.email == "traeger@example.org")).one()
+        carrier.disabled = True
+        session.add(carrier)
+    summary = run_reminder_pass(engine, at(date(2022, 4, 4)))
+    assert summary.without_recipient == 1 and not summary.sent
+    assert emails(engine, interim_id) == []
+    assert sent_steps(engine, interim_id) == [("before_28", "skipped", date(2022, 4, 4))]
+
+
 def test_planning_rules():
     rule = reminder_rule({}, "final_report")
     assert rule == DEFAULT_REMINDERS
