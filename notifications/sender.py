@@ -24,6 +24,7 @@ class SmtpConfig:
     username: str | None = None
     password: str | None = None
     mail_from: str = "Quartier <noreply@quartier.localhost>"
+    ca_file: str | None = None
     timeout: float = 30.0
 
     @classmethod
@@ -31,7 +32,8 @@ class SmtpConfig:
         return cls(host=settings.smtp_host, port=settings.smtp_port,
                    starttls=settings.smtp_starttls, tls=settings.smtp_tls,
                    username=settings.smtp_username or None,
-                   password=settings.smtp_password or None, mail_from=settings.mail_from)
+                   password=settings.smtp_password or None, mail_from=settings.mail_from,
+                   ca_file=settings.smtp_ca_file or None)
 
 
 @dataclass(frozen=True)
@@ -67,9 +69,15 @@ def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
 
 
 def _is_permanent(error: Exception) -> bool:
-    """A 5xx answer will not change on retry; everything else (4xx, network) may."""
+    """A 5xx answer about this message (recipient, content) will not change on retry.
+
+    A refused sender is our configuration, not the message: it retries like a 4xx or a
+    network error, until the attempts run out.
+    """
     if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
         return bool(error.recipients) and all(r.code >= 500 for r in error.recipients)
+    if isinstance(error, aiosmtplib.SMTPSenderRefused):
+        return False
     if isinstance(error, aiosmtplib.SMTPResponseException):
         return 500 <= error.code < 600
     return False
@@ -90,13 +98,14 @@ async def send_batch(config: SmtpConfig, rows: Sequence[OutboxMessage],
 
     smtp = aiosmtplib.SMTP(hostname=config.host, port=config.port, use_tls=config.tls,
                            start_tls=config.starttls, timeout=config.timeout,
-                           username=config.username, password=config.password)
+                           username=config.username, password=config.password,
+                           cert_bundle=config.ca_file)
     try:
         await smtp.connect()
     except (aiosmtplib.SMTPException, OSError) as error:
+        # Not the messages' fault (server away, TLS or login wrong): all of them retry later.
         for row in rows:
-            record(SendResult(row.id, False, f"Verbindung fehlgeschlagen: {_describe(error)}",
-                              _is_permanent(error)))
+            record(SendResult(row.id, False, f"Verbindung fehlgeschlagen: {_describe(error)}"))
         return results
     try:
         for index, row in enumerate(rows):
