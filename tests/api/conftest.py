@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import pytest
@@ -55,9 +56,14 @@ class ApiWorld:
         return getattr(self.world, role)
 
 
+@lru_cache(maxsize=1)
+def password_hash() -> str:
+    return hash_password(PASSWORD)  # Argon2 is slow on purpose: hash once per test run
+
+
 def build_world(engine: Engine, budget: dict[int, int] | None = None) -> ApiWorld:
     """make_world with budget years Y1/Y2 and the same password for every user."""
-    hashed = hash_password(PASSWORD)
+    hashed = password_hash()
     with unit_of_work(engine) as session:
         world = make_world(session, years=budget or BUDGET)
         for user in session.exec(select(User)):
