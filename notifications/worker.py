@@ -159,7 +159,7 @@ async def deliver_due_async(engine: Engine, settings: Settings | None = None, *,
 
         await send_batch(config, rows, on_result)
         report.add(batch)
-        if batch.sent == 0:
+        if batch.sent == 0 and batch.retrying:
             return report  # the server is not taking mail; the rest waits for its backoff
 
 

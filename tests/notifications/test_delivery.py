@@ -136,91 +136,91 @@ def test_every_carrier_email_arrives_complete(engine: Engine, smtp_server: SmtpS
 
 
 def test_rolled_back_transition_leaves_no_outbox_row_and_sends_nothing(
-        engine: Engine, smtp_server: SmtpServer, mail_settings: Settings) -> None:
-    with unit_of_work(engine) as s:
+        any_engine: Engine, smtp_server: SmtpServer, mail_settings: Settings) -> None:
+    with unit_of_work(any_engine) as s:
         world = make_world(s)
         app_id = application_in(s, world, "draft").id
 
     class Abort(Exception):
         pass
 
-    with pytest.raises(Abort), unit_of_work(engine) as s:
+    with pytest.raises(Abort), unit_of_work(any_engine) as s:
         wf.fire(s, app_id, "submit", world.carrier, now=NOW)
         assert s.exec(select(func.count()).select_from(OutboxMessage)).one() == 1
         raise Abort
     # A refused transition writes nothing either.
-    with pytest.raises(NotPermitted), unit_of_work(engine) as s:
+    with pytest.raises(NotPermitted), unit_of_work(any_engine) as s:
         wf.fire(s, app_id, "submit", world.reviewer, now=NOW)
     # A template error fails the transition's own transaction: the state does not change.
-    with pytest.raises(TemplateNotFound), unit_of_work(engine) as s:
+    with pytest.raises(TemplateNotFound), unit_of_work(any_engine) as s:
         wf.fire(s, app_id, "submit", world.carrier, now=NOW)
         enqueue(s, template="no_such_email", recipient="x@example.org", language="de",
                 context={})
 
-    assert outbox(engine) == []
-    with Session(engine) as s:
+    assert outbox(any_engine) == []
+    with Session(any_engine) as s:
         assert s.get(Application, app_id).state == State.draft
-    assert deliver_due(engine, mail_settings).claimed == 0
+    assert deliver_due(any_engine, mail_settings).claimed == 0
     assert smtp_server.raw() == []
 
 
 def test_server_down_transitions_succeed_and_everything_arrives_once_later(
-        engine: Engine, smtp_server: SmtpServer, mail_settings: Settings) -> None:
+        any_engine: Engine, smtp_server: SmtpServer, mail_settings: Settings) -> None:
     smtp_server.stop()
-    with unit_of_work(engine) as s:
+    with unit_of_work(any_engine) as s:
         world = make_world(s)
         for _ in range(4):
             application_in(s, world, "active")  # receipt, approval, project start each
-    rows = outbox(engine)
+    rows = outbox(any_engine)
     assert len(rows) == 12
 
     start = NOW + LATER * 365 * 10  # a fixed clock well after the rows' creation
     for hour in range(3):  # hours of outage: each pass fails and backs off
-        report = deliver_due(engine, mail_settings, now=start + timedelta(hours=hour))
+        report = deliver_due(any_engine, mail_settings, now=start + timedelta(hours=hour))
         assert report.sent == 0 and report.retrying == report.claimed
     # A pass gives up after a batch the server did not take; the rest waits untouched.
-    assert all(r.status == PENDING and r.lease_until is None for r in outbox(engine))
-    assert all(bool(r.last_error) == (r.attempts > 0) for r in outbox(engine))
-    assert max(r.attempts for r in outbox(engine)) == 3
+    assert all(r.status == PENDING and r.lease_until is None for r in outbox(any_engine))
+    assert all(bool(r.last_error) == (r.attempts > 0) for r in outbox(any_engine))
+    assert max(r.attempts for r in outbox(any_engine)) == 3
 
     smtp_server.start()
-    report = deliver_due(engine, mail_settings, now=start + LATER)
+    report = deliver_due(any_engine, mail_settings, now=start + LATER)
     assert report.sent == 12
-    assert deliver_due(engine, mail_settings, now=start + 2 * LATER).claimed == 0
+    assert deliver_due(any_engine, mail_settings, now=start + 2 * LATER).claimed == 0
     ids = smtp_server.message_ids()
     assert set(ids) == {r.message_id for r in rows}
     assert set(ids.values()) == {1}
-    assert all(r.status == SENT and r.last_error is None for r in outbox(engine))
+    assert all(r.status == SENT and r.last_error is None for r in outbox(any_engine))
 
 
 def test_retries_back_off_then_die_and_can_be_requeued(
-        engine: Engine, smtp_server: SmtpServer, mail_settings: Settings) -> None:
+        any_engine: Engine, smtp_server: SmtpServer, mail_settings: Settings) -> None:
     smtp_server.stop()
-    with unit_of_work(engine) as s:
+    with unit_of_work(any_engine) as s:
         world = make_world(s)
         application_in(s, world, "submitted")
-    [row] = outbox(engine)
+    [row] = outbox(any_engine)
     moment = NOW + LATER * 3650
     for attempt in range(1, mail_settings.mail_max_attempts + 1):
-        deliver_due(engine, mail_settings, now=moment)
-        [row] = outbox(engine)
+        deliver_due(any_engine, mail_settings, now=moment)
+        [row] = outbox(any_engine)
         assert row.attempts == attempt
         if attempt < mail_settings.mail_max_attempts:
             wait = row.next_attempt_at - moment
             ceiling = min(30 * 2 ** (attempt - 1), 3600)
             assert timedelta(seconds=ceiling / 2) <= wait <= timedelta(seconds=ceiling)
             # Not due yet: a pass before the backoff has run out leaves it alone.
-            assert deliver_due(engine, mail_settings, now=moment + wait / 2).claimed == 0
+            assert deliver_due(any_engine, mail_settings, now=moment + wait / 2).claimed == 0
             moment = row.next_attempt_at
     assert row.status == DEAD
-    assert deliver_due(engine, mail_settings, now=moment + LATER).claimed == 0
-    with Session(engine) as s:
+    assert deliver_due(any_engine, mail_settings, now=moment + LATER).claimed == 0
+    with Session(any_engine) as s:
         assert [m.id for m in list_dead(s)] == [row.id]
 
     smtp_server.start()
-    with unit_of_work(engine) as s:
+    with unit_of_work(any_engine) as s:
         requeue(s, row.id, now=moment)
-    assert deliver_due(engine, mail_settings, now=moment).sent == 1
+    assert deliver_due(any_engine, mail_settings, now=moment).sent == 1
     assert smtp_server.message_ids() == Counter({row.message_id: 1})
 
 
@@ -236,20 +236,21 @@ def test_backoff_grows_exponentially_with_jitter_and_is_capped() -> None:
         assert len(delays) > 1  # jitter: workers that failed together do not retry together
 
 
-def test_abandoned_claims_come_back_after_the_lease(engine: Engine, smtp_server: SmtpServer,
+def test_abandoned_claims_come_back_after_the_lease(any_engine: Engine, smtp_server: SmtpServer,
                                                    mail_settings: Settings) -> None:
-    with unit_of_work(engine) as s:
+    with unit_of_work(any_engine) as s:
         world = make_world(s)
         application_in(s, world, "active")
     moment = NOW + LATER * 3650
-    abandoned = claim(engine, moment, 2, mail_settings.mail_lease_seconds)  # then the worker dies
+    # A worker claims two rows, then dies.
+    abandoned = claim(any_engine, moment, 2, mail_settings.mail_lease_seconds)
     assert len(abandoned) == 2
-    report = deliver_due(engine, mail_settings, now=moment)
+    report = deliver_due(any_engine, mail_settings, now=moment)
     assert report.sent == 1  # only the unclaimed row
     after_lease = moment + timedelta(seconds=mail_settings.mail_lease_seconds + 1)
-    assert deliver_due(engine, mail_settings, now=after_lease).sent == 2
+    assert deliver_due(any_engine, mail_settings, now=after_lease).sent == 2
     assert set(smtp_server.message_ids().values()) == {1}
-    assert {r.attempts for r in outbox(engine) if r.id in {a.id for a in abandoned}} == {2}
+    assert {r.attempts for r in outbox(any_engine) if r.id in {a.id for a in abandoned}} == {2}
 
 
 def test_worker_killed_mid_batch(engine: Engine, sqlite_url: str, smtp_server: SmtpServer,
