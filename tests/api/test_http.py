@@ -308,3 +308,22 @@ def test_openapi_lists_everything_under_api_v1(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert {p for p in paths if not p.startswith("/api/v1/")} == {"/healthz", "/readyz"}
     assert client.get("/docs").status_code == 200
+
+
+def test_only_drafts_can_be_edited(client: TestClient, api_world: ApiWorld, carrier) -> None:
+    draft = application_in(api_world, "draft")
+    edited = client.patch(f"{A}/applications/{draft}", headers=carrier, json={
+        "amounts": {str(Y1): "12345.67"}, "quartier": "Bismarck", "project_end": f"{Y2}-06-30"})
+    assert edited.status_code == 200, edited.text
+    body = edited.json()
+    assert body["years"] == [{"year": Y1, "requested": "12345.67", "approved": None,
+                              "spent": None}]
+    assert body["quartier"] == "Bismarck" and body["project_end"] == f"{Y2}-06-30"
+    assert body["version"] == 2 and edited.headers["ETag"] == 'W/"2"'
+    submitted = application_in(api_world, "submitted")
+    refused = client.patch(f"{A}/applications/{submitted}", json={"title": "Neu"},
+                           headers={**carrier, "Accept-Language": "en"})
+    assert refused.status_code == 409
+    assert refused.json()["title"] == "Not possible in the current state"
+    assert refused.json()["detail"] == "Only drafts can be edited."
+    assert version_of(api_world.engine, submitted) == ("submitted", 2)
