@@ -327,3 +327,28 @@ def test_only_drafts_can_be_edited(client: TestClient, api_world: ApiWorld, carr
     assert refused.json()["title"] == "Not possible in the current state"
     assert refused.json()["detail"] == "Only drafts can be edited."
     assert version_of(api_world.engine, submitted) == ("submitted", 2)
+
+
+def test_a_late_refusal_rolls_back_what_the_engine_already_wrote(
+        client: TestClient, api_world: ApiWorld) -> None:
+    """The engine refuses a past deadline only after it changed the state: nothing may stay."""
+    from sqlmodel import func, select
+
+    from notifications.outbox import OutboxMessage
+    from workflow.db import unit_of_work
+    from workflow.models import Deadline, TransitionRecord
+
+    ref = application_in(api_world, "in_review")
+
+    def counts() -> tuple[int, int, int]:
+        with unit_of_work(api_world.engine) as session:
+            return tuple(session.exec(select(func.count()).select_from(m)).one()
+                         for m in (TransitionRecord, Deadline, OutboxMessage))
+
+    before = counts()
+    reviewer = login(client, api_world.emails["reviewer"])
+    refused = client.post(f"{A}/applications/{ref}/transitions/request_documents", json={
+        "reason": "Satzung fehlt", "payload": {"deadline": "2020-01-01"}}, headers=reviewer)
+    assert refused.status_code == 422 and refused.json()["field"] == "deadline"
+    assert version_of(api_world.engine, ref) == ("in_review", 3)
+    assert counts() == before
