@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export QUARTIER_DATABASE_URL ?= sqlite:///var/quartier.sqlite3
 
-.PHONY: run test install lint diagram clean
+.PHONY: run journey test install lint diagram clean
 
 $(BIN)/quartier: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,18 @@ $(BIN)/quartier: pyproject.toml
 
 install: $(BIN)/quartier
 
-## run: set up, migrate, seed the ZiQ programme and demo accounts, start the main job
+## run: set up, migrate, seed ZiQ with demo accounts, then serve the API with a local mail
+## catcher and the delivery/reminder worker in the background (Ctrl-C stops all three)
 run: install
+	$(BIN)/quartier db upgrade
+	$(BIN)/quartier seed --if-empty
+	$(BIN)/quartier mail catch --background
+	@$(BIN)/quartier worker > var/worker.log 2>&1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; $(BIN)/quartier mail catch --stop >/dev/null 2>&1' EXIT INT TERM; \
+	$(BIN)/quartier serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
+
+## journey: the whole ZiQ journey from the command line against the configured database
+journey: install
 	$(BIN)/quartier db upgrade
 	$(BIN)/quartier seed --if-empty
 	QUARTIER=$(BIN)/quartier bash scripts/journey.sh
