@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
 from api.auth import check_settings
-from api.routers import admin, applications, auth, calls, health
+from api.routers import admin, applications, auth, calls, health, mail
 from api.routers import calendar as calendar_feed
 from api.routers import reports as interim_reports
 from workflow.db import make_engine
@@ -92,7 +92,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
     app.state.settings = settings
     errors.install(app)
     app.add_middleware(RequestLog)
-    for module in (health, auth, calls, applications, admin):
+    for module in (health, auth, calls, applications, admin, mail):
         app.include_router(module.router)
     app.include_router(interim_reports.router)
     app.include_router(calendar_feed.router)

@@ -32,6 +32,7 @@ from tests.api.conftest import (
 )
 from workflow import budget, calendar
 from workflow import engine as wf
+from notifications.outbox import OutboxMessage
 from workflow.db import make_engine, unit_of_work
 from workflow.models import Application, BudgetLine, Call, Deadline, Organisation, User
 from workflow.reminder_tables import InterimReport
@@ -204,6 +205,16 @@ def calendar_feed(env: Env, role: str) -> Req:
     return Req("GET", f"/api/v1/calendar/{token}.ics")
 
 
+def requeue_dead(env: Env, role: str) -> Req:
+    with unit_of_work(env.aw.engine) as session:
+        message = OutboxMessage(template="approval", recipient="traeger@example.org",
+                                language="de", context={}, status="dead", attempts=8)
+        session.add(message)
+        session.flush()
+        message_id = message.id
+    return Req("POST", f"/api/v1/admin/mail/{message_id}/requeue")
+
+
 def lift_stop(env: Env, role: str) -> Req:
     with unit_of_work(env.aw.engine) as session:
         call = session.exec(select(Call).where(Call.code == SPARE_CALL)).one()
@@ -246,6 +257,8 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", f"{A}/admin/users"): Case(admin_only(), fixed("GET", f"{A}/admin/users")),
     ("POST", f"{A}/admin/users"): Case(admin_only(201), new_user),
     ("POST", f"{A}/admin/users/{{user_id}}/disable"): Case(admin_only(), disable_user),
+    ("GET", f"{A}/admin/mail/dead"): Case(admin_only(), fixed("GET", f"{A}/admin/mail/dead")),
+    ("POST", f"{A}/admin/mail/{{outbox_id}}/requeue"): Case(admin_only(), requeue_dead),
     ("GET", f"{A}/workflow/diagram"): Case(everyone(200), fixed("GET", f"{A}/workflow/diagram")),
     # Interim reports and reminders (workflow/reports.py, workflow/reminders.py).
     ("GET", f"{A}/applications/{{reference}}/interim-reports"):
