@@ -18,6 +18,7 @@ from sqlmodel import SQLModel, select
 
 import workflow.models  # noqa: F401
 from api.app import create_app
+from notifications.outbox import OutboxMessage
 from tests.api.conftest import (
     PASSWORD,
     Y1,
@@ -32,7 +33,6 @@ from tests.api.conftest import (
 )
 from workflow import budget, calendar
 from workflow import engine as wf
-from notifications.outbox import OutboxMessage
 from workflow.db import make_engine, unit_of_work
 from workflow.models import Application, BudgetLine, Call, Deadline, Organisation, User
 from workflow.reminder_tables import InterimReport
