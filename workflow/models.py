@@ -221,5 +221,5 @@ def _protect_state(session: OrmSession, flush_context: Any, instances: Any) -> N
             raise StateWriteForbidden("applications are created as drafts")
 
 
-from workflow.reminder_tables import InterimReport, ReminderSent  # noqa: E402,F401
 from workflow.idempotency import IdempotencyRecord  # noqa: E402,F401
+from workflow.reminder_tables import InterimReport, ReminderSent  # noqa: E402,F401
