@@ -15,6 +15,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -92,11 +93,12 @@ def claim(engine: Engine, now: datetime, limit: int, lease_seconds: float,
             .order_by(col(OutboxMessage.id)).execution_options(populate_existing=True)).all())
 
 
-def mark_sent(engine: Engine, outbox_id: int, now: datetime) -> None:
+def mark_sent(engine: Engine, outbox_id: int | Sequence[int], now: datetime) -> None:
+    ids = [outbox_id] if isinstance(outbox_id, int) else list(outbox_id)
     with Session(engine) as session:
         session.execute(
             update(OutboxMessage)
-            .where(col(OutboxMessage.id) == outbox_id, col(OutboxMessage.status) == PENDING)
+            .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.status) == PENDING)
             .values(status=SENT, sent_at=now, lease_until=None, last_error=None)
             .execution_options(synchronize_session=False))
         session.commit()
@@ -134,6 +136,16 @@ async def deliver_due_async(engine: Engine, settings: Settings | None = None, *,
     size = batch_size or settings.mail_batch_size
     report = DeliveryReport()
     tried: set[int] = set()
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-mark") as marker:
+        return await _deliver(engine, settings, config, size, report, tried, loop, marker, now,
+                              rng, clock)
+
+
+async def _deliver(engine: Engine, settings: Settings, config: SmtpConfig, size: int,
+                   report: DeliveryReport, tried: set[int], loop: asyncio.AbstractEventLoop,
+                   marker: ThreadPoolExecutor, now: datetime | None,
+                   rng: random.Random | None, clock: Callable[[], datetime]) -> DeliveryReport:
     while True:
         moment = now or clock()
         rows = claim(engine, moment, size, settings.mail_lease_seconds, exclude=tried)
@@ -142,12 +154,24 @@ async def deliver_due_async(engine: Engine, settings: Settings | None = None, *,
         tried.update(r.id for r in rows)
         by_id = {r.id: r for r in rows}
         batch = DeliveryReport(claimed=len(rows))
+        # Sent rows are marked by one helper thread while the next messages go out; each run
+        # marks every id sent so far in one transaction (one commit instead of one per mail).
+        sent_ids: list[int] = []
+        marks: list[asyncio.Future[None]] = []
+
+        def mark_sent_so_far(sent_ids: list[int] = sent_ids) -> None:
+            ids = sent_ids[:]
+            del sent_ids[:len(ids)]
+            if ids:
+                mark_sent(engine, ids, now or clock())
 
         def on_result(result: SendResult, batch: DeliveryReport = batch,
-                      by_id: dict[int, OutboxMessage] = by_id) -> None:
+                      by_id: dict[int, OutboxMessage] = by_id, sent_ids: list[int] = sent_ids,
+                      marks: list[asyncio.Future[None]] = marks) -> None:
             moment = now or clock()
             if result.sent:
-                mark_sent(engine, result.outbox_id, moment)
+                sent_ids.append(result.outbox_id)
+                marks.append(loop.run_in_executor(marker, mark_sent_so_far))
                 batch.sent += 1
                 return
             status = mark_failed(engine, by_id[result.outbox_id], moment, result.error or "",
@@ -157,7 +181,10 @@ async def deliver_due_async(engine: Engine, settings: Settings | None = None, *,
             batch.errors.append(f"{result.outbox_id}: {result.error}")
             log.warning("outbox %s not sent (%s): %s", result.outbox_id, status, result.error)
 
-        await send_batch(config, rows, on_result)
+        try:
+            await send_batch(config, rows, on_result)
+        finally:
+            await asyncio.gather(*marks)
         report.add(batch)
         if batch.sent == 0 and batch.retrying:
             return report  # the server is not taking mail; the rest waits for its backoff
