@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, insert, or_, update
+from sqlalchemy import Engine, case, insert, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -190,10 +190,12 @@ def remind(session: Session, deadline_ids: list[int], now: datetime,
         recorded.setdefault((row.deadline_id, row.due_date), {})[row.step] = row
     plans: list[_Plan] = []
     skipped: list[dict[str, Any]] = []
+    next_days: dict[date, list[int]] = {}
     for deadline in deadlines:
         app = apps[deadline.application_id]
-        plan = _plan(deadline, app, programmes[app.call_id], users,
-                     recorded.get((deadline.id, deadline.due_date), {}), now, skipped)
+        plan, next_on = _plan(deadline, app, programmes[app.call_id], users,
+                              recorded.get((deadline.id, deadline.due_date), {}), now, skipped)
+        next_days.setdefault(next_on, []).append(deadline.id)
         if plan is not None:
             plans.append(plan)
     summary.deadlines += len(deadlines)
@@ -221,12 +223,15 @@ def remind(session: Session, deadline_ids: list[int], now: datetime,
     session.flush()
     if history:
         session.execute(insert(TransitionRecord.__table__), history)
+    # One statement per distinct day (few), not one per deadline.
+    deadline_table = Deadline.__table__
+    for next_on, ids in next_days.items():
+        session.execute(update(deadline_table).where(deadline_table.c.id.in_(ids))
+                        .values(next_reminder_on=next_on))
     if claimed:
         table = ReminderSent.__table__
-        session.execute(
-            update(table).where(table.c.id == bindparam("rid"))
-            .values(outbox_id=bindparam("oid")),
-            [{"rid": rid, "oid": message.id} for rid, message in claimed])
+        session.execute(update(table).where(table.c.id.in_([rid for rid, _ in claimed])).values(
+            outbox_id=case({rid: message.id for rid, message in claimed}, value=table.c.id)))
     return summary
 
 
@@ -243,9 +248,9 @@ class _Plan:
 
 def _plan(deadline: Deadline, app: Application, programme: Programme, users: dict[int, User],
           rows: dict[str, ReminderSent], now: datetime,
-          skipped: list[dict[str, Any]]) -> _Plan | None:
-    """Decide one deadline: collect its stale steps as skipped, return its step to send (if any)
-    and set the day the pass must look at it next."""
+          skipped: list[dict[str, Any]]) -> tuple[_Plan | None, date]:
+    """Decide one deadline: collect its stale steps as skipped; return its step to send (if any)
+    and the day the pass must look at it next."""
     today = local_date(now)
     rule = reminder_rule(programme.config, deadline.kind)
     mahnung = rows.get(OVERDUE)
@@ -262,8 +267,7 @@ def _plan(deadline: Deadline, app: Application, programme: Programme, users: dic
             if rule["escalate"]:
                 next_on = step.grace_until + timedelta(days=1)
         plan = _Plan(deadline, app, programme, step, _recipient(app, step, users, programme))
-    deadline.next_reminder_on = next_on
-    return plan
+    return plan, next_on
 
 
 def _aware(moment: datetime) -> datetime:
