@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from states import FINAL_STATES, STATE_LABELS, DeadlineKind, Role, State
 from workflow import budget
+from workflow.db import is_postgres
 from workflow.deadlines import local_date, next_working_day, rules_for
 from workflow.engine import Actor, load_application
 from workflow.errors import GuardFailed, InvalidInput, NotFound, NotPermitted, WrongState
@@ -44,9 +45,14 @@ def _app(session: Session, app: Application | int | str, actor: Actor) -> Applic
 
 
 def _interim_deadlines(session: Session, app: Application) -> list[Deadline]:
-    return list(session.exec(select(Deadline).where(
-        Deadline.application_id == app.id, Deadline.kind == DeadlineKind.interim_report.value)
-        .order_by(Deadline.due_date)))
+    """The application's interim-report deadlines, locked (PostgreSQL) so that two submissions
+    at once cannot both meet the same deadline; SQLite transactions are serial anyway."""
+    query = select(Deadline).where(
+        Deadline.application_id == app.id, Deadline.kind == DeadlineKind.interim_report.value,
+    ).order_by(Deadline.due_date).execution_options(populate_existing=True)
+    if is_postgres(session):
+        query = query.with_for_update()
+    return list(session.exec(query))
 
 
 def _history(session: Session, app: Application, trigger: str, actor: Actor, now: datetime,
@@ -156,7 +162,10 @@ def _pending(session: Session, app: Application, period: str | None) -> InterimR
                                         InterimReport.status == "submitted")
     if period is not None:
         query = query.where(InterimReport.period == str(period))
-    report = session.exec(query.order_by(InterimReport.id)).first()
+    query = query.order_by(InterimReport.id).execution_options(populate_existing=True)
+    if is_postgres(session):
+        query = query.with_for_update()
+    report = session.exec(query).first()
     if report is None:
         raise WrongState(
             "Es liegt kein eingereichter, ungeprüfter Zwischennachweis vor"

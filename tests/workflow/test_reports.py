@@ -174,3 +174,34 @@ def test_interim_reports_over_http(engine, active):
         assert "reminder:before_28" in triggers
         reminders = client.get(f"{base}/reminders", headers=reviewer).json()
         assert [(r["step"], r["status"]) for r in reminders] == [("before_28", "sent")]
+
+
+@pytest.mark.postgres
+def test_two_submissions_at_once_meet_the_deadline_once(pg_engine):
+    import threading
+
+    from workflow.reminder_tables import InterimReport
+
+    with unit_of_work(pg_engine) as session:
+        world = make_world(session)
+        app_id = application_in(session, world, "active").id
+    barrier, outcomes = threading.Barrier(4), []
+
+    def submit() -> None:
+        barrier.wait()
+        try:
+            with unit_of_work(pg_engine) as session:
+                reports.submit_interim_report(session, app_id, world.carrier, narrative="Bericht",
+                                              spending={"2021": "100"}, now=at(date(2022, 3, 1)))
+            outcomes.append("ok")
+        except WrongState:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["ok", "refused", "refused", "refused"]
+    with Session(pg_engine) as session:
+        assert len(session.exec(select(InterimReport)).all()) == 1
