@@ -254,6 +254,18 @@ def test_a_disabled_carrier_gets_nothing_but_the_step_is_recorded(engine, active
     assert sent_steps(engine, interim_id) == [("before_28", "skipped", date(2022, 4, 4))]
 
 
+def test_the_worker_runs_the_reminder_pass_periodically():
+    import typer
+
+    from notifications import worker
+    from workflow import reminders_cli
+
+    for _ in range(2):
+        reminders_cli.register(typer.Typer())
+    jobs = [job for job in worker.PERIODIC if job.fn is run_reminder_pass]
+    assert len(jobs) == 1 and jobs[0].every_seconds == reminders_cli.REMINDER_PASS_EVERY_SECONDS
+
+
 def test_planning_rules():
     rule = reminder_rule({}, "final_report")
     assert rule == DEFAULT_REMINDERS
