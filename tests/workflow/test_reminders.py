@@ -260,10 +260,15 @@ def test_the_worker_runs_the_reminder_pass_periodically():
     from notifications import worker
     from workflow import reminders_cli
 
-    for _ in range(2):
-        reminders_cli.register(typer.Typer())
-    jobs = [job for job in worker.PERIODIC if job.fn is run_reminder_pass]
-    assert len(jobs) == 1 and jobs[0].every_seconds == reminders_cli.REMINDER_PASS_EVERY_SECONDS
+    before = list(worker.PERIODIC)
+    try:
+        for _ in range(2):
+            reminders_cli.register(typer.Typer())
+        jobs = [job for job in worker.PERIODIC if job.fn is run_reminder_pass]
+        assert len(jobs) == 1
+        assert jobs[0].every_seconds == reminders_cli.REMINDER_PASS_EVERY_SECONDS
+    finally:
+        worker.PERIODIC[:] = before  # other tests run the worker with its registered jobs
 
 
 def test_planning_rules():
