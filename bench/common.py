@@ -279,6 +279,21 @@ def interleaved(rounds: int, quartier, baseline) -> tuple[float, float]:  # type
     return totals["q"][0] / totals["q"][1], totals["b"][0] / totals["b"][1]
 
 
+class CpuClock:
+    """CPU seconds this process spent (all threads): robust against other processes' load."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    @contextlib.contextmanager
+    def measuring(self) -> Iterator[None]:
+        started = time.process_time()
+        try:
+            yield
+        finally:
+            self.seconds += time.process_time() - started
+
+
 def chunks(items: list, rounds: int) -> list[list]:
     size = -(-len(items) // rounds)
     return [items[i * size:(i + 1) * size] for i in range(rounds)]

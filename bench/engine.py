@@ -25,6 +25,7 @@ from sqlalchemy import Engine, insert, update  # noqa: E402
 from bench.common import (  # noqa: E402
     JOURNEY,
     BenchWorld,
+    CpuClock,
     build_world,
     chunks,
     database,
@@ -125,13 +126,23 @@ def measure(kind: str, n: int, profile: str | None) -> list:
                       file=sys.stderr)
                 return []
             q_chunks, b_chunks = chunks(quartier_ids, ROUNDS), chunks(bare_ids, ROUNDS)
-            q_rate, b_rate = interleaved(
-                ROUNDS, lambda i: run_quartier(engine, world, q_chunks[i]),
-                lambda i: run_bare(engine, world, b_chunks[i]))
+            q_cpu, b_cpu = CpuClock(), CpuClock()
+
+            def quartier_round(i: int) -> tuple[int, float]:
+                with q_cpu.measuring():
+                    return run_quartier(engine, world, q_chunks[i])
+
+            def bare_round(i: int) -> tuple[int, float]:
+                with b_cpu.measuring():
+                    return run_bare(engine, world, b_chunks[i])
+
+            q_rate, b_rate = interleaved(ROUNDS, quartier_round, bare_round)
         finally:
             engine.dispose()
-    return [kind, n, n * len(JOURNEY), f"{q_rate:.0f}", f"{b_rate:.0f}", ratio(q_rate, b_rate),
-            verdict(q_rate / b_rate, TARGET)]
+    ops = n * len(JOURNEY)
+    return [kind, n, ops, f"{q_rate:.0f}", f"{b_rate:.0f}", ratio(q_rate, b_rate),
+            verdict(q_rate / b_rate, TARGET), f"{1000 * q_cpu.seconds / ops:.2f}",
+            f"{1000 * b_cpu.seconds / ops:.2f}", ratio(b_cpu.seconds, q_cpu.seconds)]
 
 
 def main() -> None:
@@ -144,7 +155,8 @@ def main() -> None:
     if args.profile:
         return
     print(table(["database", "applications", "transitions", "Quartier fire/s",
-                 "bare SQLAlchemy tx/s", "ratio", f"target {TARGET}"], rows))
+                 "bare SQLAlchemy tx/s", "ratio", f"target {TARGET}", "CPU ms/fire",
+                 "CPU ms/bare tx", "CPU ratio"], rows))
 
 
 if __name__ == "__main__":
