@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sqlalchemy import func, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from workflow.errors import InsufficientFunds, InvalidInput, NotFound
@@ -81,18 +82,20 @@ def budget_lines(session: Session, call_id: int) -> list[BudgetLine]:
     ))
 
 
-def years(session: Session, call_id: int) -> dict[int, YearStatus]:
-    """Budget, committed and available money per budget year of a call."""
+def years(session: Session, call_id: int,
+          lines: list[BudgetLine] | None = None) -> dict[int, YearStatus]:
+    """Budget, committed and available money per budget year of a call (of `lines` if given)."""
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for line in budget_lines(session, call_id):
+    for line in budget_lines(session, call_id) if lines is None else lines:
         totals[line.year][0] += line.budget_cents
         totals[line.year][1] += line.committed_cents
     return {y: YearStatus(y, b, c) for y, (b, c) in sorted(totals.items())}
 
 
-def shortfalls(session: Session, call_id: int, amounts: dict[int, int]) -> dict[int, int]:
+def shortfalls(session: Session, call_id: int, amounts: dict[int, int],
+               lines: list[BudgetLine] | None = None) -> dict[int, int]:
     """For each year whose available money is below the amount: how much is missing."""
-    status = years(session, call_id)
+    status = years(session, call_id, lines)
     missing = {}
     for year, cents in amounts.items():
         available = status[year].available_cents if year in status else 0
@@ -116,7 +119,8 @@ def commit(session: Session, app: Application, amounts: dict[int, int], now: dat
     Raises InsufficientFunds (and changes nothing) if any year lacks the money. Call `lock_call`
     first.
     """
-    missing = shortfalls(session, app.call_id, amounts)
+    lines = budget_lines(session, app.call_id)
+    missing = shortfalls(session, app.call_id, amounts, lines)
     if missing:
         years_text = ", ".join(f"{y}: es fehlen {format_euros(c)}" for y, c in sorted(missing.items()))
         years_en = ", ".join(f"{y}: {format_euros(c)} missing" for y, c in sorted(missing.items()))
@@ -126,7 +130,7 @@ def commit(session: Session, app: Application, amounts: dict[int, int], now: dat
             missing={str(y): c for y, c in missing.items()},
         )
     lines_by_year: dict[int, list[BudgetLine]] = defaultdict(list)
-    for line in budget_lines(session, app.call_id):
+    for line in lines:
         lines_by_year[line.year].append(line)
     for year, cents in sorted(amounts.items()):
         remaining = cents
@@ -144,20 +148,22 @@ def commit(session: Session, app: Application, amounts: dict[int, int], now: dat
 
 def _conditional_commit(session: Session, line: BudgetLine, cents: int) -> None:
     """committed += cents, only if it stays within the budget; the database decides."""
-    result = session.execute(
+    committed = session.execute(
         update(BudgetLine)
         .where(BudgetLine.id == line.id,
                BudgetLine.committed_cents + cents <= BudgetLine.budget_cents,
                BudgetLine.committed_cents + cents >= 0)
         .values(committed_cents=BudgetLine.committed_cents + cents)
+        .returning(BudgetLine.committed_cents)
         .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    ).first()
+    if committed is None:
         raise InsufficientFunds(
             "Die Fördermittel wurden gleichzeitig anderweitig gebunden; bitte erneut versuchen.",
             "The funds were committed elsewhere at the same time; please try again.",
         )
-    session.refresh(line)
+    # The new value comes back with the UPDATE (RETURNING): no second query to refresh the line.
+    set_committed_value(line, "committed_cents", committed[0])
 
 
 def commitments(session: Session, application_id: int) -> dict[int, int]:
