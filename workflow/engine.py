@@ -111,6 +111,7 @@ class Context:
     payload: dict[str, Any]
     changes: dict[str, Any] = field(default_factory=dict)
     record_payload: dict[str, Any] = field(default_factory=dict)
+    years: dict[int, ApplicationYear] | None = None  # read once per firing, see _ctx_years
 
 
 # ---------------------------------------------------------------- loading and visibility
@@ -170,6 +171,13 @@ def _years(session: Session, app: Application) -> dict[int, ApplicationYear]:
         .execution_options(populate_existing=True))}
 
 
+def _ctx_years(ctx: Context) -> dict[int, ApplicationYear]:
+    """The application's years, read once per firing: guards and effects change these rows."""
+    if ctx.years is None:
+        ctx.years = _years(ctx.session, ctx.app)
+    return ctx.years
+
+
 # ---------------------------------------------------------------- guards
 
 
@@ -203,7 +211,8 @@ def _no_funding_stop(ctx: Context) -> None:
             since=ctx.call.stop_since.isoformat() if ctx.call.stop_since else None)
 
 
-def missing_fields(session: Session, app: Application, call: Call) -> list[tuple[str, str, str]]:
+def missing_fields(session: Session, app: Application, call: Call,
+                   years: dict[int, ApplicationYear] | None = None) -> list[tuple[str, str, str]]:
     """(field, German, English) for every required field that is empty or inconsistent."""
     missing = []
     for name, de, en in (("title", "Projekttitel", "project title"),
@@ -215,7 +224,8 @@ def missing_fields(session: Session, app: Application, call: Call) -> list[tuple
         value = getattr(app, name)
         if value is None or (isinstance(value, str) and not value.strip()):
             missing.append((name, de, en))
-    requested = {y: r.requested_cents for y, r in _years(session, app).items()}
+    years = _years(session, app) if years is None else years
+    requested = {y: r.requested_cents for y, r in years.items()}
     if sum(requested.values()) <= 0:
         missing.append(("amounts", "beantragte Beträge je Haushaltsjahr",
                         "requested amounts per budget year"))
@@ -223,7 +233,7 @@ def missing_fields(session: Session, app: Application, call: Call) -> list[tuple
 
 
 def _required_fields_complete(ctx: Context) -> None:
-    missing = missing_fields(ctx.session, ctx.app, ctx.call)
+    missing = missing_fields(ctx.session, ctx.app, ctx.call, _ctx_years(ctx))
     if missing:
         raise Incomplete(
             "Der Antrag ist unvollständig. Es fehlen: " + ", ".join(m[1] for m in missing) + ".",
@@ -253,7 +263,7 @@ def _amounts_given(ctx: Context) -> None:
     if amounts is None:
         raise InvalidInput("Bitte den vorgeschlagenen Betrag je Haushaltsjahr angeben.",
                            "Give the recommended amount per budget year.", field="amounts")
-    requested = {y: r.requested_cents for y, r in _years(ctx.session, ctx.app).items()}
+    requested = {y: r.requested_cents for y, r in _ctx_years(ctx).items()}
     for year, cents in amounts.items():
         if year not in requested:
             raise InvalidInput(f"Für {year} wurde nichts beantragt.",
@@ -273,7 +283,7 @@ def _amounts_given(ctx: Context) -> None:
 
 def _spending_given(ctx: Context) -> None:
     spending = _amounts(ctx.payload, "spending", "Ausgaben")
-    approved = {y: r.approved_cents or 0 for y, r in _years(ctx.session, ctx.app).items()
+    approved = {y: r.approved_cents or 0 for y, r in _ctx_years(ctx).items()
                 if r.approved_cents}
     if spending is None or set(spending) != set(approved):
         raise InvalidInput(
@@ -330,7 +340,7 @@ def _repayment_given(ctx: Context) -> None:
         raise InvalidInput("Bitte den Rückforderungsbetrag angeben (0 wenn keiner).",
                            "Give the repayment claim (0 if none).", field="repayment")
     cents = budget.parse_euros(ctx.payload["repayment"], "Rückforderung")
-    approved = sum(r.approved_cents or 0 for r in _years(ctx.session, ctx.app).values())
+    approved = sum(r.approved_cents or 0 for r in _ctx_years(ctx).values())
     if cents > approved:
         raise InvalidInput("Die Rückforderung übersteigt die bewilligte Summe.",
                            "The repayment claim exceeds the approved total.", field="repayment")
@@ -359,7 +369,7 @@ assert set(GUARDS) == set(Guard), "every guard in the table needs an implementat
 
 
 def _approved_amounts(ctx: Context) -> dict[int, int]:
-    return {y: r.approved_cents for y, r in _years(ctx.session, ctx.app).items()
+    return {y: r.approved_cents for y, r in _ctx_years(ctx).items()
             if r.approved_cents}
 
 
@@ -369,7 +379,7 @@ def _effect(ctx: Context, effect: Effect) -> None:
         ctx.changes["case_officer_id"] = ctx.actor.id
     elif effect == Effect.record_assessment:
         ctx.changes["assessment"] = ctx.reason
-        rows = _years(s, app)
+        rows = _ctx_years(ctx)
         for year, row in rows.items():
             row.approved_cents = int(ctx.record_payload["amounts_cents"].get(str(year), 0))
             s.add(row)
@@ -387,13 +397,13 @@ def _effect(ctx: Context, effect: Effect) -> None:
         if released:
             ctx.record_payload["released_cents"] = released
     elif effect == Effect.release_underspend:
-        under = {y: r.approved_cents - (r.spent_cents or 0) for y, r in _years(s, app).items()
+        under = {y: r.approved_cents - (r.spent_cents or 0) for y, r in _ctx_years(ctx).items()
                  if r.approved_cents and r.approved_cents > (r.spent_cents or 0)}
         released = budget.release(s, app, ctx.now, ctx.actor.id,
                                   f"Minderausgabe {app.reference}", per_year=under)
         ctx.record_payload["released_cents"] = released
     elif effect == Effect.record_spending:
-        for year, row in _years(s, app).items():
+        for year, row in _ctx_years(ctx).items():
             if str(year) in ctx.record_payload["spending_cents"]:
                 row.spent_cents = int(ctx.record_payload["spending_cents"][str(year)])
                 s.add(row)
@@ -542,7 +552,7 @@ def fire(session: Session, app: Application | int | str, trigger: str, actor: Ac
     if money and MONEY_RETURNING & set(spec.effects):
         after_money_change(session, ctx.call, now)
     elif Effect.commit_budget in spec.effects:
-        after_money_change(session, ctx.call, now)
+        after_money_change(session, ctx.call, now, money_returned=False)
     return record
 
 
@@ -774,7 +784,8 @@ def _notify_drafts_of_stop(session: Session, call: Call) -> None:
                          "stop_reason": call.stop_reason or ""})
 
 
-def after_money_change(session: Session, call: Call, now: datetime) -> None:
+def after_money_change(session: Session, call: Call, now: datetime,
+                       money_returned: bool = True) -> None:
     """Re-evaluate the automatic stop and offer waitlisted applications again when money returned."""
     call = session.get(Call, call.id, populate_existing=True)
     if call.stop_kind == "declared":
@@ -784,6 +795,8 @@ def after_money_change(session: Session, call: Call, now: datetime) -> None:
             _set_stop(session, call, "automatic",
                       "Die Mittel aller Haushaltsjahre sind vollständig gebunden.", now)
         return
+    if not money_returned and not call.stop_kind:
+        return  # money was only taken: nobody waiting fits now who did not fit before
     lifted_since = None
     if call.stop_kind == "automatic":
         lifted_since = call.stop_since or now
@@ -857,21 +870,28 @@ def _base_context(programme: Programme, app: Application, user: User) -> dict[st
 
 def _email_carrier(session: Session, ctx: Context, template: str, record: TransitionRecord,
                    opened: list[Deadline]) -> None:
-    app = ctx.app
+    email_carrier(session, ctx.app, ctx.programme, template, record, opened, ctx.now,
+                  years=_ctx_years(ctx))
+
+
+def email_carrier(session: Session, app: Application, programme: Programme, template: str,
+                  record: TransitionRecord, opened: list[Deadline], now: datetime,
+                  years: dict[int, ApplicationYear] | None = None) -> None:
+    """Queue `template` for the application's carrier contact, about the change in `record`."""
     user = session.get(User, app.created_by_id)
     if user is None or user.disabled:
         return
-    years = _years(session, app)
+    years = years if years is not None else _years(session, app)
     case_officer = session.get(User, app.case_officer_id) if app.case_officer_id else None
-    all_open = session.exec(select(Deadline).where(
+    shown = opened or session.exec(select(Deadline).where(
         Deadline.application_id == app.id, Deadline.status == "open")
         .order_by(Deadline.due_date)).all()
     context = {
-        **_base_context(ctx.programme, app, user),
+        **_base_context(programme, app, user),
         "trigger": record.trigger, "reason": record.reason or "",
         "at": record.at.isoformat(),
-        "case_officer_name": case_officer.name if case_officer else ctx.programme.contact_name,
-        "case_officer_email": case_officer.email if case_officer else ctx.programme.contact_email,
+        "case_officer_name": case_officer.name if case_officer else programme.contact_name,
+        "case_officer_email": case_officer.email if case_officer else programme.contact_email,
         "documents": record.payload.get("documents", []),
         "years": [{"year": y, "requested": budget.format_euros(r.requested_cents),
                    "approved": budget.format_euros(r.approved_cents or 0),
@@ -882,11 +902,11 @@ def _email_carrier(session: Session, ctx: Context, template: str, record: Transi
         "repayment": budget.format_euros(int(record.payload.get("repayment_cents", 0))),
         "deadlines": [{"kind": d.kind, "period": d.period, "due_date": d.due_date.isoformat(),
                        "label": DEADLINE_LABELS[DeadlineKind(d.kind)].in_language(user.language)}
-                      for d in (opened or all_open)],
+                      for d in shown],
         "late": record.late,
     }
     enqueue(session, template=template, recipient=user.email, language=user.language,
-            context=context, application_id=app.id, now=ctx.now)
+            context=context, application_id=app.id, now=now)
 
 
 def history(session: Session, app: Application) -> list[TransitionRecord]:
