@@ -23,6 +23,7 @@ from states.lifecycle import (
     ESCALATION_EMAIL,
     FUNDING_STOP_EMAIL,
     FUNDING_STOP_LIFTED_EMAIL,
+    INTERIM_REPORT_EMAILS,
     REMINDER_EMAIL,
 )
 
@@ -33,7 +34,8 @@ DEFAULT_LANGUAGE = "de"
 # Every email kind Quartier sends; each needs a template in every language.
 TEMPLATES: tuple[str, ...] = tuple(dict.fromkeys(
     [t.email for t in TRANSITIONS if t.email]
-    + [FUNDING_STOP_EMAIL, FUNDING_STOP_LIFTED_EMAIL, REMINDER_EMAIL, ESCALATION_EMAIL]))
+    + [FUNDING_STOP_EMAIL, FUNDING_STOP_LIFTED_EMAIL, REMINDER_EMAIL, ESCALATION_EMAIL]
+    + list(INTERIM_REPORT_EMAILS)))
 
 # Deliberately no workflow imports: workflow.models imports the outbox, which renders.
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -162,6 +162,8 @@ def _t(trigger: str, sources, dest, roles, label: Label, **kw) -> Transition:
 S, R, G, E, D = State, Role, Guard, Effect, DeadlineKind
 # Approvers may also review; the four-eyes guard keeps them from approving what they reviewed.
 STAFF = {R.reviewer, R.approver}
+# Entering a final state cancels every open deadline (the engine does it), so the final
+# transitions need not list them in `closes`.
 BEFORE_DECISION = (S.submitted, S.in_review, S.documents_requested, S.recommended, S.waitlisted)
 
 TRANSITIONS: tuple[Transition, ...] = (
@@ -189,9 +191,9 @@ TRANSITIONS: tuple[Transition, ...] = (
        Label("Erneut zur Bewilligung vorlegen", "Offer again"), email="reoffered"),
     _t("reject", BEFORE_DECISION, S.rejected, STAFF,
        Label("Ablehnen", "Reject"), guards=(G.reason_given,), effects=(E.release_budget,),
-       closes=(D.document_request,), email="rejection"),
+       email="rejection"),
     _t("withdraw", BEFORE_DECISION, S.withdrawn, {R.carrier}, Label("Zurückziehen", "Withdraw"),
-       guards=(G.own_organisation,), effects=(E.release_budget,), closes=(D.document_request,),
+       guards=(G.own_organisation,), effects=(E.release_budget,),
        email="withdrawal_confirmation"),
     _t("start", S.approved, S.active, {R.carrier, R.reviewer, R.system},
        Label("Projekt beginnen", "Start project"),
@@ -224,6 +226,9 @@ TRANSITIONS_BY_TRIGGER: dict[str, Transition] = {t.trigger: t for t in TRANSITIO
 FUNDING_STOP_EMAIL = "funding_stop"
 FUNDING_STOP_LIFTED_EMAIL = "funding_stop_lifted"
 REMINDER_EMAIL = "deadline_reminder"
+# Interim reports are records, not states (workflow/reports.py); their carrier emails:
+INTERIM_REPORT_EMAILS = ("interim_report_received", "interim_report_accepted",
+                         "interim_report_changes_requested")
 ESCALATION_EMAIL = "deadline_escalation"
 
 

@@ -17,7 +17,7 @@ from states import FINAL_STATES, STATE_LABELS, DeadlineKind, Role, State
 from workflow import budget
 from workflow.db import is_postgres
 from workflow.deadlines import local_date, next_working_day, rules_for
-from workflow.engine import Actor, load_application
+from workflow.engine import Actor, email_carrier, load_application
 from workflow.errors import GuardFailed, InvalidInput, NotFound, NotPermitted, WrongState
 from workflow.models import (
     Application,
@@ -56,11 +56,16 @@ def _interim_deadlines(session: Session, app: Application) -> list[Deadline]:
 
 
 def _history(session: Session, app: Application, trigger: str, actor: Actor, now: datetime,
-             reason: str | None, payload: dict[str, Any], late: bool = False) -> TransitionRecord:
+             reason: str | None, payload: dict[str, Any], late: bool = False,
+             email: str | None = None, opened: list[Deadline] | None = None) -> TransitionRecord:
+    """A history row (the state stays) and, if named, the carrier email, in one transaction."""
     record = TransitionRecord(application_id=app.id, trigger=trigger, from_state=app.state,
                               to_state=app.state, actor_id=actor.id, actor_role=actor.role.value,
                               at=now, reason=reason, late=late, payload=payload)
     session.add(record)
+    if email:
+        programme = session.get(Programme, session.get(Call, app.call_id).programme_id)
+        email_carrier(session, app, programme, email, record, opened or [], now)
     return record
 
 
@@ -152,7 +157,8 @@ def submit_interim_report(session: Session, app: Application | int | str, actor:
     _history(session, app, "submit_interim_report", actor, now,
              f"Zwischennachweis {deadline.period}",
              {"report_id": report.id, "period": deadline.period, "spending_cents": spent,
-              "due_date": deadline.due_date.isoformat(), "late": late}, late=late)
+              "due_date": deadline.due_date.isoformat(), "late": late}, late=late,
+             email="interim_report_received")
     session.flush()
     return report
 
@@ -199,7 +205,7 @@ def accept_interim_report(session: Session, app: Application | int | str, actor:
     session.add(report)
     _history(session, app, "accept_interim_report", actor, now,
              report.review_note or f"Zwischennachweis {report.period} anerkannt",
-             {"report_id": report.id, "period": report.period})
+             {"report_id": report.id, "period": report.period}, email="interim_report_accepted")
     session.flush()
     return report
 
@@ -237,7 +243,8 @@ def request_interim_changes(session: Session, app: Application | int | str, acto
     session.flush()
     _history(session, app, "request_interim_report_changes", actor, now, reason.strip(),
              {"report_id": report.id, "period": report.period, "deadline_id": row.id,
-              "deadlines": {f"interim_report:{report.period}": due.isoformat()}})
+              "deadlines": {f"interim_report:{report.period}": due.isoformat()}},
+             email="interim_report_changes_requested", opened=[row])
     session.flush()
     return report
 

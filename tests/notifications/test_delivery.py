@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from tests.factories import NOW, application_in, make_world
 from tests.notifications.conftest import SmtpServer
 from tests.notifications.samples import sample_context
 from workflow import engine as wf
+from workflow import reports
 from workflow.db import unit_of_work
 from workflow.errors import NotPermitted
 from workflow.models import Application, Call
@@ -75,6 +76,13 @@ def every_carrier_email(engine: Engine, language: str) -> None:
         wf.fire(s, withdrawn, "withdraw", carrier, now=NOW, reason="Größere Änderungen nötig.")
 
         revoked = application_in(s, world, "active")
+        later = datetime(2022, 3, 15, 9, tzinfo=UTC)  # interim reports follow the budget year
+        reports.submit_interim_report(s, revoked, carrier, narrative="Elterncafé läuft.",
+                                      spending={"2021": "20000"}, now=later)
+        reports.request_interim_changes(s, revoked, reviewer, reason="Belege fehlen.", now=later)
+        reports.submit_interim_report(s, revoked, carrier, narrative="Ergänzt.",
+                                      spending={"2021": "20000"}, now=later)
+        reports.accept_interim_report(s, revoked, reviewer, now=later)
         wf.fire(s, revoked, "open_hearing", reviewer, now=NOW, reason="Zweckwidrige Verwendung.")
         wf.fire(s, revoked, "answer_hearing", carrier, now=NOW, reason="Stellungnahme folgt.")
         wf.fire(s, revoked, "revoke", approver, now=NOW, reason="Zweckwidrige Verwendung.",

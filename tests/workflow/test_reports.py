@@ -205,3 +205,26 @@ def test_two_submissions_at_once_meet_the_deadline_once(pg_engine):
     assert sorted(outcomes) == ["ok", "refused", "refused", "refused"]
     with Session(pg_engine) as session:
         assert len(session.exec(select(InterimReport)).all()) == 1
+
+
+def test_carrier_is_emailed_on_every_interim_report_step(engine, active):
+    from notifications.outbox import OutboxMessage
+    world, app_id = active
+    with unit_of_work(engine) as session:
+        before = len(session.exec(select(OutboxMessage)).all())
+        reports.submit_interim_report(session, app_id, world.carrier, narrative="Bericht",
+                                      spending={"2021": "1000"}, now=at(date(2022, 3, 15)))
+        reports.request_interim_changes(session, app_id, world.reviewer,
+                                        reason="Belege für Honorare fehlen",
+                                        now=at(date(2022, 3, 18)))
+        reports.submit_interim_report(session, app_id, world.carrier, narrative="Bericht, ergänzt",
+                                      spending={"2021": "1000"}, now=at(date(2022, 3, 25)))
+        reports.accept_interim_report(session, app_id, world.reviewer, now=at(date(2022, 3, 28)))
+        sent = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()[before:]
+    assert [m.template for m in sent] == [
+        "interim_report_received", "interim_report_changes_requested",
+        "interim_report_received", "interim_report_accepted"]
+    assert {m.recipient for m in sent} == {world.carrier_email}
+    changes = sent[1]
+    assert "Belege für Honorare fehlen" in changes.body_text
+    assert "01.04.2022" in changes.body_text  # 18.03. + 14 days
