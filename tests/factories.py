@@ -28,43 +28,76 @@ class World:
     carrier_email: str
 
 
-def make_world(session: Session, *, years: dict[int, int] | None = None, policy: str = "waitlist",
-               min_grant_cents: int = 100_000, sources: tuple[str, ...] = ("Landesmittel",),
-               carrier_language: str = "de",
-               opens_at: datetime = datetime(2020, 10, 1, tzinfo=UTC),
-               closes_at: datetime = datetime(2030, 12, 31, tzinfo=UTC)) -> World:
+def make_world(
+    session: Session,
+    *,
+    years: dict[int, int] | None = None,
+    policy: str = "waitlist",
+    min_grant_cents: int = 100_000,
+    sources: tuple[str, ...] = ("Landesmittel",),
+    carrier_language: str = "de",
+    opens_at: datetime = datetime(2020, 10, 1, tzinfo=UTC),
+    closes_at: datetime = datetime(2030, 12, 31, tzinfo=UTC),
+) -> World:
     """A programme "ZiQ" with modules B1/B2, one call, budget lines and one user per role."""
     years = years if years is not None else {2021: 1_000_000_00, 2022: 1_000_000_00}
-    programme = Programme(code="ZiQ", name="Zusammen im Quartier – Kinder stärken – Zukunft sichern",
-                          contact_name="MAGS NRW", contact_email="ziq@mags.example")
+    programme = Programme(
+        code="ZiQ",
+        name="Zusammen im Quartier – Kinder stärken – Zukunft sichern",
+        contact_name="MAGS NRW",
+        contact_email="ziq@mags.example",
+    )
     session.add(programme)
     session.flush()
     for code in ("B1", "B2"):
         session.add(Module(programme_id=programme.id, code=code, name=f"Baustein {code}"))
-    call = Call(programme_id=programme.id, code="ZiQ-2021", title="ZiQ 2021/2022",
-                opens_at=opens_at, closes_at=closes_at, policy=policy,
-                min_grant_cents=min_grant_cents, earliest_project_start=date(2021, 1, 1),
-                min_project_months=8)
+    call = Call(
+        programme_id=programme.id,
+        code="ZiQ-2021",
+        title="ZiQ 2021/2022",
+        opens_at=opens_at,
+        closes_at=closes_at,
+        policy=policy,
+        min_grant_cents=min_grant_cents,
+        earliest_project_start=date(2021, 1, 1),
+        min_project_months=8,
+    )
     session.add(call)
     session.flush()
     for year, cents in years.items():
         share, rest = divmod(cents, len(sources))
         for i, source in enumerate(sources):
-            line = BudgetLine(call_id=call.id, year=year, source=source, priority=i,
-                              budget_cents=0, committed_cents=0)
+            line = BudgetLine(
+                call_id=call.id,
+                year=year,
+                source=source,
+                priority=i,
+                budget_cents=0,
+                committed_cents=0,
+            )
             session.add(line)
             session.flush()
-            budget.change_budget(session, line, share + (rest if i == 0 else 0), NOW, None,
-                                 "Haushaltsansatz")
+            budget.change_budget(
+                session, line, share + (rest if i == 0 else 0), NOW, None, "Haushaltsansatz"
+            )
     orgs = [Organisation(name=f"Träger {i} e.V.", municipality="Gelsenkirchen") for i in (1, 2)]
     for org in orgs:
         session.add(org)
     session.flush()
     people = {
-        "carrier": User(email="traeger@example.org", name="Jürgen Weiß", role="carrier",
-                        organisation_id=orgs[0].id, language=carrier_language),
-        "other_carrier": User(email="andere@example.org", name="Özlem Kaya", role="carrier",
-                              organisation_id=orgs[1].id),
+        "carrier": User(
+            email="traeger@example.org",
+            name="Jürgen Weiß",
+            role="carrier",
+            organisation_id=orgs[0].id,
+            language=carrier_language,
+        ),
+        "other_carrier": User(
+            email="andere@example.org",
+            name="Özlem Kaya",
+            role="carrier",
+            organisation_id=orgs[1].id,
+        ),
         "reviewer": User(email="pruefung@example.org", name="Sabine Prüfer", role="reviewer"),
         "reviewer2": User(email="pruefung2@example.org", name="Tobias Krüger", role="reviewer"),
         "approver": User(email="zeichnung@example.org", name="Helga Böhm", role="approver"),
@@ -79,9 +112,16 @@ def make_world(session: Session, *, years: dict[int, int] | None = None, policy:
 
 
 def draft_fields(amounts: dict[str, str] | None = None, **overrides: Any) -> dict[str, Any]:
-    fields = {"module_code": "B1", "title": "Stadtteilmütter", "summary": "Begleitung von Familien",
-              "quartier": "Schalke", "project_start": "2021-03-01", "project_end": "2022-12-31",
-              "own_contribution": "1000", "amounts": amounts or {"2021": "50000", "2022": "50000"}}
+    fields = {
+        "module_code": "B1",
+        "title": "Stadtteilmütter",
+        "summary": "Begleitung von Familien",
+        "quartier": "Schalke",
+        "project_start": "2021-03-01",
+        "project_end": "2022-12-31",
+        "own_contribution": "1000",
+        "amounts": amounts or {"2021": "50000", "2022": "50000"},
+    }
     fields.update(overrides)
     return fields
 
@@ -98,13 +138,20 @@ PATH = [
 STATE_AFTER = ["submitted", "in_review", "recommended", "approved", "active", "report_submitted"]
 
 
-def application_in(session: Session, world: World, state: str, *,
-                   amounts: dict[str, str] | None = None, carrier: Actor | None = None,
-                   now: datetime = NOW) -> Any:
+def application_in(
+    session: Session,
+    world: World,
+    state: str,
+    *,
+    amounts: dict[str, str] | None = None,
+    carrier: Actor | None = None,
+    now: datetime = NOW,
+) -> Any:
     """A new application driven through the engine to `state` (draft..report_submitted)."""
     amounts = amounts or {"2021": "50000", "2022": "50000"}
-    app = engine.create_application(session, carrier or world.carrier, world.call_id,
-                                    draft_fields(amounts), now=now)
+    app = engine.create_application(
+        session, carrier or world.carrier, world.call_id, draft_fields(amounts), now=now
+    )
     if state == "draft":
         return app
     for (who, trigger, payload_kind, reason), reached in zip(PATH, STATE_AFTER, strict=True):

@@ -29,8 +29,9 @@ from workflow.models import (
 app = typer.Typer(help="Quartier – Antragsverfahren für Förderprogramme.", no_args_is_help=True)
 db_app = typer.Typer(help="Datenbank (Migrationen).", no_args_is_help=True)
 applications_app = typer.Typer(help="Anträge anzeigen und anlegen.", no_args_is_help=True)
-budget_app = typer.Typer(help="Budget, gebundene und verfügbare Mittel, Fördermittelstopp.",
-                         invoke_without_command=True)
+budget_app = typer.Typer(
+    help="Budget, gebundene und verfügbare Mittel, Fördermittelstopp.", invoke_without_command=True
+)
 stop_app = typer.Typer(help="Fördermittelstopp erklären oder aufheben.", no_args_is_help=True)
 workflow_app = typer.Typer(help="Der Lebenszyklus eines Antrags.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -73,15 +74,19 @@ def session_scope() -> Iterator[Session]:
 def actor_for(session: Session, email: str) -> engine.Actor:
     user = session.exec(select(User).where(User.email == email)).first()
     if user is None or user.disabled:
-        raise NotFound(f"Nutzer {email} existiert nicht oder ist gesperrt.",
-                       f"User {email} does not exist or is disabled.")
+        raise NotFound(
+            f"Nutzer {email} existiert nicht oder ist gesperrt.",
+            f"User {email} does not exist or is disabled.",
+        )
     return engine.Actor.of(user)
 
 
 def table(headers: list[str], rows: list[list[Any]]) -> str:
     cells = [[str(c) for c in headers]] + [[("" if c is None else str(c)) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    out = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    out = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
     out.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(out)
 
@@ -115,6 +120,7 @@ def main_callback(now: NowOpt = None) -> None:
 def db_upgrade(revision: str = "heads") -> None:
     """Migrate the database (QUARTIER_DATABASE_URL) to the newest schema."""
     from workflow import migrate
+
     migrate.upgrade(None, revision)
     typer.echo("Datenbank ist auf dem neuesten Stand.")
 
@@ -122,11 +128,13 @@ def db_upgrade(revision: str = "heads") -> None:
 @app.command("seed")
 def seed_cmd(
     demo: Annotated[bool, typer.Option("--demo/--no-demo", help="Demo-Anträge anlegen.")] = True,
-    if_empty: Annotated[bool, typer.Option("--if-empty", help="Nichts tun, wenn schon vorhanden.")]
-    = False,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Nichts tun, wenn schon vorhanden.")
+    ] = False,
 ) -> None:
     """Create the ZiQ programme, demo carriers, staff and demo applications."""
     from workflow import seed
+
     with session_scope() as session:
         try:
             call = seed.seed(session, State_.now or datetime.now(UTC), demo_applications=demo)
@@ -144,22 +152,44 @@ def seed_cmd(
 
 def application_dict(session: Session, a: Application) -> dict[str, Any]:
     org = session.get(Organisation, a.organisation_id)
-    years = session.exec(select(ApplicationYear).where(ApplicationYear.application_id == a.id)
-                         .order_by(ApplicationYear.year)).all()
-    open_deadlines = session.exec(select(Deadline).where(
-        Deadline.application_id == a.id, Deadline.status == "open").order_by(Deadline.due_date)).all()
+    years = session.exec(
+        select(ApplicationYear)
+        .where(ApplicationYear.application_id == a.id)
+        .order_by(ApplicationYear.year)
+    ).all()
+    open_deadlines = session.exec(
+        select(Deadline)
+        .where(Deadline.application_id == a.id, Deadline.status == "open")
+        .order_by(Deadline.due_date)
+    ).all()
     return {
-        "reference": a.reference, "state": a.state,
-        "state_label": STATE_LABELS[State(a.state)].de, "version": a.version,
-        "title": a.title, "module": a.module_code, "organisation": org.name if org else None,
-        "municipality": a.municipality, "quartier": a.quartier, "summary": a.summary,
-        "project_start": a.project_start, "project_end": a.project_end,
+        "reference": a.reference,
+        "state": a.state,
+        "state_label": STATE_LABELS[State(a.state)].de,
+        "version": a.version,
+        "title": a.title,
+        "module": a.module_code,
+        "organisation": org.name if org else None,
+        "municipality": a.municipality,
+        "quartier": a.quartier,
+        "summary": a.summary,
+        "project_start": a.project_start,
+        "project_end": a.project_end,
         "own_contribution": budget.format_euros(a.own_contribution_cents),
-        "received_at": a.received_at, "assessment": a.assessment,
-        "years": [{"year": y.year, "requested_cents": y.requested_cents,
-                   "approved_cents": y.approved_cents, "spent_cents": y.spent_cents} for y in years],
-        "open_deadlines": [{"kind": d.kind, "period": d.period, "due_date": d.due_date}
-                           for d in open_deadlines],
+        "received_at": a.received_at,
+        "assessment": a.assessment,
+        "years": [
+            {
+                "year": y.year,
+                "requested_cents": y.requested_cents,
+                "approved_cents": y.approved_cents,
+                "spent_cents": y.spent_cents,
+            }
+            for y in years
+        ],
+        "open_deadlines": [
+            {"kind": d.kind, "period": d.period, "due_date": d.due_date} for d in open_deadlines
+        ],
     }
 
 
@@ -176,16 +206,43 @@ def applications_list(
         rows = []
         for a in session.exec(query):
             org = session.get(Organisation, a.organisation_id)
-            requested = session.exec(select(func.sum(ApplicationYear.requested_cents)).where(
-                ApplicationYear.application_id == a.id)).one() or 0
-            rows.append({"reference": a.reference, "state": a.state,
-                         "state_label": STATE_LABELS[State(a.state)].de, "module": a.module_code,
-                         "organisation": org.name, "title": a.title,
-                         "requested_cents": int(requested)})
-        emit(rows, as_json, table(
-            ["Aktenzeichen", "Status", "Baustein", "Träger", "Titel", "Beantragt"],
-            [[r["reference"], r["state_label"], r["module"], r["organisation"][:40],
-              r["title"][:40], budget.format_euros(r["requested_cents"])] for r in rows]))
+            requested = (
+                session.exec(
+                    select(func.sum(ApplicationYear.requested_cents)).where(
+                        ApplicationYear.application_id == a.id
+                    )
+                ).one()
+                or 0
+            )
+            rows.append(
+                {
+                    "reference": a.reference,
+                    "state": a.state,
+                    "state_label": STATE_LABELS[State(a.state)].de,
+                    "module": a.module_code,
+                    "organisation": org.name,
+                    "title": a.title,
+                    "requested_cents": int(requested),
+                }
+            )
+        emit(
+            rows,
+            as_json,
+            table(
+                ["Aktenzeichen", "Status", "Baustein", "Träger", "Titel", "Beantragt"],
+                [
+                    [
+                        r["reference"],
+                        r["state_label"],
+                        r["module"],
+                        r["organisation"][:40],
+                        r["title"][:40],
+                        budget.format_euros(r["requested_cents"]),
+                    ]
+                    for r in rows
+                ],
+            ),
+        )
 
 
 @applications_app.command("show")
@@ -194,14 +251,31 @@ def applications_show(reference: str, as_json: JsonOpt = False) -> None:
     with session_scope() as session:
         data = application_dict(session, engine.load_application(session, reference))
         lines = [f"{k}: {v}" for k, v in data.items() if k not in ("years", "open_deadlines")]
-        lines.append(table(["Jahr", "Beantragt", "Bewilligt", "Ausgegeben"], [
-            [y["year"], budget.format_euros(y["requested_cents"]),
-             budget.format_euros(y["approved_cents"]) if y["approved_cents"] is not None else "–",
-             budget.format_euros(y["spent_cents"]) if y["spent_cents"] is not None else "–"]
-            for y in data["years"]]))
+        lines.append(
+            table(
+                ["Jahr", "Beantragt", "Bewilligt", "Ausgegeben"],
+                [
+                    [
+                        y["year"],
+                        budget.format_euros(y["requested_cents"]),
+                        budget.format_euros(y["approved_cents"])
+                        if y["approved_cents"] is not None
+                        else "–",
+                        budget.format_euros(y["spent_cents"])
+                        if y["spent_cents"] is not None
+                        else "–",
+                    ]
+                    for y in data["years"]
+                ],
+            )
+        )
         if data["open_deadlines"]:
-            lines.append(table(["Frist", "Zeitraum", "Fällig"], [
-                [d["kind"], d["period"], d["due_date"]] for d in data["open_deadlines"]]))
+            lines.append(
+                table(
+                    ["Frist", "Zeitraum", "Fällig"],
+                    [[d["kind"], d["period"], d["due_date"]] for d in data["open_deadlines"]],
+                )
+            )
         emit(data, as_json, "\n".join(lines))
 
 
@@ -213,12 +287,36 @@ def applications_history(reference: str, as_json: JsonOpt = False) -> None:
         rows = []
         for r in engine.history(session, a):
             user = session.get(User, r.actor_id) if r.actor_id else None
-            rows.append({"at": r.at, "trigger": r.trigger, "from": r.from_state, "to": r.to_state,
-                         "actor": user.email if user else r.actor_role, "reason": r.reason,
-                         "late": r.late, "payload": r.payload})
-        emit(rows, as_json, table(["Zeit", "Aktion", "Von", "Nach", "Wer", "Grund"], [
-            [r["at"], r["trigger"], r["from"] or "–", r["to"], r["actor"],
-             (r["reason"] or "")[:50] + (" (verspätet)" if r["late"] else "")] for r in rows]))
+            rows.append(
+                {
+                    "at": r.at,
+                    "trigger": r.trigger,
+                    "from": r.from_state,
+                    "to": r.to_state,
+                    "actor": user.email if user else r.actor_role,
+                    "reason": r.reason,
+                    "late": r.late,
+                    "payload": r.payload,
+                }
+            )
+        emit(
+            rows,
+            as_json,
+            table(
+                ["Zeit", "Aktion", "Von", "Nach", "Wer", "Grund"],
+                [
+                    [
+                        r["at"],
+                        r["trigger"],
+                        r["from"] or "–",
+                        r["to"],
+                        r["actor"],
+                        (r["reason"] or "")[:50] + (" (verspätet)" if r["late"] else ""),
+                    ]
+                    for r in rows
+                ],
+            ),
+        )
 
 
 @applications_app.command("create")
@@ -237,18 +335,28 @@ def applications_create(
     as_json: JsonOpt = False,
 ) -> None:
     """Create a draft as a carrier."""
-    fields: dict[str, Any] = {"module_code": module, "title": title, "summary": summary,
-                              "quartier": quartier, "project_start": start, "project_end": end,
-                              "own_contribution": own_contribution}
+    fields: dict[str, Any] = {
+        "module_code": module,
+        "title": title,
+        "summary": summary,
+        "quartier": quartier,
+        "project_start": start,
+        "project_end": end,
+        "own_contribution": own_contribution,
+    }
     if municipality:
         fields["municipality"] = municipality
     if amount:
         fields["amounts"] = parse_pairs(amount, "--amount")
     with session_scope() as session:
-        a = engine.create_application(session, actor_for(session, as_user), call, fields,
-                                      now=State_.now)
-        emit({"reference": a.reference, "state": a.state}, as_json,
-             f"Entwurf {a.reference} angelegt.")
+        a = engine.create_application(
+            session, actor_for(session, as_user), call, fields, now=State_.now
+        )
+        emit(
+            {"reference": a.reference, "state": a.state},
+            as_json,
+            f"Entwurf {a.reference} angelegt.",
+        )
 
 
 # ------------------------------------------------------------------ fire
@@ -281,13 +389,30 @@ def fire_cmd(
     if repayment is not None:
         payload["repayment"] = repayment
     with session_scope() as session:
-        record = engine.fire(session, reference, trigger, actor_for(session, as_user),
-                             reason=reason, payload=payload, expected_version=expected_version,
-                             now=State_.now)
-        data = {"reference": reference, "trigger": record.trigger, "from": record.from_state,
-                "to": record.to_state, "payload": record.payload}
-        emit(data, as_json, f"{reference}: {record.trigger} – "
-             f"{STATE_LABELS[State(record.from_state)].de} → {STATE_LABELS[State(record.to_state)].de}")
+        record = engine.fire(
+            session,
+            reference,
+            trigger,
+            actor_for(session, as_user),
+            reason=reason,
+            payload=payload,
+            expected_version=expected_version,
+            now=State_.now,
+        )
+        data = {
+            "reference": reference,
+            "trigger": record.trigger,
+            "from": record.from_state,
+            "to": record.to_state,
+            "payload": record.payload,
+        }
+        emit(
+            data,
+            as_json,
+            f"{reference}: {record.trigger} – "
+            f"{STATE_LABELS[State(record.from_state)].de} → "
+            f"{STATE_LABELS[State(record.to_state)].de}",
+        )
 
 
 # ------------------------------------------------------------------ budget and funding stop
@@ -299,22 +424,42 @@ def _call(session: Session, code: str | None) -> Call:
         query = query.where(Call.code == code)
     call = session.exec(query).first()
     if call is None:
-        raise NotFound(f"Förderaufruf {code or ''} nicht gefunden.", f"Call {code or ''} not found.")
+        raise NotFound(
+            f"Förderaufruf {code or ''} nicht gefunden.", f"Call {code or ''} not found."
+        )
     return call
 
 
 def budget_report(session: Session, call: Call) -> dict[str, Any]:
     lines = budget.budget_lines(session, call.id)
     return {
-        "call": call.code, "title": call.title,
-        "funding_stop": {"in_force": bool(call.stop_kind), "kind": call.stop_kind,
-                         "since": call.stop_since, "reason": call.stop_reason},
-        "lines": [{"year": ln.year, "source": ln.source, "budget_cents": ln.budget_cents,
-                   "committed_cents": ln.committed_cents,
-                   "available_cents": ln.budget_cents - ln.committed_cents} for ln in lines],
-        "years": [{"year": y.year, "budget_cents": y.budget_cents,
-                   "committed_cents": y.committed_cents, "available_cents": y.available_cents}
-                  for y in budget.years(session, call.id).values()],
+        "call": call.code,
+        "title": call.title,
+        "funding_stop": {
+            "in_force": bool(call.stop_kind),
+            "kind": call.stop_kind,
+            "since": call.stop_since,
+            "reason": call.stop_reason,
+        },
+        "lines": [
+            {
+                "year": ln.year,
+                "source": ln.source,
+                "budget_cents": ln.budget_cents,
+                "committed_cents": ln.committed_cents,
+                "available_cents": ln.budget_cents - ln.committed_cents,
+            }
+            for ln in lines
+        ],
+        "years": [
+            {
+                "year": y.year,
+                "budget_cents": y.budget_cents,
+                "committed_cents": y.committed_cents,
+                "available_cents": y.available_cents,
+            }
+            for y in budget.years(session, call.id).values()
+        ],
     }
 
 
@@ -330,15 +475,40 @@ def budget_show(
     with session_scope() as session:
         data = budget_report(session, _call(session, call))
         f = budget.format_euros
-        rows = [[ln["year"], ln["source"], f(ln["budget_cents"]), f(ln["committed_cents"]),
-                 f(ln["available_cents"])] for ln in data["lines"]]
-        rows += [[y["year"], "Summe", f(y["budget_cents"]), f(y["committed_cents"]),
-                  f(y["available_cents"])] for y in data["years"]]
+        rows = [
+            [
+                ln["year"],
+                ln["source"],
+                f(ln["budget_cents"]),
+                f(ln["committed_cents"]),
+                f(ln["available_cents"]),
+            ]
+            for ln in data["lines"]
+        ]
+        rows += [
+            [
+                y["year"],
+                "Summe",
+                f(y["budget_cents"]),
+                f(y["committed_cents"]),
+                f(y["available_cents"]),
+            ]
+            for y in data["years"]
+        ]
         stop = data["funding_stop"]
-        status = (f"Fördermittelstopp in Kraft seit {stop['since']} ({stop['kind']}): "
-                  f"{stop['reason']}" if stop["in_force"] else "Kein Fördermittelstopp.")
-        emit(data, as_json, f"{data['title']} ({data['call']})\n" + table(
-            ["Jahr", "Quelle", "Budget", "Gebunden", "Verfügbar"], rows) + "\n" + status)
+        status = (
+            f"Fördermittelstopp in Kraft seit {stop['since']} ({stop['kind']}): {stop['reason']}"
+            if stop["in_force"]
+            else "Kein Fördermittelstopp."
+        )
+        emit(
+            data,
+            as_json,
+            f"{data['title']} ({data['call']})\n"
+            + table(["Jahr", "Quelle", "Budget", "Gebunden", "Verfügbar"], rows)
+            + "\n"
+            + status,
+        )
 
 
 @budget_app.command("change")
@@ -354,18 +524,30 @@ def budget_change(
     negative = delta.strip().startswith("-")
     cents = budget.parse_euros(delta.strip().lstrip("-+"), "Änderung") * (-1 if negative else 1)
     with session_scope() as session:
-        engine.change_budget(session, _call(session, call), year, source, cents,
-                             actor_for(session, as_user), note, now=State_.now)
+        engine.change_budget(
+            session,
+            _call(session, call),
+            year,
+            source,
+            cents,
+            actor_for(session, as_user),
+            note,
+            now=State_.now,
+        )
         typer.echo(f"Budget {year}/{source} um {budget.format_euros(cents)} geändert.")
 
 
 @stop_app.command("declare")
-def stop_declare(as_user: AsOpt, reason: Annotated[str, typer.Option()],
-                 call: Annotated[str | None, typer.Option()] = None) -> None:
+def stop_declare(
+    as_user: AsOpt,
+    reason: Annotated[str, typer.Option()],
+    call: Annotated[str | None, typer.Option()] = None,
+) -> None:
     """Declare a funding stop for a call (admin)."""
     with session_scope() as session:
-        c = engine.declare_funding_stop(session, _call(session, call), reason,
-                                        actor_for(session, as_user), now=State_.now)
+        c = engine.declare_funding_stop(
+            session, _call(session, call), reason, actor_for(session, as_user), now=State_.now
+        )
         typer.echo(f"Fördermittelstopp für {c.code} seit {c.stop_since}.")
 
 
@@ -373,10 +555,14 @@ def stop_declare(as_user: AsOpt, reason: Annotated[str, typer.Option()],
 def stop_lift(as_user: AsOpt, call: Annotated[str | None, typer.Option()] = None) -> None:
     """Lift a funding stop (admin)."""
     with session_scope() as session:
-        c = engine.lift_funding_stop(session, _call(session, call), actor_for(session, as_user),
-                                     now=State_.now)
-        typer.echo(f"Fördermittelstopp für {c.code} aufgehoben." if not c.stop_kind else
-                   f"Mittel reichen nicht: automatischer Stopp bleibt in Kraft ({c.stop_reason}).")
+        c = engine.lift_funding_stop(
+            session, _call(session, call), actor_for(session, as_user), now=State_.now
+        )
+        typer.echo(
+            f"Fördermittelstopp für {c.code} aufgehoben."
+            if not c.stop_kind
+            else f"Mittel reichen nicht: automatischer Stopp bleibt in Kraft ({c.stop_reason})."
+        )
 
 
 # ------------------------------------------------------------------ workflow
@@ -392,19 +578,46 @@ def workflow_diagram(lang: Annotated[str, typer.Option(help="de oder en.")] = "d
 def workflow_table(as_json: JsonOpt = False) -> None:
     """The transition table: trigger, sources, destination, roles, guards, deadlines, email."""
     from states import TRANSITIONS
-    rows = [{"trigger": t.trigger, "sources": [s.value for s in t.sources],
-             "dest": t.dest.value if t.dest else None, "roles": sorted(r.value for r in t.roles),
-             "guards": [g.value for g in t.guards], "opens": [d.value for d in t.opens],
-             "closes": [d.value for d in t.closes], "email": t.email} for t in TRANSITIONS]
-    emit(rows, as_json, table(["Aktion", "Von", "Nach", "Rollen", "E-Mail"], [
-        [r["trigger"], ",".join(r["sources"]), r["dest"] or "(bleibt)", ",".join(r["roles"]),
-         r["email"] or ""] for r in rows]))
+
+    rows = [
+        {
+            "trigger": t.trigger,
+            "sources": [s.value for s in t.sources],
+            "dest": t.dest.value if t.dest else None,
+            "roles": sorted(r.value for r in t.roles),
+            "guards": [g.value for g in t.guards],
+            "opens": [d.value for d in t.opens],
+            "closes": [d.value for d in t.closes],
+            "email": t.email,
+        }
+        for t in TRANSITIONS
+    ]
+    emit(
+        rows,
+        as_json,
+        table(
+            ["Aktion", "Von", "Nach", "Rollen", "E-Mail"],
+            [
+                [
+                    r["trigger"],
+                    ",".join(r["sources"]),
+                    r["dest"] or "(bleibt)",
+                    ",".join(r["roles"]),
+                    r["email"] or "",
+                ]
+                for r in rows
+            ],
+        ),
+    )
 
 
 def register_extensions() -> None:
     """Commands that live with their packages (API, mail, reminders) join the main app here."""
-    for module_name, attr in (("api.cli", "register"), ("notifications.cli", "register"),
-                              ("workflow.reminders_cli", "register")):
+    for module_name, attr in (
+        ("api.cli", "register"),
+        ("notifications.cli", "register"),
+        ("workflow.reminders_cli", "register"),
+    ):
         try:
             module = __import__(module_name, fromlist=[attr])
         except ModuleNotFoundError as missing:

@@ -22,9 +22,7 @@ def make_engine(url: str | None = None, **kw) -> Engine:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         if url in ("sqlite://", "sqlite:///:memory:"):
             kw.setdefault("poolclass", StaticPool)
-        engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 60}, **kw
-        )
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60}, **kw)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -51,7 +49,11 @@ def make_engine(url: str | None = None, **kw) -> Engine:
 
 
 def is_postgres(session_or_engine) -> bool:
-    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
+    bind = (
+        session_or_engine.get_bind()
+        if isinstance(session_or_engine, Session)
+        else session_or_engine
+    )
     return bind.dialect.name == "postgresql"
 
 

@@ -1,4 +1,5 @@
-"""Domain errors. Each carries its HTTP status, a stable type and the reason in German and English."""
+"""Domain errors: each carries its HTTP status, a stable type and the reason in German and English.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +23,12 @@ class WorkflowError(Exception):
         return self.en if language == "en" else self.de
 
     def as_dict(self, language: str = "de") -> dict[str, Any]:
-        return {"type": self.type, "status": self.status, "detail": self.message(language),
-                **self.extra}
+        return {
+            "type": self.type,
+            "status": self.status,
+            "detail": self.message(language),
+            **self.extra,
+        }
 
 
 class NotFound(WorkflowError):

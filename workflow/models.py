@@ -1,4 +1,4 @@
-"""The tables. Money is integer cents; timestamps are timezone-aware UTC; deadline dates are dates."""
+"""The tables. Money is integer cents; timestamps are timezone-aware UTC; deadlines are dates."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ class Call(SQLModel, table=True):
 
 
 class BudgetLine(SQLModel, table=True):
-    """Money of one call for one budget year from one funding source, with its running commitment."""
+    """Money of one call for one budget year from one funding source, and what is committed."""
 
     __tablename__ = "budget_line"
     __table_args__ = (
@@ -189,8 +189,10 @@ class TransitionRecord(SQLModel, table=True):
 class Deadline(SQLModel, table=True):
     """A due date opened by a transition; met, cancelled or still open."""
 
-    __table_args__ = (UniqueConstraint("application_id", "kind", "period"),
-                      Index("ix_deadline_reminder_due", "status", "next_reminder_on"))
+    __table_args__ = (
+        UniqueConstraint("application_id", "kind", "period"),
+        Index("ix_deadline_reminder_due", "status", "next_reminder_on"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="application.id", index=True)
     kind: str  # states.DeadlineKind

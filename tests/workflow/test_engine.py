@@ -50,8 +50,9 @@ def _app(s, ref):
 def test_whole_journey_releases_underspend(any_engine):
     with unit_of_work(any_engine) as s:
         w = make_world(s)
-        app = wf.create_application(s, w.carrier, w.call_id, draft_fields(
-            {"2021": "60000", "2022": "20000"}), now=NOW)
+        app = wf.create_application(
+            s, w.carrier, w.call_id, draft_fields({"2021": "60000", "2022": "20000"}), now=NOW
+        )
         ref = app.reference
     steps = [
         (w.carrier, "submit", None, None),
@@ -66,24 +67,40 @@ def test_whole_journey_releases_underspend(any_engine):
     ]
     for i, (actor, trigger, payload, reason) in enumerate(steps):
         with unit_of_work(any_engine) as s:
-            wf.fire(s, ref, trigger, actor, payload=payload, reason=reason,
-                        now=NOW + timedelta(days=i))
+            wf.fire(
+                s, ref, trigger, actor, payload=payload, reason=reason, now=NOW + timedelta(days=i)
+            )
     with unit_of_work(any_engine) as s:
         app = _app(s, ref)
         assert app.state == "closed" and app.version == 1 + len(steps)
         years = budget.years(s, w.call_id)
         assert years[2021].committed_cents == 50_000_00
         assert years[2022].committed_cents == 18_000_00
-        kinds = [e.kind for e in s.exec(select(LedgerEntry).where(
-            LedgerEntry.application_id == app.id).order_by(LedgerEntry.id))]
+        kinds = [
+            e.kind
+            for e in s.exec(
+                select(LedgerEntry)
+                .where(LedgerEntry.application_id == app.id)
+                .order_by(LedgerEntry.id)
+            )
+        ]
         assert kinds == ["commit", "commit", "release", "release"]
         hist = wf.history(s, app)
         assert [h.trigger for h in hist] == ["create"] + [st[1] for st in steps]
         assert all(h.from_state == prev.to_state for prev, h in zip(hist, hist[1:]))
         templates = [m.template for m in s.exec(select(OutboxMessage).order_by(OutboxMessage.id))]
-        assert templates == [t for t in (
-            "receipt_confirmation", "documents_requested", "documents_received", "approval",
-            "project_started", "report_received", "closure")]
+        assert templates == [
+            t
+            for t in (
+                "receipt_confirmation",
+                "documents_requested",
+                "documents_received",
+                "approval",
+                "project_started",
+                "report_received",
+                "closure",
+            )
+        ]
         statuses = {d.kind: d.status for d in s.exec(select(Deadline))}
         assert statuses["document_request"] == "met"
         assert statuses["final_report"] == "met"
@@ -100,8 +117,7 @@ def test_late_documents_are_marked_late(engine, world):
     with unit_of_work(engine) as s:
         app = application_in(s, world, "in_review")
         wf.fire(s, app, "request_documents", world.reviewer, reason="Satzung", now=NOW)
-        record = wf.fire(s, app, "provide_documents", world.carrier,
-                             now=NOW + timedelta(days=30))
+        record = wf.fire(s, app, "provide_documents", world.carrier, now=NOW + timedelta(days=30))
         assert record.late is True
 
 
@@ -109,8 +125,14 @@ def test_request_documents_deadline_moves_to_working_day(engine, world):
     # 2020-12-11 + 14 days = 2020-12-25 (Christmas, Friday) -> 2020-12-28 (Monday)
     with unit_of_work(engine) as s:
         app = application_in(s, world, "in_review")
-        wf.fire(s, app, "request_documents", world.reviewer, reason="x",
-                    now=datetime(2020, 12, 11, 10, tzinfo=UTC))
+        wf.fire(
+            s,
+            app,
+            "request_documents",
+            world.reviewer,
+            reason="x",
+            now=datetime(2020, 12, 11, 10, tzinfo=UTC),
+        )
         due = s.exec(select(Deadline.due_date).where(Deadline.kind == "document_request")).one()
         assert due.isoformat() == "2020-12-28"
 
@@ -118,11 +140,16 @@ def test_request_documents_deadline_moves_to_working_day(engine, world):
 def test_approval_opens_report_deadlines(engine, world):
     with unit_of_work(engine) as s:
         app = application_in(s, world, "approved")
-        rows = {(d.kind, d.period): d.due_date.isoformat() for d in s.exec(
-            select(Deadline).where(Deadline.application_id == app.id))}
+        rows = {
+            (d.kind, d.period): d.due_date.isoformat()
+            for d in s.exec(select(Deadline).where(Deadline.application_id == app.id))
+        }
         # project 2021-03-01..2022-12-31: interim for 2021 due 30.04.2022 (Sat) -> 02.05.2022;
         # final six months after the end: 30.06.2023.
-        assert rows == {("interim_report", "2021"): "2022-05-02", ("final_report", ""): "2023-06-30"}
+        assert rows == {
+            ("interim_report", "2021"): "2022-05-02",
+            ("final_report", ""): "2023-06-30",
+        }
 
 
 # ------------------------------------------------------------------ refusals
@@ -131,32 +158,47 @@ def test_approval_opens_report_deadlines(engine, world):
 def test_unknown_trigger(engine, world):
     with unit_of_work(engine) as s:
         ref = application_in(s, world, "draft").reference
-    refused(engine, UnknownTrigger, lambda s: wf.fire(s, ref, "explode", world.carrier, now=NOW),
-            "Unbekannte Aktion")
+    refused(
+        engine,
+        UnknownTrigger,
+        lambda s: wf.fire(s, ref, "explode", world.carrier, now=NOW),
+        "Unbekannte Aktion",
+    )
 
 
 @pytest.mark.parametrize("actor_key", ["reviewer", "approver", "admin", "observer"])
 def test_wrong_role_is_refused(engine, world, actor_key):
     with unit_of_work(engine) as s:
         ref = application_in(s, world, "draft").reference
-    refused(engine, NotPermitted,
-            lambda s: wf.fire(s, ref, "submit", getattr(world, actor_key), now=NOW),
-            "nicht erlaubt")
+    refused(
+        engine,
+        NotPermitted,
+        lambda s: wf.fire(s, ref, "submit", getattr(world, actor_key), now=NOW),
+        "nicht erlaubt",
+    )
 
 
 def test_foreign_carrier_does_not_see_the_application(engine, world):
     with unit_of_work(engine) as s:
         ref = application_in(s, world, "draft").reference
-    refused(engine, NotFound,
-            lambda s: wf.fire(s, ref, "submit", world.other_carrier, now=NOW), "nicht gefunden")
+    refused(
+        engine,
+        NotFound,
+        lambda s: wf.fire(s, ref, "submit", world.other_carrier, now=NOW),
+        "nicht gefunden",
+    )
 
 
 def test_wrong_state_is_refused(engine, world):
     with unit_of_work(engine) as s:
         ref = application_in(s, world, "draft").reference
-    refusal = refused(engine, WrongState,
-                      lambda s: wf.fire(s, ref, "approve", world.approver, now=NOW),
-                      "Entwurf", "nicht möglich")
+    refusal = refused(
+        engine,
+        WrongState,
+        lambda s: wf.fire(s, ref, "approve", world.approver, now=NOW),
+        "Entwurf",
+        "nicht möglich",
+    )
     assert "Draft" in refusal.en
 
 
@@ -164,19 +206,36 @@ def test_four_eyes(engine, world):
     with unit_of_work(engine) as s:
         app = application_in(s, world, "submitted")
         wf.fire(s, app, "start_review", world.approver, now=NOW)
-        wf.fire(s, app, "recommend", world.approver, reason="ok",
-                    payload={"amounts": {"2021": "1000", "2022": "1000"}}, now=NOW)
+        wf.fire(
+            s,
+            app,
+            "recommend",
+            world.approver,
+            reason="ok",
+            payload={"amounts": {"2021": "1000", "2022": "1000"}},
+            now=NOW,
+        )
         ref = app.reference
-    refused(engine, FourEyesViolation,
-            lambda s: wf.fire(s, ref, "approve", world.approver, now=NOW), "Vier-Augen")
+    refused(
+        engine,
+        FourEyesViolation,
+        lambda s: wf.fire(s, ref, "approve", world.approver, now=NOW),
+        "Vier-Augen",
+    )
 
 
 def test_stale_version(engine, world):
     with unit_of_work(engine) as s:
         app = application_in(s, world, "submitted")
         ref, version = app.reference, app.version
-    refused(engine, StaleVersion, lambda s: wf.fire(
-        s, ref, "start_review", world.reviewer, expected_version=version - 1, now=NOW), "Version")
+    refused(
+        engine,
+        StaleVersion,
+        lambda s: wf.fire(
+            s, ref, "start_review", world.reviewer, expected_version=version - 1, now=NOW
+        ),
+        "Version",
+    )
 
 
 def test_concurrent_change_is_detected(engine, world):
@@ -187,9 +246,14 @@ def test_concurrent_change_is_detected(engine, world):
         seen_version = wf.load_application(s, ref).version  # what a client loaded earlier
     with unit_of_work(engine) as s:
         wf.fire(s, ref, "start_review", world.reviewer, now=NOW)
-    refused(engine, StaleVersion, lambda s: wf.fire(
-        s, ref, "reject", world.reviewer, reason="x", expected_version=seen_version, now=NOW),
-        "geändert")
+    refused(
+        engine,
+        StaleVersion,
+        lambda s: wf.fire(
+            s, ref, "reject", world.reviewer, reason="x", expected_version=seen_version, now=NOW
+        ),
+        "geändert",
+    )
     with unit_of_work(engine) as s:
         assert _app(s, ref).state == "in_review"
 
@@ -199,9 +263,13 @@ def test_funding_stop_refuses_submission_and_keeps_draft(engine, world):
         ref = application_in(s, world, "draft").reference
         call = s.get(__import__("workflow.models", fromlist=["Call"]).Call, world.call_id)
         wf.declare_funding_stop(s, call, "Mittel erschöpft", world.admin, now=NOW)
-    refused(engine, FundingStopInForce,
-            lambda s: wf.fire(s, ref, "submit", world.carrier, now=NOW), "Fördermittelstopp",
-            "Entwurf bleibt erhalten")
+    refused(
+        engine,
+        FundingStopInForce,
+        lambda s: wf.fire(s, ref, "submit", world.carrier, now=NOW),
+        "Fördermittelstopp",
+        "Entwurf bleibt erhalten",
+    )
     with unit_of_work(engine) as s:
         assert _app(s, ref).state == "draft"
 
@@ -210,33 +278,50 @@ def test_call_window_closed(engine):
     with unit_of_work(engine) as s:
         w = make_world(s, closes_at=datetime(2020, 11, 1, tzinfo=UTC))
         ref = application_in(s, w, "draft").reference
-    refused(engine, CallWindowClosed,
-            lambda s: wf.fire(s, ref, "submit", w.carrier, now=NOW), "Einreichungsfrist")
+    refused(
+        engine,
+        CallWindowClosed,
+        lambda s: wf.fire(s, ref, "submit", w.carrier, now=NOW),
+        "Einreichungsfrist",
+    )
 
 
 def test_call_not_open_yet(engine):
     with unit_of_work(engine) as s:
         w = make_world(s, opens_at=datetime(2021, 1, 1, tzinfo=UTC))
         ref = application_in(s, w, "draft").reference
-    refused(engine, CallWindowClosed,
-            lambda s: wf.fire(s, ref, "submit", w.carrier, now=NOW), "noch nicht geöffnet")
+    refused(
+        engine,
+        CallWindowClosed,
+        lambda s: wf.fire(s, ref, "submit", w.carrier, now=NOW),
+        "noch nicht geöffnet",
+    )
 
 
 def test_incomplete_application(engine, world):
     with unit_of_work(engine) as s:
-        ref = wf.create_application(s, world.carrier, world.call_id, {"module_code": "B1"},
-                                        now=NOW).reference
-    refusal = refused(engine, Incomplete,
-                      lambda s: wf.fire(s, ref, "submit", world.carrier, now=NOW),
-                      "unvollständig", "Projekttitel")
+        ref = wf.create_application(
+            s, world.carrier, world.call_id, {"module_code": "B1"}, now=NOW
+        ).reference
+    refusal = refused(
+        engine,
+        Incomplete,
+        lambda s: wf.fire(s, ref, "submit", world.carrier, now=NOW),
+        "unvollständig",
+        "Projekttitel",
+    )
     assert "amounts" in refusal.extra["fields"]
 
 
 def test_project_start_in_the_past(engine, world):
     with unit_of_work(engine) as s:
         ref = application_in(s, world, "draft").reference
-    refused(engine, GuardFailed, lambda s: wf.fire(
-        s, ref, "submit", world.carrier, now=datetime(2021, 6, 1, tzinfo=UTC)), "Vergangenheit")
+    refused(
+        engine,
+        GuardFailed,
+        lambda s: wf.fire(s, ref, "submit", world.carrier, now=datetime(2021, 6, 1, tzinfo=UTC)),
+        "Vergangenheit",
+    )
 
 
 def test_missing_money_under_reject_policy(engine):
@@ -244,9 +329,13 @@ def test_missing_money_under_reject_policy(engine):
         w = make_world(s, policy="reject", years={2021: 80_000_00, 2022: 80_000_00})
         app = application_in(s, w, "recommended", amounts={"2021": "90000", "2022": "10000"})
         ref = app.reference
-    refusal = refused(engine, InsufficientFunds,
-                      lambda s: wf.fire(s, ref, "approve", w.approver, now=NOW),
-                      "2021", "10.000,00 €")
+    refusal = refused(
+        engine,
+        InsufficientFunds,
+        lambda s: wf.fire(s, ref, "approve", w.approver, now=NOW),
+        "2021",
+        "10.000,00 €",
+    )
     assert refusal.extra["missing"] == {"2021": 10_000_00}
 
 
@@ -259,44 +348,73 @@ def test_missing_money_under_waitlist_policy(engine):
         assert budget.years(s, w.call_id)[2021].committed_cents == 0
 
 
-@pytest.mark.parametrize("payload,reason,words", [
-    ({"amounts": {"2021": "-5"}}, "ok", ["negativ"]),
-    ({"amounts": {"2021": "12.345"}}, "ok", ["Nachkommastellen"]),
-    ({"amounts": {"2021": "abc"}}, "ok", ["kein gültiger Betrag"]),
-    ({"amounts": {"2021": 1.5}}, "ok", ["Text oder ganze Zahl"]),
-    ({"amounts": {"2030": "100"}}, "ok", ["2030"]),
-    ({"amounts": {"2021": "999999"}}, "ok", ["übersteigt"]),
-    ({"amounts": {"2021": "100"}}, "ok", ["mindestens"]),
-    ({}, "ok", ["Betrag je Haushaltsjahr"]),
-    ({"amounts": {"2021": "1000"}}, None, ["Begründung"]),
-])
+@pytest.mark.parametrize(
+    "payload,reason,words",
+    [
+        ({"amounts": {"2021": "-5"}}, "ok", ["negativ"]),
+        ({"amounts": {"2021": "12.345"}}, "ok", ["Nachkommastellen"]),
+        ({"amounts": {"2021": "abc"}}, "ok", ["kein gültiger Betrag"]),
+        ({"amounts": {"2021": 1.5}}, "ok", ["Text oder ganze Zahl"]),
+        ({"amounts": {"2030": "100"}}, "ok", ["2030"]),
+        ({"amounts": {"2021": "999999"}}, "ok", ["übersteigt"]),
+        ({"amounts": {"2021": "100"}}, "ok", ["mindestens"]),
+        ({}, "ok", ["Betrag je Haushaltsjahr"]),
+        ({"amounts": {"2021": "1000"}}, None, ["Begründung"]),
+    ],
+)
 def test_invalid_recommendation(engine, world, payload, reason, words):
     with unit_of_work(engine) as s:
         ref = application_in(s, world, "in_review").reference
-    refused(engine, InvalidInput, lambda s: wf.fire(
-        s, ref, "recommend", world.reviewer, payload=payload, reason=reason, now=NOW), *words)
+    refused(
+        engine,
+        InvalidInput,
+        lambda s: wf.fire(
+            s, ref, "recommend", world.reviewer, payload=payload, reason=reason, now=NOW
+        ),
+        *words,
+    )
 
 
-@pytest.mark.parametrize("fields,words", [
-    ({"project_start": "2021-13-01"}, ["kein Datum"]),
-    ({"project_start": "2020-06-01"}, ["frühestens"]),
-    ({"project_end": "2021-02-01"}, ["nach dem Projektbeginn"]),
-    ({"project_end": "2021-05-31"}, ["mindestens 8 Monate"]),
-    ({"module_code": "B9"}, ["Unbekannter Baustein"]),
-    ({"amounts": {"2025": "100"}}, ["kein Haushaltsjahr"]),
-    ({"colour": "red"}, ["Unbekannte Felder"]),
-])
+@pytest.mark.parametrize(
+    "fields,words",
+    [
+        ({"project_start": "2021-13-01"}, ["kein Datum"]),
+        ({"project_start": "2020-06-01"}, ["frühestens"]),
+        ({"project_end": "2021-02-01"}, ["nach dem Projektbeginn"]),
+        ({"project_end": "2021-05-31"}, ["mindestens 8 Monate"]),
+        ({"module_code": "B9"}, ["Unbekannter Baustein"]),
+        ({"amounts": {"2025": "100"}}, ["kein Haushaltsjahr"]),
+        ({"colour": "red"}, ["Unbekannte Felder"]),
+    ],
+)
 def test_invalid_draft_fields(engine, world, fields, words):
-    refused(engine, InvalidInput, lambda s: wf.create_application(
-        s, world.carrier, world.call_id, draft_fields(**fields), now=NOW), *words)
+    refused(
+        engine,
+        InvalidInput,
+        lambda s: wf.create_application(
+            s, world.carrier, world.call_id, draft_fields(**fields), now=NOW
+        ),
+        *words,
+    )
 
 
 def test_spending_above_approved_is_refused(engine, world):
     with unit_of_work(engine) as s:
         ref = application_in(s, world, "active").reference
-    refused(engine, InvalidInput, lambda s: wf.fire(
-        s, ref, "submit_final_report", world.carrier, reason="VN",
-        payload={"spending": {"2021": "60000", "2022": "1"}}, now=NOW), "übersteigen")
+    refused(
+        engine,
+        InvalidInput,
+        lambda s: wf.fire(
+            s,
+            ref,
+            "submit_final_report",
+            world.carrier,
+            reason="VN",
+            payload={"spending": {"2021": "60000", "2022": "1"}},
+            now=NOW,
+        ),
+        "übersteigen",
+    )
 
 
 def test_revoke_waits_for_the_hearing(engine, world):
@@ -304,13 +422,31 @@ def test_revoke_waits_for_the_hearing(engine, world):
         app = application_in(s, world, "active")
         wf.fire(s, app, "open_hearing", world.reviewer, reason="Zweckverfehlung", now=NOW)
         ref = app.reference
-    refused(engine, GuardFailed, lambda s: wf.fire(
-        s, ref, "revoke", world.approver, reason="Widerruf", payload={"repayment": "1000"},
-        now=NOW + timedelta(days=1)), "Anhörung läuft noch")
+    refused(
+        engine,
+        GuardFailed,
+        lambda s: wf.fire(
+            s,
+            ref,
+            "revoke",
+            world.approver,
+            reason="Widerruf",
+            payload={"repayment": "1000"},
+            now=NOW + timedelta(days=1),
+        ),
+        "Anhörung läuft noch",
+    )
     with unit_of_work(engine) as s:
         wf.fire(s, ref, "answer_hearing", world.carrier, reason="Stellungnahme", now=NOW)
-        wf.fire(s, ref, "revoke", world.approver, reason="Widerruf",
-                    payload={"repayment": "1000"}, now=NOW + timedelta(days=2))
+        wf.fire(
+            s,
+            ref,
+            "revoke",
+            world.approver,
+            reason="Widerruf",
+            payload={"repayment": "1000"},
+            now=NOW + timedelta(days=2),
+        )
         app = _app(s, ref)
         assert app.state == "revoked" and app.repayment_claim_cents == 1000_00
         assert budget.years(s, world.call_id)[2021].committed_cents == 0
@@ -318,6 +454,7 @@ def test_revoke_waits_for_the_hearing(engine, world):
 
 def test_only_the_engine_writes_the_state(engine, world):
     from sqlmodel import Session
+
     with Session(engine) as s:
         app = application_in(s, world, "draft")
         s.flush()

@@ -27,8 +27,15 @@ from workflow.models import (
 
 ACTORS = ["carrier", "other_carrier", "reviewer", "reviewer2", "approver", "admin", "observer"]
 TRIGGERS = [t.trigger for t in TRANSITIONS]
-MAIN_PATH = {"submit", "start_review", "recommend", "approve", "start", "submit_final_report",
-             "close"}
+MAIN_PATH = {
+    "submit",
+    "start_review",
+    "recommend",
+    "approve",
+    "start",
+    "submit_final_report",
+    "close",
+}
 EUROS = st.sampled_from(["0", "15000", "20000", "40000", "60000.50"])
 
 
@@ -40,32 +47,51 @@ class Lifecycle(RuleBasedStateMachine):
         self.db = make_engine("sqlite://")
         SQLModel.metadata.create_all(self.db)
         with unit_of_work(self.db) as s:
-            self.world = make_world(s, policy=policy, min_grant_cents=10_000_00,
-                                    years={2021: 120_000_00, 2022: 90_000_00},
-                                    sources=("Landesmittel", "ESF"))
+            self.world = make_world(
+                s,
+                policy=policy,
+                min_grant_cents=10_000_00,
+                years={2021: 120_000_00, 2022: 90_000_00},
+                sources=("Landesmittel", "ESF"),
+            )
         self.now = NOW
 
     def teardown(self):
         self.db.dispose()
 
-    @rule(target=apps, carrier=st.sampled_from(["carrier", "other_carrier"]),
-          a=EUROS, b=EUROS)
+    @rule(target=apps, carrier=st.sampled_from(["carrier", "other_carrier"]), a=EUROS, b=EUROS)
     def create(self, carrier, a, b):
         with unit_of_work(self.db) as s:
-            return wf.create_application(s, getattr(self.world, carrier), self.world.call_id,
-                                         draft_fields({"2021": a, "2022": b}, project_start="2022-06-01",
-                                                      project_end="2023-06-30"), now=self.now).reference
+            return wf.create_application(
+                s,
+                getattr(self.world, carrier),
+                self.world.call_id,
+                draft_fields(
+                    {"2021": a, "2022": b}, project_start="2022-06-01", project_end="2023-06-30"
+                ),
+                now=self.now,
+            ).reference
 
-    @rule(ref=apps, trigger=st.sampled_from(TRIGGERS), who=st.sampled_from(ACTORS),
-          reason=st.sampled_from([None, "Begründung"]), a=EUROS, b=EUROS,
-          days=st.integers(0, 40), repayment=st.sampled_from([None, "0", "1000"]))
+    @rule(
+        ref=apps,
+        trigger=st.sampled_from(TRIGGERS),
+        who=st.sampled_from(ACTORS),
+        reason=st.sampled_from([None, "Begründung"]),
+        a=EUROS,
+        b=EUROS,
+        days=st.integers(0, 40),
+        repayment=st.sampled_from([None, "0", "1000"]),
+    )
     def fire(self, ref, trigger, who, reason, a, b, days, repayment):
         self._fire(ref, trigger, who, reason, a, b, days, repayment)
 
     def _fire(self, ref, trigger, who, reason, a, b, days, repayment):
         self.now += timedelta(days=days)
-        payload = {"amounts": {"2021": a, "2022": b}, "spending": {"2021": a, "2022": b},
-                   "documents": ["Satzung"]}
+        payload = {
+            "amounts": {"2021": a, "2022": b},
+            "spending": {"2021": a, "2022": b},
+            "documents": ["Satzung"],
+        }
         if repayment is not None:
             payload["repayment"] = repayment
         actor = getattr(self.world, who)
@@ -74,8 +100,9 @@ class Lifecycle(RuleBasedStateMachine):
             old_state = wf.load_application(s, ref).state
         try:
             with unit_of_work(self.db) as s:
-                record = wf.fire(s, ref, trigger, actor, reason=reason, payload=payload,
-                                 now=self.now)
+                record = wf.fire(
+                    s, ref, trigger, actor, reason=reason, payload=payload, now=self.now
+                )
                 spec = TRANSITIONS_BY_TRIGGER[record.trigger]
                 assert State(old_state) in spec.sources
                 assert record.to_state == spec.dest_from(State(old_state)).value
@@ -96,36 +123,72 @@ class Lifecycle(RuleBasedStateMachine):
         if not options:
             return
         main = [t for t in options if t.trigger in MAIN_PATH]
-        spec = data.draw(st.sampled_from(main if main and data.draw(st.integers(0, 9)) < 7
-                                         else options))
+        spec = data.draw(
+            st.sampled_from(main if main and data.draw(st.integers(0, 9)) < 7 else options)
+        )
         roles = sorted(r.value for r in spec.roles if r.value != "system")
         if not roles:
             return
         role = data.draw(st.sampled_from(roles))
         with Session(self.db) as s:
             own = wf.load_application(s, ref).organisation_id == self.world.carrier.organisation_id
-        who = {"carrier": "carrier" if own else "other_carrier", "reviewer": data.draw(st.sampled_from(["reviewer",
-               "reviewer2"])), "approver": "approver"}[role]
+        who = {
+            "carrier": "carrier" if own else "other_carrier",
+            "reviewer": data.draw(st.sampled_from(["reviewer", "reviewer2"])),
+            "approver": "approver",
+        }[role]
         with Session(self.db) as s:
             app = wf.load_application(s, ref)
-            years = {y.year: y for y in s.exec(select(ApplicationYear).where(
-                ApplicationYear.application_id == app.id))}
+            years = {
+                y.year: y
+                for y in s.exec(
+                    select(ApplicationYear).where(ApplicationYear.application_id == app.id)
+                )
+            }
         # Recommend what was requested, report spending a little below what was approved.
-        a, b = ((str((y.approved_cents or y.requested_cents) // 100 - data.draw(
-            st.sampled_from([0, 1000]))) if y else "0") for y in (years.get(2021), years.get(2022)))
-        self._fire(ref, spec.trigger, who, "Begründung", a, b, days,
-                  data.draw(st.sampled_from(["0", "500"])))
+        a, b = (
+            (
+                str(
+                    (y.approved_cents or y.requested_cents) // 100
+                    - data.draw(st.sampled_from([0, 1000]))
+                )
+                if y
+                else "0"
+            )
+            for y in (years.get(2021), years.get(2022))
+        )
+        self._fire(
+            ref,
+            spec.trigger,
+            who,
+            "Begründung",
+            a,
+            b,
+            days,
+            data.draw(st.sampled_from(["0", "500"])),
+        )
         with Session(self.db) as s:
             event(f"reached {wf.load_application(s, ref).state}")
 
-    @rule(year=st.sampled_from([2021, 2022]), source=st.sampled_from(["Landesmittel", "ESF"]),
-          delta=st.sampled_from([-50_000_00, -10_000_00, 10_000_00, 60_000_00]))
+    @rule(
+        year=st.sampled_from([2021, 2022]),
+        source=st.sampled_from(["Landesmittel", "ESF"]),
+        delta=st.sampled_from([-50_000_00, -10_000_00, 10_000_00, 60_000_00]),
+    )
     def change_budget(self, year, source, delta):
         before = snapshot(self.db)
         try:
             with unit_of_work(self.db) as s:
-                wf.change_budget(s, s.get(Call, self.world.call_id), year, source, delta,
-                                 self.world.admin, "Änderung", now=self.now)
+                wf.change_budget(
+                    s,
+                    s.get(Call, self.world.call_id),
+                    year,
+                    source,
+                    delta,
+                    self.world.admin,
+                    "Änderung",
+                    now=self.now,
+                )
         except WorkflowError:
             assert snapshot(self.db) == before
 
@@ -150,8 +213,11 @@ class Lifecycle(RuleBasedStateMachine):
             for app in s.exec(select(Application)):
                 assert State(app.state)
                 state = None
-                for rec in s.exec(select(TransitionRecord).where(
-                        TransitionRecord.application_id == app.id).order_by(TransitionRecord.id)):
+                for rec in s.exec(
+                    select(TransitionRecord)
+                    .where(TransitionRecord.application_id == app.id)
+                    .order_by(TransitionRecord.id)
+                ):
                     assert rec.from_state == state
                     if rec.trigger != "create":
                         spec = TRANSITIONS_BY_TRIGGER[rec.trigger]
@@ -159,8 +225,12 @@ class Lifecycle(RuleBasedStateMachine):
                         assert rec.to_state == spec.dest_from(State(state)).value
                     state = rec.to_state
                 assert state == app.state
-                assert app.version == s.exec(select(func.count()).where(
-                    TransitionRecord.application_id == app.id)).one()
+                assert (
+                    app.version
+                    == s.exec(
+                        select(func.count()).where(TransitionRecord.application_id == app.id)
+                    ).one()
+                )
 
     @invariant()
     def money_is_never_overcommitted(self):
@@ -169,20 +239,31 @@ class Lifecycle(RuleBasedStateMachine):
         with Session(self.db) as s:
             for line in s.exec(select(BudgetLine)):
                 assert 0 <= line.committed_cents <= line.budget_cents
-                committed, total = s.exec(select(
-                    func.coalesce(func.sum(LedgerEntry.committed_delta_cents), 0),
-                    func.coalesce(func.sum(LedgerEntry.budget_delta_cents), 0)).where(
-                    LedgerEntry.budget_line_id == line.id)).one()
+                committed, total = s.exec(
+                    select(
+                        func.coalesce(func.sum(LedgerEntry.committed_delta_cents), 0),
+                        func.coalesce(func.sum(LedgerEntry.budget_delta_cents), 0),
+                    ).where(LedgerEntry.budget_line_id == line.id)
+                ).one()
                 assert committed == line.committed_cents and total == line.budget_cents
             for app in s.exec(select(Application)):
                 held = sum(budget.commitments(s, app.id).values())
                 assert held >= 0
                 if State(app.state) in FINAL_STATES - {State.closed} or app.state in (
-                        "draft", "submitted", "in_review", "documents_requested", "recommended",
-                        "waitlisted"):
+                    "draft",
+                    "submitted",
+                    "in_review",
+                    "documents_requested",
+                    "recommended",
+                    "waitlisted",
+                ):
                     assert held == 0, (app.state, held)
 
 
 TestLifecycle = Lifecycle.TestCase
-TestLifecycle.settings = settings(max_examples=25, stateful_step_count=25, deadline=None,
-                                  suppress_health_check=[HealthCheck.too_slow])
+TestLifecycle.settings = settings(
+    max_examples=25,
+    stateful_step_count=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
