@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 from transitions import Machine
 
-from notifications.outbox import OutboxMessage, enqueue
+from notifications.outbox import enqueue
 from states import (
     DEADLINE_LABELS,
     FINAL_STATES,
@@ -763,25 +763,30 @@ def _set_stop(session: Session, call: Call, kind: str, reason: str, now: datetim
         _notify_drafts_of_stop(session, call)
 
 
-def _notify_drafts_of_stop(session: Session, call: Call) -> None:
+def _tell_carriers(session: Session, call: Call, states: tuple[State, ...], template: str,
+                   since: datetime, extra: dict[str, Any]) -> None:
+    """One email per carrier contact with an application of the call in `states` (deduplicated
+    per call, moment and user, so each carrier hears of one stop or lift exactly once)."""
     programme = session.get(Programme, call.programme_id)
-    drafts = session.exec(select(Application).where(Application.call_id == call.id,
-                                                    Application.state == State.draft.value)
-                          .order_by(Application.id)).all()
+    apps = session.exec(select(Application).where(
+        Application.call_id == call.id, Application.state.in_([s.value for s in states]))
+        .order_by(Application.id)).all()
     told: set[int] = set()
-    for app in drafts:
+    for app in apps:
         user = session.get(User, app.created_by_id)
         if user is None or user.disabled or user.id in told:
             continue
         told.add(user.id)
-        key = f"funding_stop:{call.id}:{call.stop_since.isoformat()}:{user.id}"
-        if session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first():
-            continue  # this stop (same moment) was already announced to this carrier
-        enqueue(session, template=FUNDING_STOP_EMAIL, recipient=user.email,
-                language=user.language, application_id=app.id, dedupe_key=key,
-                context={**_base_context(programme, app, user), "call_title": call.title,
-                         "stop_since": call.stop_since.isoformat(),
-                         "stop_reason": call.stop_reason or ""})
+        enqueue(session, template=template, recipient=user.email, language=user.language,
+                application_id=app.id,
+                dedupe_key=f"{template}:{call.id}:{since.isoformat()}:{user.id}",
+                context={**_base_context(programme, app, user), "call_title": call.title, **extra})
+
+
+def _notify_drafts_of_stop(session: Session, call: Call) -> None:
+    _tell_carriers(session, call, (State.draft,), FUNDING_STOP_EMAIL, call.stop_since,
+                   {"stop_since": call.stop_since.isoformat(),
+                    "stop_reason": call.stop_reason or ""})
 
 
 def after_money_change(session: Session, call: Call, now: datetime,
@@ -810,21 +815,8 @@ def after_money_change(session: Session, call: Call, now: datetime,
 
 def _notify_stop_lifted(session: Session, call: Call, since: datetime) -> None:
     """Carriers still waiting (waiting list) or holding a draft hear once that the stop lifted."""
-    programme = session.get(Programme, call.programme_id)
-    waiting = session.exec(select(Application).where(
-        Application.call_id == call.id,
-        Application.state.in_((State.waitlisted.value, State.draft.value)))
-        .order_by(Application.id)).all()
-    told: set[int] = set()
-    for app in waiting:
-        user = session.get(User, app.created_by_id)
-        if user is None or user.disabled or user.id in told:
-            continue
-        told.add(user.id)
-        enqueue(session, template=FUNDING_STOP_LIFTED_EMAIL, recipient=user.email,
-                language=user.language, application_id=app.id,
-                dedupe_key=f"funding_stop_lifted:{call.id}:{since.isoformat()}:{user.id}",
-                context={**_base_context(programme, app, user), "call_title": call.title})
+    _tell_carriers(session, call, (State.waitlisted, State.draft), FUNDING_STOP_LIFTED_EMAIL,
+                   since, {})
 
 
 def _reoffer_waitlisted(session: Session, call: Call, now: datetime) -> None:
