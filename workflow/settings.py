@@ -16,7 +16,6 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/quartier.sqlite3"
     secret_key: str = DEFAULT_SECRET
     token_lifetime_minutes: int = 60
-    timezone: str = "Europe/Berlin"
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
