@@ -40,6 +40,7 @@ from states import TRANSITIONS_BY_TRIGGER, Role, State
 from workflow import deadlines, engine
 from workflow.errors import StaleVersion
 from workflow.models import Application, Call, Deadline, Organisation, User
+from workflow.reminders import overdue_filter
 
 router = APIRouter(prefix="/api/v1", tags=["applications"])
 
@@ -83,6 +84,9 @@ def list_applications(
     organisation: Annotated[int | None, Query(description="Carrier organisation id")] = None,
     municipality: str | None = None,
     overdue: Annotated[bool | None, Query(description="Has an open deadline past due")] = None,
+    escalated: Annotated[bool | None, Query(
+        description="Grace period after the formal reminder ended; the case officer was told")]
+    = None,
     q: Annotated[str | None, Query(max_length=200,
                                    description="Text in reference, title, summary, quartier")]
     = None,
@@ -108,6 +112,8 @@ def list_applications(
         late = exists().where(Deadline.application_id == Application.id,
                               Deadline.status == "open", Deadline.due_date < _today())
         query = query.where(late if overdue else ~late)
+    if escalated is not None:
+        query = query.where(overdue_filter() if escalated else ~overdue_filter())
     if q and q.strip():
         text = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{text}%"

@@ -352,3 +352,27 @@ def test_a_late_refusal_rolls_back_what_the_engine_already_wrote(
     assert refused.status_code == 422 and refused.json()["field"] == "deadline"
     assert version_of(api_world.engine, ref) == ("in_review", 3)
     assert counts() == before
+
+
+def test_escalated_filter_lists_applications_whose_grace_period_ended(
+        client: TestClient, api_world: ApiWorld) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from workflow.reminders import run_reminder_pass
+
+    late = application_in(api_world, "in_review")
+    on_time = application_in(api_world, "in_review")
+    reviewer = login(client, api_world.emails["reviewer"])
+    for ref in (late, on_time):
+        client.post(f"{A}/applications/{ref}/transitions/request_documents",
+                    json={"reason": "Satzung fehlt"}, headers=reviewer)
+    carrier = login(client, api_world.emails["carrier"])
+    client.post(f"{A}/applications/{on_time}/transitions/provide_documents",
+                json={"reason": "anbei"}, headers=carrier)
+    # 14 days to answer, 7 days overdue: formal reminder; 14 more days of grace: escalation.
+    run_reminder_pass(api_world.engine, now=datetime.now(UTC) + timedelta(days=22))
+    run_reminder_pass(api_world.engine, now=datetime.now(UTC) + timedelta(days=40))
+    page = client.get(f"{A}/applications", params={"escalated": "true"}, headers=reviewer).json()
+    assert [a["reference"] for a in page["items"]] == [late]
+    rest = client.get(f"{A}/applications", params={"escalated": "false"}, headers=reviewer).json()
+    assert late not in [a["reference"] for a in rest["items"]]
