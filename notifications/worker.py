@@ -77,14 +77,14 @@ def claim(engine: Engine, now: datetime, limit: int, lease_seconds: float,
             query = query.with_for_update(skip_locked=True)
         candidates = list(session.exec(query).all())
         claimed = []
-        for outbox_id in candidates:
-            result = session.execute(
+        if candidates:
+            # One conditional UPDATE for the whole batch: each row still only if it is still due.
+            claimed = list(session.execute(
                 update(OutboxMessage)
-                .where(col(OutboxMessage.id) == outbox_id, _due(now))
+                .where(col(OutboxMessage.id).in_(candidates), _due(now))
                 .values(lease_until=lease_until, attempts=OutboxMessage.attempts + 1)
-                .execution_options(synchronize_session=False))
-            if result.rowcount == 1:
-                claimed.append(outbox_id)
+                .returning(OutboxMessage.id)
+                .execution_options(synchronize_session=False)).scalars())
         session.commit()
         if not claimed:
             return []
