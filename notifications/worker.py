@@ -14,10 +14,12 @@ import asyncio
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine, or_, update
@@ -28,6 +30,8 @@ from notifications.sender import SendResult, SmtpConfig, send_batch
 from workflow.settings import Settings, get_settings
 
 log = logging.getLogger("quartier.mail")
+
+MARK_WINDOW_SECONDS = 0.05  # sent rows are marked in groups, at most about this long after
 
 
 @dataclass
@@ -155,11 +159,14 @@ async def _deliver(engine: Engine, settings: Settings, config: SmtpConfig, size:
         by_id = {r.id: r for r in rows}
         batch = DeliveryReport(claimed=len(rows))
         # Sent rows are marked by one helper thread while the next messages go out; each run
-        # marks every id sent so far in one transaction (one commit instead of one per mail).
+        # waits MARK_WINDOW_SECONDS, then marks every id sent so far in one transaction. A crash
+        # can only resend what was sent in that window (with the same Message-ID).
         sent_ids: list[int] = []
         marks: list[asyncio.Future[None]] = []
 
-        def mark_sent_so_far(sent_ids: list[int] = sent_ids) -> None:
+        def mark_sent_so_far(sent_ids: list[int] = sent_ids, wait: bool = True) -> None:
+            if wait:
+                time.sleep(MARK_WINDOW_SECONDS)
             ids = sent_ids[:]
             del sent_ids[:len(ids)]
             if ids:
@@ -171,7 +178,8 @@ async def _deliver(engine: Engine, settings: Settings, config: SmtpConfig, size:
             moment = now or clock()
             if result.sent:
                 sent_ids.append(result.outbox_id)
-                marks.append(loop.run_in_executor(marker, mark_sent_so_far))
+                if not marks or marks[-1].done():
+                    marks.append(loop.run_in_executor(marker, mark_sent_so_far))
                 batch.sent += 1
                 return
             status = mark_failed(engine, by_id[result.outbox_id], moment, result.error or "",
@@ -185,6 +193,7 @@ async def _deliver(engine: Engine, settings: Settings, config: SmtpConfig, size:
             await send_batch(config, rows, on_result)
         finally:
             await asyncio.gather(*marks)
+            await loop.run_in_executor(marker, partial(mark_sent_so_far, wait=False))
         report.add(batch)
         if batch.sent == 0 and batch.retrying:
             return report  # the server is not taking mail; the rest waits for its backoff
