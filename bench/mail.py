@@ -2,9 +2,10 @@
 
 N real outbox rows (rendered by the engine during a few journeys, then copied in bulk) are
 delivered by `notifications.worker.deliver_due_async` (claim under a lease, one SMTP connection per
-batch, mark each row sent) into an aiosmtpd Controller on a free port whose handler only counts.
-Baseline: one aiosmtplib connection that builds and sends the same N messages in a loop, with no
-database. Rounds alternate between the two so load from other processes hits both alike.
+batch, mark rows sent) into an aiosmtpd Controller on a free port whose handler only counts; the
+server runs in its own process, as a real one would. Baseline: one aiosmtplib connection that
+builds and sends the same messages in a loop, with no database. Rounds alternate between the two
+so load from other processes hits both alike.
 
     python bench/mail.py [--n 2000] [--db sqlite,postgres] [--batch 50] [--profile]
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import sys
 import time
 from datetime import timedelta
@@ -48,12 +50,48 @@ ROUNDS = 4
 class Counting:
     """An SMTP handler that accepts and counts, nothing else."""
 
-    def __init__(self) -> None:
-        self.count = 0
+    def __init__(self, counter) -> None:  # type: ignore[no-untyped-def]
+        self.counter = counter
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001,N802
-        self.count += 1
+        with self.counter.get_lock():
+            self.counter.value += 1
         return "250 OK"
+
+
+def smtp_server(port: int, counter, ready, stop) -> None:  # type: ignore[no-untyped-def]
+    """The SMTP server process: an aiosmtpd Controller until `stop` is set."""
+    controller = Controller(Counting(counter), hostname="127.0.0.1", port=port)
+    controller.start()
+    ready.set()
+    stop.wait()
+    controller.stop()
+
+
+class SmtpServer:
+    """aiosmtpd in its own process (as a real mail server would be): no GIL shared with us."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.port = free_port()
+        self.counter = context.Value("q", 0)
+        self.ready, self.stop = context.Event(), context.Event()
+        self.process = context.Process(target=smtp_server, args=(
+            self.port, self.counter, self.ready, self.stop), daemon=True)
+
+    @property
+    def count(self) -> int:
+        return self.counter.value
+
+    def __enter__(self) -> SmtpServer:
+        self.process.start()
+        if not self.ready.wait(30):
+            raise RuntimeError("the SMTP server did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.process.join(10)
 
 
 def fill_outbox(engine, n: int) -> None:  # type: ignore[no-untyped-def]
@@ -90,7 +128,7 @@ def make_due(engine, count: int) -> None:  # type: ignore[no-untyped-def]
 
 
 async def quartier_round(engine, settings: Settings, count: int,  # type: ignore[no-untyped-def]
-                         handler: Counting) -> tuple[int, float]:
+                         handler: SmtpServer) -> tuple[int, float]:
     """One delivery pass over `count` rows made due just before (the rest wait for later)."""
     make_due(engine, count)
     before = handler.count
@@ -112,48 +150,43 @@ async def bare_round(config: SmtpConfig, rows: list[OutboxMessage]) -> tuple[int
     return len(rows), time.perf_counter() - started
 
 
-async def measure_async(engine, n: int, batch: int, profile: bool) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    handler = Counting()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        settings = Settings(smtp_host="127.0.0.1", smtp_port=port, mail_batch_size=batch)
-        config = SmtpConfig.from_settings(settings)
-        with Session(engine, expire_on_commit=False) as session:
-            sample = list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)
-                                       .limit(n)).scalars())
-        # Warm up both paths (connections, templates of the MIME code, pools).
-        await bare_round(config, sample[:20])
-        await quartier_round(engine, settings, 20, handler)
-        per_round = (n - 20) // ROUNDS
-        q_total = [0, 0.0]
-        b_total = [0, 0.0]
-        profiler = None
-        if profile:
-            from pyinstrument import Profiler
-            profiler = Profiler(interval=0.0005, async_mode="enabled")
-        for i in range(ROUNDS):
-            sides = ["q", "b"] if i % 2 == 0 else ["b", "q"]
-            for side in sides:
-                if side == "q":
-                    if profiler:
-                        profiler.start()
-                    count, seconds = await quartier_round(engine, settings, per_round, handler)
-                    if profiler:
-                        profiler.stop()
-                    q_total[0] += count
-                    q_total[1] += seconds
-                else:
-                    count, seconds = await bare_round(config, sample[:per_round])
-                    b_total[0] += count
-                    b_total[1] += seconds
-        if profiler:
-            print(profiler.output_text(unicode=True, color=False)[:12000], file=sys.stderr)
-        assert q_total[0] == per_round * ROUNDS, q_total
-        return q_total[0] / q_total[1], b_total[0] / b_total[1]
-    finally:
-        controller.stop()
+async def measure_async(engine, n: int, batch: int, profile: bool,  # type: ignore[no-untyped-def]
+                        handler: SmtpServer) -> tuple[float, float]:
+    port = handler.port
+    settings = Settings(smtp_host="127.0.0.1", smtp_port=port, mail_batch_size=batch)
+    config = SmtpConfig.from_settings(settings)
+    with Session(engine, expire_on_commit=False) as session:
+        sample = list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)
+                                   .limit(n)).scalars())
+    # Warm up both paths (connections, templates of the MIME code, pools).
+    await bare_round(config, sample[:20])
+    await quartier_round(engine, settings, 20, handler)
+    per_round = (n - 20) // ROUNDS
+    q_total = [0, 0.0]
+    b_total = [0, 0.0]
+    profiler = None
+    if profile:
+        from pyinstrument import Profiler
+        profiler = Profiler(interval=0.0005, async_mode="enabled")
+    for i in range(ROUNDS):
+        sides = ["q", "b"] if i % 2 == 0 else ["b", "q"]
+        for side in sides:
+            if side == "q":
+                if profiler:
+                    profiler.start()
+                count, seconds = await quartier_round(engine, settings, per_round, handler)
+                if profiler:
+                    profiler.stop()
+                q_total[0] += count
+                q_total[1] += seconds
+            else:
+                count, seconds = await bare_round(config, sample[:per_round])
+                b_total[0] += count
+                b_total[1] += seconds
+    if profiler:
+        print(profiler.output_text(unicode=True, color=False)[:12000], file=sys.stderr)
+    assert q_total[0] == per_round * ROUNDS, q_total
+    return q_total[0] / q_total[1], b_total[0] / b_total[1]
 
 
 def measure(kind: str, n: int, batch: int, profile: bool) -> list:
@@ -161,7 +194,8 @@ def measure(kind: str, n: int, batch: int, profile: bool) -> list:
         engine = schema_engine(url)
         try:
             fill_outbox(engine, n)
-            q_rate, b_rate = asyncio.run(measure_async(engine, n, batch, profile))
+            with SmtpServer() as server:
+                q_rate, b_rate = asyncio.run(measure_async(engine, n, batch, profile, server))
         finally:
             engine.dispose()
     return [kind, n, batch, f"{q_rate:.0f}", f"{b_rate:.0f}", ratio(q_rate, b_rate),
