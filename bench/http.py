@@ -34,6 +34,7 @@ from bench.common import (  # noqa: E402
     Server,
     build_world,
     chunks,
+    cpu_seconds,
     database,
     free_port,
     interleaved,
@@ -170,12 +171,18 @@ def measure(kind: str, n: int, profile: bool) -> list:
             run_quartier(q_client, headers, warm_refs)
             run_bare(b_client, warm_b)
             q_chunks, b_chunks = chunks(q_refs, ROUNDS), chunks(b_ids, ROUNDS)
+            q_pid, b_pid = quartier.worker_pids()[0], bare.worker_pids()[0]
+            q_cpu, b_cpu = cpu_seconds(q_pid), cpu_seconds(b_pid)
             with maybe_profile(quartier, profile, f"http-{kind}"):
                 q_rate, b_rate = interleaved(
                     ROUNDS, lambda i: run_quartier(q_client, headers, q_chunks[i]),
                     lambda i: run_bare(b_client, b_chunks[i]))
-    return [kind, n, n * len(JOURNEY), f"{q_rate:.0f}", f"{b_rate:.0f}", ratio(q_rate, b_rate),
-            verdict(q_rate / b_rate, TARGET)]
+            # Each server is idle while the other one's round runs: its CPU time is its own work.
+            q_cpu, b_cpu = cpu_seconds(q_pid) - q_cpu, cpu_seconds(b_pid) - b_cpu
+    ops = n * len(JOURNEY)
+    return [kind, n, ops, f"{q_rate:.0f}", f"{b_rate:.0f}", ratio(q_rate, b_rate),
+            verdict(q_rate / b_rate, TARGET), f"{1000 * q_cpu / ops:.2f}",
+            f"{1000 * b_cpu / ops:.2f}", ratio(b_cpu, q_cpu)]
 
 
 def main() -> None:
@@ -194,7 +201,8 @@ def main() -> None:
         return
     rows = [measure(kind, args.n, args.profile) for kind in args.db.split(",")]
     print(table(["database", "applications", "transitions", "Quartier transitions/s",
-                 "bare endpoint requests/s", "ratio", f"target {TARGET}"], rows))
+                 "bare endpoint requests/s", "ratio", f"target {TARGET}",
+                 "server CPU ms/transition", "bare server CPU ms/request", "CPU ratio"], rows))
 
 
 if __name__ == "__main__":
