@@ -54,7 +54,7 @@ def deliver_command() -> None:
     settings = get_settings()
     engine = make_engine()
     try:
-        report = deliver_due(engine, settings, now=_cli().State_.now)
+        report = deliver_due(engine, settings, now=_cli().Clock.now)
     finally:
         engine.dispose()
     typer.echo(_report_line(report))
@@ -154,7 +154,7 @@ def show_command(
 def requeue_command(outbox_id: int) -> None:
     """Eine unzustellbare E-Mail erneut in die Zustellung geben (gleiche Message-ID)."""
     with _cli().session_scope() as session:
-        message = requeue(session, outbox_id, now=_cli().State_.now)
+        message = requeue(session, outbox_id, now=_cli().Clock.now)
         typer.echo(f"E-Mail {message.id} an {message.recipient} wird erneut zugestellt.")
 
 

@@ -45,7 +45,9 @@ AsOpt = Annotated[str, typer.Option("--as", help="E-Mail-Adresse des handelnden 
 NowOpt = Annotated[str | None, typer.Option("--now", help="Simulierte Zeit (ISO 8601).")]
 
 
-class State_:
+class Clock:
+    """The simulated time set by the global `--now` option (None: the real clock)."""
+
     now: datetime | None = None
 
 
@@ -110,7 +112,7 @@ def parse_pairs(values: list[str] | None, label: str) -> dict[str, str] | None:
 @app.callback()
 def main_callback(now: NowOpt = None) -> None:
     """Quartier. `--now` simulates the clock for every command that changes something."""
-    State_.now = parse_now(now)
+    Clock.now = parse_now(now)
 
 
 # ------------------------------------------------------------------ db and seed
@@ -137,7 +139,7 @@ def seed_cmd(
 
     with session_scope() as session:
         try:
-            call = seed.seed(session, State_.now or datetime.now(UTC), demo_applications=demo)
+            call = seed.seed(session, Clock.now or datetime.now(UTC), demo_applications=demo)
         except RuntimeError:
             if if_empty:
                 typer.echo("ZiQ ist bereits angelegt.")
@@ -350,7 +352,7 @@ def applications_create(
         fields["amounts"] = parse_pairs(amount, "--amount")
     with session_scope() as session:
         a = engine.create_application(
-            session, actor_for(session, as_user), call, fields, now=State_.now
+            session, actor_for(session, as_user), call, fields, now=Clock.now
         )
         emit(
             {"reference": a.reference, "state": a.state},
@@ -397,7 +399,7 @@ def fire_cmd(
             reason=reason,
             payload=payload,
             expected_version=expected_version,
-            now=State_.now,
+            now=Clock.now,
         )
         data = {
             "reference": reference,
@@ -532,7 +534,7 @@ def budget_change(
             cents,
             actor_for(session, as_user),
             note,
-            now=State_.now,
+            now=Clock.now,
         )
         typer.echo(f"Budget {year}/{source} um {budget.format_euros(cents)} geändert.")
 
@@ -546,7 +548,7 @@ def stop_declare(
     """Declare a funding stop for a call (admin)."""
     with session_scope() as session:
         c = engine.declare_funding_stop(
-            session, _call(session, call), reason, actor_for(session, as_user), now=State_.now
+            session, _call(session, call), reason, actor_for(session, as_user), now=Clock.now
         )
         typer.echo(f"Fördermittelstopp für {c.code} seit {c.stop_since}.")
 
@@ -556,7 +558,7 @@ def stop_lift(as_user: AsOpt, call: Annotated[str | None, typer.Option()] = None
     """Lift a funding stop (admin)."""
     with session_scope() as session:
         c = engine.lift_funding_stop(
-            session, _call(session, call), actor_for(session, as_user), now=State_.now
+            session, _call(session, call), actor_for(session, as_user), now=Clock.now
         )
         typer.echo(
             f"Fördermittelstopp für {c.code} aufgehoben."
@@ -636,4 +638,4 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["app", "main", "session_scope", "actor_for", "table", "emit", "State_"]
+__all__ = ["app", "main", "session_scope", "actor_for", "table", "emit", "Clock"]

@@ -10,9 +10,9 @@ from sqlmodel import select
 from workflow import calendar, reports
 from workflow.cli import (
     AsOpt,
+    Clock,
     JsonOpt,
     NowOpt,
-    State_,
     actor_for,
     emit,
     parse_now,
@@ -37,7 +37,7 @@ def remind(
     from workflow.db import make_engine
     from workflow.reminders import run_reminder_pass
 
-    moment = parse_now(now) or State_.now
+    moment = parse_now(now) or Clock.now
     engine = make_engine()
     try:
         summary = run_reminder_pass(engine, moment)
@@ -78,7 +78,7 @@ def submit_interim(
     with session_scope() as session:
         report = reports.submit_interim_report(
             session, reference, actor_for(session, as_user), narrative=narrative,
-            spending=parse_pairs(spending, "--spending") or {}, period=period, now=State_.now)
+            spending=parse_pairs(spending, "--spending") or {}, period=period, now=Clock.now)
         emit(reports.report_dict(report), as_json,
              f"{reference}: Zwischennachweis {report.period} eingereicht"
              + (" (verspätet)." if report.late else "."))
@@ -95,7 +95,7 @@ def accept_interim(
     """Accept a submitted interim report (reviewer)."""
     with session_scope() as session:
         report = reports.accept_interim_report(session, reference, actor_for(session, as_user),
-                                               period=period, note=note, now=State_.now)
+                                               period=period, note=note, now=Clock.now)
         emit(reports.report_dict(report), as_json,
              f"{reference}: Zwischennachweis {report.period} anerkannt.")
 
@@ -115,7 +115,7 @@ def request_interim_changes(
     with session_scope() as session:
         report = reports.request_interim_changes(
             session, reference, actor_for(session, as_user), reason=reason, period=period,
-            deadline=date.fromisoformat(deadline) if deadline else None, now=State_.now)
+            deadline=date.fromisoformat(deadline) if deadline else None, now=Clock.now)
         emit(reports.report_dict(report), as_json,
              f"{reference}: Nachbesserung des Zwischennachweises {report.period} angefordert.")
 
