@@ -23,25 +23,34 @@ from workflow.models import Application, BudgetLine, Call, LedgerEntry
 def parse_euros(value: object, field: str = "Betrag") -> int:
     """Euro amount (int, Decimal or string like "1234.50" / "1.234,50") as integer cents."""
     if isinstance(value, float):
-        raise InvalidInput(f"{field}: Beträge bitte als Text oder ganze Zahl angeben.",
-                           f"{field}: give amounts as text or whole numbers, not floats.")
+        raise InvalidInput(
+            f"{field}: Beträge bitte als Text oder ganze Zahl angeben.",
+            f"{field}: give amounts as text or whole numbers, not floats.",
+        )
     text = str(value).strip().replace(" ", "").replace("€", "")
     if "," in text:
         text = text.replace(".", "").replace(",", ".")
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise InvalidInput(f"{field}: „{value}“ ist kein gültiger Betrag.",
-                           f"{field}: '{value}' is not a valid amount.") from None
+        raise InvalidInput(
+            f"{field}: „{value}“ ist kein gültiger Betrag.",
+            f"{field}: '{value}' is not a valid amount.",
+        ) from None
     if not amount.is_finite() or amount < 0:
-        raise InvalidInput(f"{field}: Der Betrag darf nicht negativ sein.",
-                           f"{field}: the amount must not be negative.")
+        raise InvalidInput(
+            f"{field}: Der Betrag darf nicht negativ sein.",
+            f"{field}: the amount must not be negative.",
+        )
     if amount != amount.quantize(Decimal("0.01")):
-        raise InvalidInput(f"{field}: höchstens zwei Nachkommastellen.",
-                           f"{field}: at most two decimal places.")
+        raise InvalidInput(
+            f"{field}: höchstens zwei Nachkommastellen.", f"{field}: at most two decimal places."
+        )
     cents = int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
     if cents > 10**13:
-        raise InvalidInput(f"{field}: Der Betrag ist zu groß.", f"{field}: the amount is too large.")
+        raise InvalidInput(
+            f"{field}: Der Betrag ist zu groß.", f"{field}: the amount is too large."
+        )
     return cents
 
 
@@ -66,7 +75,9 @@ class YearStatus:
 def lock_call(session: Session, call_id: int) -> Call:
     """The call row, locked for the rest of the transaction (serialises money changes per call)."""
     call = session.exec(
-        select(Call).where(Call.id == call_id).with_for_update()
+        select(Call)
+        .where(Call.id == call_id)
+        .with_for_update()
         .execution_options(populate_existing=True)
     ).first()
     if call is None:
@@ -75,15 +86,19 @@ def lock_call(session: Session, call_id: int) -> Call:
 
 
 def budget_lines(session: Session, call_id: int) -> list[BudgetLine]:
-    return list(session.exec(
-        select(BudgetLine).where(BudgetLine.call_id == call_id)
-        .order_by(BudgetLine.year, BudgetLine.priority, BudgetLine.id)
-        .execution_options(populate_existing=True)
-    ))
+    return list(
+        session.exec(
+            select(BudgetLine)
+            .where(BudgetLine.call_id == call_id)
+            .order_by(BudgetLine.year, BudgetLine.priority, BudgetLine.id)
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
-def years(session: Session, call_id: int,
-          lines: list[BudgetLine] | None = None) -> dict[int, YearStatus]:
+def years(
+    session: Session, call_id: int, lines: list[BudgetLine] | None = None
+) -> dict[int, YearStatus]:
     """Budget, committed and available money per budget year of a call (of `lines` if given)."""
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for line in budget_lines(session, call_id) if lines is None else lines:
@@ -92,8 +107,9 @@ def years(session: Session, call_id: int,
     return {y: YearStatus(y, b, c) for y, (b, c) in sorted(totals.items())}
 
 
-def shortfalls(session: Session, call_id: int, amounts: dict[int, int],
-               lines: list[BudgetLine] | None = None) -> dict[int, int]:
+def shortfalls(
+    session: Session, call_id: int, amounts: dict[int, int], lines: list[BudgetLine] | None = None
+) -> dict[int, int]:
     """For each year whose available money is below the amount: how much is missing."""
     status = years(session, call_id, lines)
     missing = {}
@@ -104,16 +120,34 @@ def shortfalls(session: Session, call_id: int, amounts: dict[int, int],
     return missing
 
 
-def _entry(session: Session, line: BudgetLine, kind: str, now: datetime, actor_id: int | None,
-           application_id: int | None = None, committed: int = 0, budget: int = 0,
-           note: str = "") -> None:
-    session.add(LedgerEntry(budget_line_id=line.id, application_id=application_id, kind=kind,
-                            committed_delta_cents=committed, budget_delta_cents=budget, at=now,
-                            actor_id=actor_id, note=note))
+def _entry(
+    session: Session,
+    line: BudgetLine,
+    kind: str,
+    now: datetime,
+    actor_id: int | None,
+    application_id: int | None = None,
+    committed: int = 0,
+    budget: int = 0,
+    note: str = "",
+) -> None:
+    session.add(
+        LedgerEntry(
+            budget_line_id=line.id,
+            application_id=application_id,
+            kind=kind,
+            committed_delta_cents=committed,
+            budget_delta_cents=budget,
+            at=now,
+            actor_id=actor_id,
+            note=note,
+        )
+    )
 
 
-def commit(session: Session, app: Application, amounts: dict[int, int], now: datetime,
-           actor_id: int | None) -> None:
+def commit(
+    session: Session, app: Application, amounts: dict[int, int], now: datetime, actor_id: int | None
+) -> None:
     """Commit `amounts` (cents per year) for `app`, drawing on the year's sources by priority.
 
     Raises InsufficientFunds (and changes nothing) if any year lacks the money. Call `lock_call`
@@ -122,10 +156,13 @@ def commit(session: Session, app: Application, amounts: dict[int, int], now: dat
     lines = budget_lines(session, app.call_id)
     missing = shortfalls(session, app.call_id, amounts, lines)
     if missing:
-        years_text = ", ".join(f"{y}: es fehlen {format_euros(c)}" for y, c in sorted(missing.items()))
+        years_text = ", ".join(
+            f"{y}: es fehlen {format_euros(c)}" for y, c in sorted(missing.items())
+        )
         years_en = ", ".join(f"{y}: {format_euros(c)} missing" for y, c in sorted(missing.items()))
         raise InsufficientFunds(
-            f"Für dieses Haushaltsjahr sind nicht mehr genug Fördermittel verfügbar ({years_text}).",
+            "Für dieses Haushaltsjahr sind nicht mehr genug Fördermittel verfügbar "
+            f"({years_text}).",
             f"Not enough funds left in the budget year ({years_en}).",
             missing={str(y): c for y, c in missing.items()},
         )
@@ -139,8 +176,16 @@ def commit(session: Session, app: Application, amounts: dict[int, int], now: dat
             if take <= 0:
                 continue
             _conditional_commit(session, line, take)
-            _entry(session, line, "commit", now, actor_id, app.id, committed=take,
-                   note=f"Bewilligung {app.reference}")
+            _entry(
+                session,
+                line,
+                "commit",
+                now,
+                actor_id,
+                app.id,
+                committed=take,
+                note=f"Bewilligung {app.reference}",
+            )
             remaining -= take
             if remaining == 0:
                 break
@@ -150,9 +195,11 @@ def _conditional_commit(session: Session, line: BudgetLine, cents: int) -> None:
     """committed += cents, only if it stays within the budget; the database decides."""
     committed = session.execute(
         update(BudgetLine)
-        .where(BudgetLine.id == line.id,
-               BudgetLine.committed_cents + cents <= BudgetLine.budget_cents,
-               BudgetLine.committed_cents + cents >= 0)
+        .where(
+            BudgetLine.id == line.id,
+            BudgetLine.committed_cents + cents <= BudgetLine.budget_cents,
+            BudgetLine.committed_cents + cents >= 0,
+        )
         .values(committed_cents=BudgetLine.committed_cents + cents)
         .returning(BudgetLine.committed_cents)
         .execution_options(synchronize_session=False)
@@ -176,8 +223,14 @@ def commitments(session: Session, application_id: int) -> dict[int, int]:
     return {line_id: int(total) for line_id, total in rows if total}
 
 
-def release(session: Session, app: Application, now: datetime, actor_id: int | None,
-            note: str, per_year: dict[int, int] | None = None) -> int:
+def release(
+    session: Session,
+    app: Application,
+    now: datetime,
+    actor_id: int | None,
+    note: str,
+    per_year: dict[int, int] | None = None,
+) -> int:
     """Give back the application's commitment (all of it, or `per_year` cents); returns cents."""
     held = commitments(session, app.id)
     lines = {line.id: line for line in budget_lines(session, app.call_id)}
@@ -198,13 +251,21 @@ def release(session: Session, app: Application, now: datetime, actor_id: int | N
     return released
 
 
-def change_budget(session: Session, line: BudgetLine, delta_cents: int, now: datetime,
-                  actor_id: int | None, note: str) -> None:
+def change_budget(
+    session: Session,
+    line: BudgetLine,
+    delta_cents: int,
+    now: datetime,
+    actor_id: int | None,
+    note: str,
+) -> None:
     """Increase or cut a budget line; a cut below what is committed is refused."""
     result = session.execute(
         update(BudgetLine)
-        .where(BudgetLine.id == line.id,
-               BudgetLine.budget_cents + delta_cents >= BudgetLine.committed_cents)
+        .where(
+            BudgetLine.id == line.id,
+            BudgetLine.budget_cents + delta_cents >= BudgetLine.committed_cents,
+        )
         .values(budget_cents=BudgetLine.budget_cents + delta_cents)
         .execution_options(synchronize_session=False)
     )

@@ -70,8 +70,11 @@ MACHINE = Machine(
     model=None,
     states=[s.value for s in State],
     transitions=[
-        {"trigger": t.trigger, "source": [s.value for s in t.sources],
-         "dest": t.dest.value if t.dest else None}
+        {
+            "trigger": t.trigger,
+            "source": [s.value for s in t.sources],
+            "dest": t.dest.value if t.dest else None,
+        }
         for t in TRANSITIONS
     ],
     initial=INITIAL_STATE.value,
@@ -128,7 +131,8 @@ def load_application(session: Session, key: int | str, actor: Actor | None = Non
         app = session.get(Application, int(key), populate_existing=True)
     else:
         app = session.exec(
-            select(Application).where(Application.reference == key)
+            select(Application)
+            .where(Application.reference == key)
             .execution_options(populate_existing=True)
         ).first()
     if app is None or (actor is not None and not visible(actor, app)):
@@ -144,15 +148,21 @@ def _amounts(payload: dict[str, Any], key: str, label: str) -> dict[int, int] | 
     if raw is None:
         return None
     if not isinstance(raw, dict) or not raw:
-        raise InvalidInput(f"{label}: bitte Beträge je Haushaltsjahr angeben.",
-                           f"{label}: give amounts per budget year.", field=key)
+        raise InvalidInput(
+            f"{label}: bitte Beträge je Haushaltsjahr angeben.",
+            f"{label}: give amounts per budget year.",
+            field=key,
+        )
     out = {}
     for year, value in raw.items():
         try:
             y = int(year)
         except (TypeError, ValueError):
-            raise InvalidInput(f"{label}: „{year}“ ist kein Haushaltsjahr.",
-                               f"{label}: '{year}' is not a budget year.", field=key) from None
+            raise InvalidInput(
+                f"{label}: „{year}“ ist kein Haushaltsjahr.",
+                f"{label}: '{year}' is not a budget year.",
+                field=key,
+            ) from None
         out[y] = budget.parse_euros(value, f"{label} {y}")
     return out
 
@@ -161,14 +171,22 @@ def _date(value: Any, label: str, key: str) -> date:
     try:
         return value if isinstance(value, date) else date.fromisoformat(str(value))
     except ValueError:
-        raise InvalidInput(f"{label}: „{value}“ ist kein Datum (JJJJ-MM-TT).",
-                           f"{label}: '{value}' is not a date (YYYY-MM-DD).", field=key) from None
+        raise InvalidInput(
+            f"{label}: „{value}“ ist kein Datum (JJJJ-MM-TT).",
+            f"{label}: '{value}' is not a date (YYYY-MM-DD).",
+            field=key,
+        ) from None
 
 
 def _years(session: Session, app: Application) -> dict[int, ApplicationYear]:
-    return {r.year: r for r in session.exec(
-        select(ApplicationYear).where(ApplicationYear.application_id == app.id)
-        .execution_options(populate_existing=True))}
+    return {
+        r.year: r
+        for r in session.exec(
+            select(ApplicationYear)
+            .where(ApplicationYear.application_id == app.id)
+            .execution_options(populate_existing=True)
+        )
+    }
 
 
 def _ctx_years(ctx: Context) -> dict[int, ApplicationYear]:
@@ -193,11 +211,14 @@ def _call_window_open(ctx: Context) -> None:
     if ctx.now < opens:
         raise CallWindowClosed(
             f"Der Förderaufruf ist noch nicht geöffnet; Anträge ab {_local(opens)}.",
-            f"The call is not open yet; applications from {_local(opens)}.")
+            f"The call is not open yet; applications from {_local(opens)}.",
+        )
     if ctx.now > closes:
         raise CallWindowClosed(
-            f"Die Einreichungsfrist ist am {_local(closes)} abgelaufen. Der Entwurf bleibt erhalten.",
-            f"The submission window closed on {_local(closes)}. The draft is kept.")
+            f"Die Einreichungsfrist ist am {_local(closes)} abgelaufen. "
+            "Der Entwurf bleibt erhalten.",
+            f"The submission window closed on {_local(closes)}. The draft is kept.",
+        )
 
 
 def _no_funding_stop(ctx: Context) -> None:
@@ -208,27 +229,32 @@ def _no_funding_stop(ctx: Context) -> None:
             "gebunden, neue Anträge können nicht eingereicht werden. Ihr Entwurf bleibt erhalten.",
             f"A funding stop has been in force since {since}: the call's money is fully committed "
             "and no new applications can be submitted. Your draft is kept.",
-            since=ctx.call.stop_since.isoformat() if ctx.call.stop_since else None)
+            since=ctx.call.stop_since.isoformat() if ctx.call.stop_since else None,
+        )
 
 
-def missing_fields(session: Session, app: Application, call: Call,
-                   years: dict[int, ApplicationYear] | None = None) -> list[tuple[str, str, str]]:
+def missing_fields(
+    session: Session, app: Application, call: Call, years: dict[int, ApplicationYear] | None = None
+) -> list[tuple[str, str, str]]:
     """(field, German, English) for every required field that is empty or inconsistent."""
     missing = []
-    for name, de, en in (("title", "Projekttitel", "project title"),
-                         ("summary", "Kurzbeschreibung", "summary"),
-                         ("municipality", "Kommune", "municipality"),
-                         ("quartier", "Quartier", "neighbourhood"),
-                         ("project_start", "Projektbeginn", "project start"),
-                         ("project_end", "Projektende", "project end")):
+    for name, de, en in (
+        ("title", "Projekttitel", "project title"),
+        ("summary", "Kurzbeschreibung", "summary"),
+        ("municipality", "Kommune", "municipality"),
+        ("quartier", "Quartier", "neighbourhood"),
+        ("project_start", "Projektbeginn", "project start"),
+        ("project_end", "Projektende", "project end"),
+    ):
         value = getattr(app, name)
         if value is None or (isinstance(value, str) and not value.strip()):
             missing.append((name, de, en))
     years = _years(session, app) if years is None else years
     requested = {y: r.requested_cents for y, r in years.items()}
     if sum(requested.values()) <= 0:
-        missing.append(("amounts", "beantragte Beträge je Haushaltsjahr",
-                        "requested amounts per budget year"))
+        missing.append(
+            ("amounts", "beantragte Beträge je Haushaltsjahr", "requested amounts per budget year")
+        )
     return missing
 
 
@@ -238,7 +264,8 @@ def _required_fields_complete(ctx: Context) -> None:
         raise Incomplete(
             "Der Antrag ist unvollständig. Es fehlen: " + ", ".join(m[1] for m in missing) + ".",
             "The application is incomplete. Missing: " + ", ".join(m[2] for m in missing) + ".",
-            fields=[m[0] for m in missing])
+            fields=[m[0] for m in missing],
+        )
 
 
 def _project_start_not_past(ctx: Context) -> None:
@@ -248,76 +275,104 @@ def _project_start_not_past(ctx: Context) -> None:
             f"Der Projektbeginn ({start:%d.%m.%Y}) liegt in der Vergangenheit und ein vorzeitiger "
             "Maßnahmebeginn wurde nicht genehmigt.",
             f"The project start ({start.isoformat()}) is in the past and no early start was "
-            "granted.", field="project_start")
+            "granted.",
+            field="project_start",
+        )
 
 
 def _reason_given(ctx: Context) -> None:
     if not (ctx.reason and ctx.reason.strip()):
         raise InvalidInput(
             f"Für „{ctx.spec.label.de}“ ist eine Begründung erforderlich.",
-            f"'{ctx.spec.label.en}' needs a reason.", field="reason")
+            f"'{ctx.spec.label.en}' needs a reason.",
+            field="reason",
+        )
 
 
 def _amounts_given(ctx: Context) -> None:
     amounts = _amounts(ctx.payload, "amounts", "Bewilligungsbetrag")
     if amounts is None:
-        raise InvalidInput("Bitte den vorgeschlagenen Betrag je Haushaltsjahr angeben.",
-                           "Give the recommended amount per budget year.", field="amounts")
+        raise InvalidInput(
+            "Bitte den vorgeschlagenen Betrag je Haushaltsjahr angeben.",
+            "Give the recommended amount per budget year.",
+            field="amounts",
+        )
     requested = {y: r.requested_cents for y, r in _ctx_years(ctx).items()}
     for year, cents in amounts.items():
         if year not in requested:
-            raise InvalidInput(f"Für {year} wurde nichts beantragt.",
-                               f"Nothing was requested for {year}.", field="amounts")
+            raise InvalidInput(
+                f"Für {year} wurde nichts beantragt.",
+                f"Nothing was requested for {year}.",
+                field="amounts",
+            )
         if cents > requested[year]:
             raise InvalidInput(
                 f"{year}: Der Betrag ({budget.format_euros(cents)}) übersteigt den beantragten "
                 f"Betrag ({budget.format_euros(requested[year])}).",
-                f"{year}: the amount exceeds the requested amount.", field="amounts")
+                f"{year}: the amount exceeds the requested amount.",
+                field="amounts",
+            )
     total = sum(amounts.values())
     if total <= 0 or total < ctx.call.min_grant_cents:
         raise InvalidInput(
-            f"Die Gesamtsumme muss mindestens {budget.format_euros(max(ctx.call.min_grant_cents, 1))}"
-            " betragen.", "The total is below the call's minimum grant.", field="amounts")
+            "Die Gesamtsumme muss mindestens "
+            f"{budget.format_euros(max(ctx.call.min_grant_cents, 1))}"
+            " betragen.",
+            "The total is below the call's minimum grant.",
+            field="amounts",
+        )
     ctx.record_payload["amounts_cents"] = {str(y): c for y, c in sorted(amounts.items())}
 
 
 def _spending_given(ctx: Context) -> None:
     spending = _amounts(ctx.payload, "spending", "Ausgaben")
-    approved = {y: r.approved_cents or 0 for y, r in _ctx_years(ctx).items()
-                if r.approved_cents}
+    approved = {y: r.approved_cents or 0 for y, r in _ctx_years(ctx).items() if r.approved_cents}
     if spending is None or set(spending) != set(approved):
         raise InvalidInput(
             "Bitte die tatsächlichen Ausgaben für jedes bewilligte Haushaltsjahr angeben ("
-            + ", ".join(str(y) for y in sorted(approved)) + ").",
+            + ", ".join(str(y) for y in sorted(approved))
+            + ").",
             "Give the actual spending for every approved budget year ("
-            + ", ".join(str(y) for y in sorted(approved)) + ").", field="spending")
+            + ", ".join(str(y) for y in sorted(approved))
+            + ").",
+            field="spending",
+        )
     for year, cents in spending.items():
         if cents > approved[year]:
             raise InvalidInput(
                 f"{year}: Die Ausgaben übersteigen den bewilligten Betrag "
                 f"({budget.format_euros(approved[year])}).",
-                f"{year}: spending exceeds the approved amount.", field="spending")
+                f"{year}: spending exceeds the approved amount.",
+                field="spending",
+            )
     ctx.record_payload["spending_cents"] = {str(y): c for y, c in sorted(spending.items())}
 
 
 def _four_eyes(ctx: Context) -> None:
     reviewers = {ctx.app.case_officer_id}
-    reviewers |= set(ctx.session.exec(
-        select(TransitionRecord.actor_id).where(
-            TransitionRecord.application_id == ctx.app.id,
-            TransitionRecord.trigger.in_(("recommend", "start_review")))).all())
+    reviewers |= set(
+        ctx.session.exec(
+            select(TransitionRecord.actor_id).where(
+                TransitionRecord.application_id == ctx.app.id,
+                TransitionRecord.trigger.in_(("recommend", "start_review")),
+            )
+        ).all()
+    )
     if ctx.actor.id in reviewers:
         raise FourEyesViolation(
             "Vier-Augen-Prinzip: Wer einen Antrag geprüft hat, darf ihn nicht selbst bewilligen.",
-            "Four-eyes principle: whoever reviewed an application may not approve it.")
+            "Four-eyes principle: whoever reviewed an application may not approve it.",
+        )
 
 
 def _money_available(ctx: Context) -> None:
     # The money itself is checked, and committed atomically, by the commit_budget effect.
     if ctx.call.stop_kind == "declared":
         raise FundingStopInForce(
-            "Für diesen Aufruf gilt ein erklärter Fördermittelstopp; es kann nichts bewilligt werden.",
-            "A funding stop has been declared for this call; nothing can be approved.")
+            "Für diesen Aufruf gilt ein erklärter Fördermittelstopp; "
+            "es kann nichts bewilligt werden.",
+            "A funding stop has been declared for this call; nothing can be approved.",
+        )
 
 
 def _approval_notice_exists(ctx: Context) -> None:
@@ -327,23 +382,33 @@ def _approval_notice_exists(ctx: Context) -> None:
 
 def _hearing_done(ctx: Context) -> None:
     hearing = ctx.session.exec(
-        select(Deadline).where(Deadline.application_id == ctx.app.id,
-                               Deadline.kind == DeadlineKind.hearing_reply)).first()
+        select(Deadline).where(
+            Deadline.application_id == ctx.app.id, Deadline.kind == DeadlineKind.hearing_reply
+        )
+    ).first()
     if hearing and hearing.status == "open" and deadlines.local_date(ctx.now) <= hearing.due_date:
         raise GuardFailed(
             f"Die Anhörung läuft noch: Der Träger kann bis {hearing.due_date:%d.%m.%Y} Stellung "
-            "nehmen.", f"The hearing is still open until {hearing.due_date.isoformat()}.")
+            "nehmen.",
+            f"The hearing is still open until {hearing.due_date.isoformat()}.",
+        )
 
 
 def _repayment_given(ctx: Context) -> None:
     if "repayment" not in ctx.payload:
-        raise InvalidInput("Bitte den Rückforderungsbetrag angeben (0 wenn keiner).",
-                           "Give the repayment claim (0 if none).", field="repayment")
+        raise InvalidInput(
+            "Bitte den Rückforderungsbetrag angeben (0 wenn keiner).",
+            "Give the repayment claim (0 if none).",
+            field="repayment",
+        )
     cents = budget.parse_euros(ctx.payload["repayment"], "Rückforderung")
     approved = sum(r.approved_cents or 0 for r in _ctx_years(ctx).values())
     if cents > approved:
-        raise InvalidInput("Die Rückforderung übersteigt die bewilligte Summe.",
-                           "The repayment claim exceeds the approved total.", field="repayment")
+        raise InvalidInput(
+            "Die Rückforderung übersteigt die bewilligte Summe.",
+            "The repayment claim exceeds the approved total.",
+            field="repayment",
+        )
     ctx.record_payload["repayment_cents"] = cents
 
 
@@ -369,8 +434,7 @@ assert set(GUARDS) == set(Guard), "every guard in the table needs an implementat
 
 
 def _approved_amounts(ctx: Context) -> dict[int, int]:
-    return {y: r.approved_cents for y, r in _ctx_years(ctx).items()
-            if r.approved_cents}
+    return {y: r.approved_cents for y, r in _ctx_years(ctx).items() if r.approved_cents}
 
 
 def _effect(ctx: Context, effect: Effect) -> None:
@@ -390,17 +454,24 @@ def _effect(ctx: Context, effect: Effect) -> None:
     elif effect == Effect.commit_budget:
         budget.commit(s, app, _approved_amounts(ctx), ctx.now, ctx.actor.id)
         ctx.changes.update(approved_at=ctx.now, approved_by_id=ctx.actor.id)
-        ctx.record_payload["committed_cents"] = {str(y): c for y, c in _approved_amounts(ctx).items()}
+        ctx.record_payload["committed_cents"] = {
+            str(y): c for y, c in _approved_amounts(ctx).items()
+        }
     elif effect == Effect.release_budget:
-        released = budget.release(s, app, ctx.now, ctx.actor.id,
-                                  f"{ctx.spec.label.de} {app.reference}")
+        released = budget.release(
+            s, app, ctx.now, ctx.actor.id, f"{ctx.spec.label.de} {app.reference}"
+        )
         if released:
             ctx.record_payload["released_cents"] = released
     elif effect == Effect.release_underspend:
-        under = {y: r.approved_cents - (r.spent_cents or 0) for y, r in _ctx_years(ctx).items()
-                 if r.approved_cents and r.approved_cents > (r.spent_cents or 0)}
-        released = budget.release(s, app, ctx.now, ctx.actor.id,
-                                  f"Minderausgabe {app.reference}", per_year=under)
+        under = {
+            y: r.approved_cents - (r.spent_cents or 0)
+            for y, r in _ctx_years(ctx).items()
+            if r.approved_cents and r.approved_cents > (r.spent_cents or 0)
+        }
+        released = budget.release(
+            s, app, ctx.now, ctx.actor.id, f"Minderausgabe {app.reference}", per_year=under
+        )
         ctx.record_payload["released_cents"] = released
     elif effect == Effect.record_spending:
         for year, row in _ctx_years(ctx).items():
@@ -417,8 +488,9 @@ MONEY_RETURNING = {Effect.release_budget, Effect.release_underspend}
 # ---------------------------------------------------------------- the entry point
 
 
-def check(session: Session, app: Application, trigger: str, actor: Actor,
-          now: datetime | None = None) -> WorkflowError | None:
+def check(
+    session: Session, app: Application, trigger: str, actor: Actor, now: datetime | None = None
+) -> WorkflowError | None:
     """Why `actor` may not fire `trigger` now (role, state, guards without payload), or None."""
     spec = TRANSITIONS_BY_TRIGGER.get(trigger)
     if spec is None:
@@ -427,8 +499,12 @@ def check(session: Session, app: Application, trigger: str, actor: Actor,
         _check_role_and_state(spec, app, actor)
         ctx = _context(session, app, spec, actor, now or utcnow(), "-", {})
         for guard in spec.guards:
-            if guard not in (Guard.reason_given, Guard.amounts_given, Guard.spending_given,
-                             Guard.repayment_given):
+            if guard not in (
+                Guard.reason_given,
+                Guard.amounts_given,
+                Guard.spending_given,
+                Guard.repayment_given,
+            ):
                 GUARDS[guard](ctx)
     except WorkflowError as refusal:
         return refusal
@@ -439,25 +515,44 @@ def _check_role_and_state(spec: Transition, app: Application, actor: Actor) -> N
     if actor.role not in spec.roles:
         allowed = ", ".join(sorted(r.value for r in spec.roles))
         raise NotPermitted(
-            f"„{spec.label.de}“ ist der Rolle {actor.role.value} nicht erlaubt (erlaubt: {allowed}).",
-            f"'{spec.label.en}' is not allowed for role {actor.role.value} (allowed: {allowed}).")
+            f"„{spec.label.de}“ ist der Rolle {actor.role.value} nicht erlaubt "
+            f"(erlaubt: {allowed}).",
+            f"'{spec.label.en}' is not allowed for role {actor.role.value} (allowed: {allowed}).",
+        )
     if not MACHINE.get_transitions(trigger=spec.trigger, source=app.state):
         label = STATE_LABELS[State(app.state)]
         raise WrongState(
             f"„{spec.label.de}“ ist im Status „{label.de}“ nicht möglich.",
-            f"'{spec.label.en}' is not possible in state '{label.en}'.", state=app.state)
+            f"'{spec.label.en}' is not possible in state '{label.en}'.",
+            state=app.state,
+        )
 
 
-def _context(session: Session, app: Application, spec: Transition, actor: Actor, now: datetime,
-             reason: str | None, payload: dict[str, Any]) -> Context:
+def _context(
+    session: Session,
+    app: Application,
+    spec: Transition,
+    actor: Actor,
+    now: datetime,
+    reason: str | None,
+    payload: dict[str, Any],
+) -> Context:
     call = session.get(Call, app.call_id)
     programme = session.get(Programme, call.programme_id)
     return Context(session, app, call, programme, spec, actor, now, reason, payload)
 
 
-def fire(session: Session, app: Application | int | str, trigger: str, actor: Actor, *,
-         reason: str | None = None, payload: dict[str, Any] | None = None,
-         expected_version: int | None = None, now: datetime | None = None) -> TransitionRecord:
+def fire(
+    session: Session,
+    app: Application | int | str,
+    trigger: str,
+    actor: Actor,
+    *,
+    reason: str | None = None,
+    payload: dict[str, Any] | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> TransitionRecord:
     """Fire `trigger` on one application for one actor, inside the caller's transaction.
 
     Returns the history row. Raises a WorkflowError with the reason on any refusal; the caller
@@ -477,7 +572,9 @@ def fire(session: Session, app: Application | int | str, trigger: str, actor: Ac
             f"Der Antrag wurde inzwischen geändert (Version {app.version}, erwartet "
             f"{expected_version}). Bitte neu laden.",
             f"The application has changed (version {app.version}, expected {expected_version}). "
-            "Please reload.", current_version=app.version)
+            "Please reload.",
+            current_version=app.version,
+        )
     _check_role_and_state(spec, app, actor)
     money = Effect.commit_budget in spec.effects or MONEY_RETURNING & set(spec.effects)
     if money:
@@ -499,8 +596,15 @@ def fire(session: Session, app: Application | int | str, trigger: str, actor: Ac
             _effect(ctx, effect)
     except InsufficientFunds as refusal:
         if spec.fallback and ctx.call.policy == "waitlist":
-            return fire(session, app, spec.fallback, SYSTEM, reason=refusal.de, now=now,
-                        payload={"refused_trigger": trigger, "refused_by": actor.id})
+            return fire(
+                session,
+                app,
+                spec.fallback,
+                SYSTEM,
+                reason=refusal.de,
+                now=now,
+                payload={"refused_trigger": trigger, "refused_by": actor.id},
+            )
         raise
 
     # The state and version change only here, and only if nobody changed the row meanwhile.
@@ -511,16 +615,30 @@ def fire(session: Session, app: Application | int | str, trigger: str, actor: Ac
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise StaleVersion("Der Antrag wurde gleichzeitig geändert. Bitte neu laden.",
-                           "The application was changed at the same time. Please reload.")
-    for name, value in {"state": dest.value, "version": app.version + 1, "updated_at": now,
-                        **ctx.changes}.items():
+        raise StaleVersion(
+            "Der Antrag wurde gleichzeitig geändert. Bitte neu laden.",
+            "The application was changed at the same time. Please reload.",
+        )
+    for name, value in {
+        "state": dest.value,
+        "version": app.version + 1,
+        "updated_at": now,
+        **ctx.changes,
+    }.items():
         set_committed_value(app, name, value)
 
     record = TransitionRecord(
-        application_id=app.id, trigger=trigger, from_state=source.value, to_state=dest.value,
-        actor_id=actor.id, actor_role=actor.role.value, at=now, reason=reason,
-        late=bool(ctx.record_payload.get("late")), payload=ctx.record_payload)
+        application_id=app.id,
+        trigger=trigger,
+        from_state=source.value,
+        to_state=dest.value,
+        actor_id=actor.id,
+        actor_role=actor.role.value,
+        at=now,
+        reason=reason,
+        late=bool(ctx.record_payload.get("late")),
+        payload=ctx.record_payload,
+    )
     session.add(record)
     session.flush()
 
@@ -529,20 +647,36 @@ def fire(session: Session, app: Application | int | str, trigger: str, actor: Ac
         deadlines.close_deadlines(session, app, kind, now)
     explicit = _date(payload["deadline"], "Frist", "deadline") if payload.get("deadline") else None
     if explicit is not None and explicit <= deadlines.local_date(now):
-        raise InvalidInput("Die Frist muss in der Zukunft liegen.",
-                           "The deadline must lie in the future.", field="deadline")
+        raise InvalidInput(
+            "Die Frist muss in der Zukunft liegen.",
+            "The deadline must lie in the future.",
+            field="deadline",
+        )
     opened = []
     for kind in spec.opens:
-        opened += deadlines.open_deadlines(session, app, kind, now, config, record.id,
-                                           explicit if kind != DeadlineKind.interim_report
-                                           and kind != DeadlineKind.final_report else None)
+        opened += deadlines.open_deadlines(
+            session,
+            app,
+            kind,
+            now,
+            config,
+            record.id,
+            explicit
+            if kind != DeadlineKind.interim_report and kind != DeadlineKind.final_report
+            else None,
+        )
     if opened:
-        record.payload = {**record.payload, "deadlines": {
-            f"{d.kind}{':' + d.period if d.period else ''}": d.due_date.isoformat()
-            for d in opened}}
+        record.payload = {
+            **record.payload,
+            "deadlines": {
+                f"{d.kind}{':' + d.period if d.period else ''}": d.due_date.isoformat()
+                for d in opened
+            },
+        }
     if dest in FINAL_STATES:
-        for d in session.exec(select(Deadline).where(Deadline.application_id == app.id,
-                                                     Deadline.status == "open")):
+        for d in session.exec(
+            select(Deadline).where(Deadline.application_id == app.id, Deadline.status == "open")
+        ):
             d.status, d.closed_at = "cancelled", now
             session.add(d)
 
@@ -558,36 +692,54 @@ def fire(session: Session, app: Application | int | str, trigger: str, actor: Ac
 
 # ---------------------------------------------------------------- creation and editing
 
-EDITABLE_FIELDS = ("module_code", "municipality", "quartier", "title", "summary", "project_start",
-                   "project_end", "own_contribution")
+EDITABLE_FIELDS = (
+    "module_code",
+    "municipality",
+    "quartier",
+    "title",
+    "summary",
+    "project_start",
+    "project_end",
+    "own_contribution",
+)
 
 
 def _validate_fields(session: Session, call: Call, fields: dict[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     unknown = set(fields) - set(EDITABLE_FIELDS) - {"amounts"}
     if unknown:
-        raise InvalidInput(f"Unbekannte Felder: {', '.join(sorted(unknown))}.",
-                           f"Unknown fields: {', '.join(sorted(unknown))}.", field=sorted(unknown)[0])
+        raise InvalidInput(
+            f"Unbekannte Felder: {', '.join(sorted(unknown))}.",
+            f"Unknown fields: {', '.join(sorted(unknown))}.",
+            field=sorted(unknown)[0],
+        )
     for name, value in fields.items():
         if name in ("project_start", "project_end"):
             clean[name] = None if value in (None, "") else _date(value, name, name)
         elif name == "own_contribution":
             clean["own_contribution_cents"] = budget.parse_euros(value, "Eigenanteil")
         elif name == "module_code":
-            codes = set(session.exec(select(Module.code).where(
-                Module.programme_id == call.programme_id)).all())
+            codes = set(
+                session.exec(
+                    select(Module.code).where(Module.programme_id == call.programme_id)
+                ).all()
+            )
             if value not in codes:
                 raise InvalidInput(
                     f"Unbekannter Baustein „{value}“ (möglich: {', '.join(sorted(codes))}).",
                     f"Unknown module '{value}' (possible: {', '.join(sorted(codes))}).",
-                    field="module_code")
+                    field="module_code",
+                )
             clean[name] = value
         elif name != "amounts":
             if value is not None and not isinstance(value, str):
                 raise InvalidInput(f"{name}: Text erwartet.", f"{name}: text expected.", field=name)
             if value and len(value) > 5000:
-                raise InvalidInput(f"{name}: höchstens 5000 Zeichen.",
-                                   f"{name}: at most 5000 characters.", field=name)
+                raise InvalidInput(
+                    f"{name}: höchstens 5000 Zeichen.",
+                    f"{name}: at most 5000 characters.",
+                    field=name,
+                )
             clean[name] = (value or "").strip()
     return clean
 
@@ -597,17 +749,27 @@ def _check_period(call: Call, start: date | None, end: date | None) -> None:
         raise InvalidInput(
             f"Projekte können frühestens am {call.earliest_project_start:%d.%m.%Y} beginnen.",
             f"Projects start on {call.earliest_project_start.isoformat()} at the earliest.",
-            field="project_start")
+            field="project_start",
+        )
     if start and end:
         if end <= start:
-            raise InvalidInput("Das Projektende muss nach dem Projektbeginn liegen.",
-                               "The project end must be after its start.", field="project_end")
-        months = (end.year - start.year) * 12 + end.month - start.month + (
-            1 if end.day >= start.day - 1 else 0)
+            raise InvalidInput(
+                "Das Projektende muss nach dem Projektbeginn liegen.",
+                "The project end must be after its start.",
+                field="project_end",
+            )
+        months = (
+            (end.year - start.year) * 12
+            + end.month
+            - start.month
+            + (1 if end.day >= start.day - 1 else 0)
+        )
         if call.min_project_months and months < call.min_project_months:
             raise InvalidInput(
                 f"Die Projektlaufzeit muss mindestens {call.min_project_months} Monate betragen.",
-                f"Projects must run at least {call.min_project_months} months.", field="project_end")
+                f"Projects must run at least {call.min_project_months} months.",
+                field="project_end",
+            )
 
 
 def _set_amounts(session: Session, app: Application, call: Call, raw: Any) -> None:
@@ -618,7 +780,9 @@ def _set_amounts(session: Session, app: Application, call: Call, raw: Any) -> No
             raise InvalidInput(
                 f"{year} ist kein Haushaltsjahr dieses Aufrufs "
                 f"({', '.join(str(y) for y in sorted(call_years))}).",
-                f"{year} is not a budget year of this call.", field="amounts")
+                f"{year} is not a budget year of this call.",
+                field="amounts",
+            )
     rows = _years(session, app)
     for year, cents in amounts.items():
         row = rows.get(year) or ApplicationYear(application_id=app.id, year=year)
@@ -629,15 +793,25 @@ def _set_amounts(session: Session, app: Application, call: Call, raw: Any) -> No
             session.delete(row)
 
 
-def create_application(session: Session, actor: Actor, call: Call | str | int,
-                       fields: dict[str, Any], now: datetime | None = None) -> Application:
+def create_application(
+    session: Session,
+    actor: Actor,
+    call: Call | str | int,
+    fields: dict[str, Any],
+    now: datetime | None = None,
+) -> Application:
     """A new draft for the actor's organisation, with its reference number and a history row."""
     now = now or utcnow()
     if actor.role != Role.carrier or actor.organisation_id is None:
-        raise NotPermitted("Nur Träger können Anträge anlegen.", "Only carriers create applications.")
+        raise NotPermitted(
+            "Nur Träger können Anträge anlegen.", "Only carriers create applications."
+        )
     if not isinstance(call, Call):
-        found = session.exec(select(Call).where(
-            (Call.code == str(call)) | (Call.id == (int(call) if str(call).isdigit() else -1)))).first()
+        found = session.exec(
+            select(Call).where(
+                (Call.code == str(call)) | (Call.id == (int(call) if str(call).isdigit() else -1))
+            )
+        ).first()
         if found is None:
             raise NotFound(f"Förderaufruf {call} wurde nicht gefunden.", f"Call {call} not found.")
         call = found
@@ -647,51 +821,84 @@ def create_application(session: Session, actor: Actor, call: Call | str | int,
     _check_period(call, clean.get("project_start"), clean.get("project_end"))
     org = session.get(Organisation, actor.organisation_id)
     clean.setdefault("municipality", org.municipality if org else "")
-    app = Application(call_id=call.id, organisation_id=actor.organisation_id,
-                      created_by_id=actor.id, created_at=now, updated_at=now, **clean)
+    app = Application(
+        call_id=call.id,
+        organisation_id=actor.organisation_id,
+        created_by_id=actor.id,
+        created_at=now,
+        updated_at=now,
+        **clean,
+    )
     session.add(app)
     session.flush()
     programme = session.get(Programme, call.programme_id)
     app.reference = f"{programme.code}-{deadlines.local_date(now).year}-{app.id:04d}"
     if "amounts" in fields:
         _set_amounts(session, app, call, fields["amounts"])
-    session.add(TransitionRecord(application_id=app.id, trigger="create", from_state=None,
-                                 to_state=State.draft.value, actor_id=actor.id,
-                                 actor_role=actor.role.value, at=now, payload={}))
+    session.add(
+        TransitionRecord(
+            application_id=app.id,
+            trigger="create",
+            from_state=None,
+            to_state=State.draft.value,
+            actor_id=actor.id,
+            actor_role=actor.role.value,
+            at=now,
+            payload={},
+        )
+    )
     session.flush()
     return app
 
 
-def edit_draft(session: Session, app: Application, actor: Actor, fields: dict[str, Any],
-               expected_version: int | None = None, now: datetime | None = None) -> Application:
+def edit_draft(
+    session: Session,
+    app: Application,
+    actor: Actor,
+    fields: dict[str, Any],
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Application:
     """Change a draft's editable fields; bumps the version like any change."""
     now = now or utcnow()
     if not visible(actor, app):
         raise NotFound("Antrag wurde nicht gefunden.", "Application not found.")
     if actor.role != Role.carrier:
-        raise NotPermitted("Nur der Träger kann seinen Entwurf bearbeiten.",
-                           "Only the carrier can edit its draft.")
+        raise NotPermitted(
+            "Nur der Träger kann seinen Entwurf bearbeiten.", "Only the carrier can edit its draft."
+        )
     if app.state != State.draft:
         raise WrongState(
             f"Nur Entwürfe können bearbeitet werden (Status: {STATE_LABELS[State(app.state)].de}).",
-            "Only drafts can be edited.", state=app.state)
+            "Only drafts can be edited.",
+            state=app.state,
+        )
     if expected_version is not None and app.version != expected_version:
-        raise StaleVersion("Der Antrag wurde inzwischen geändert. Bitte neu laden.",
-                           "The application has changed. Please reload.",
-                           current_version=app.version)
+        raise StaleVersion(
+            "Der Antrag wurde inzwischen geändert. Bitte neu laden.",
+            "The application has changed. Please reload.",
+            current_version=app.version,
+        )
     call = session.get(Call, app.call_id)
     clean = _validate_fields(session, call, fields)
-    _check_period(call, clean.get("project_start", app.project_start),
-                  clean.get("project_end", app.project_end))
+    _check_period(
+        call,
+        clean.get("project_start", app.project_start),
+        clean.get("project_end", app.project_end),
+    )
     if "amounts" in fields:
         _set_amounts(session, app, call, fields["amounts"])
     result = session.execute(
-        update(Application).where(Application.id == app.id, Application.version == app.version)
+        update(Application)
+        .where(Application.id == app.id, Application.version == app.version)
         .values(version=app.version + 1, updated_at=now, **clean)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
-        raise StaleVersion("Der Antrag wurde gleichzeitig geändert. Bitte neu laden.",
-                           "The application was changed at the same time. Please reload.")
+        raise StaleVersion(
+            "Der Antrag wurde gleichzeitig geändert. Bitte neu laden.",
+            "The application was changed at the same time. Please reload.",
+        )
     session.flush()
     return load_application(session, app.id)
 
@@ -699,32 +906,43 @@ def edit_draft(session: Session, app: Application, actor: Actor, fields: dict[st
 # ---------------------------------------------------------------- funding stop and waiting list
 
 
-def declare_funding_stop(session: Session, call: Call, reason: str, actor: Actor,
-                         now: datetime | None = None) -> Call:
+def declare_funding_stop(
+    session: Session, call: Call, reason: str, actor: Actor, now: datetime | None = None
+) -> Call:
     """An admin declares a stop (with a reason); carriers with drafts are told once."""
     now = now or utcnow()
     if actor.role != Role.admin:
-        raise NotPermitted("Nur die Programmverwaltung kann einen Fördermittelstopp erklären.",
-                           "Only programme administration can declare a funding stop.")
+        raise NotPermitted(
+            "Nur die Programmverwaltung kann einen Fördermittelstopp erklären.",
+            "Only programme administration can declare a funding stop.",
+        )
     if not reason or not reason.strip():
-        raise InvalidInput("Bitte einen Grund für den Fördermittelstopp angeben.",
-                           "Give a reason for the funding stop.", field="reason")
+        raise InvalidInput(
+            "Bitte einen Grund für den Fördermittelstopp angeben.",
+            "Give a reason for the funding stop.",
+            field="reason",
+        )
     call = budget.lock_call(session, call.id)
     _set_stop(session, call, "declared", reason.strip(), now)
     return call
 
 
-def lift_funding_stop(session: Session, call: Call, actor: Actor,
-                      now: datetime | None = None) -> Call:
+def lift_funding_stop(
+    session: Session, call: Call, actor: Actor, now: datetime | None = None
+) -> Call:
     """An admin lifts a stop; if money is still short the automatic stop stays in force."""
     now = now or utcnow()
     if actor.role != Role.admin:
-        raise NotPermitted("Nur die Programmverwaltung kann einen Fördermittelstopp aufheben.",
-                           "Only programme administration can lift a funding stop.")
+        raise NotPermitted(
+            "Nur die Programmverwaltung kann einen Fördermittelstopp aufheben.",
+            "Only programme administration can lift a funding stop.",
+        )
     call = budget.lock_call(session, call.id)
     if not call.stop_kind:
-        raise WrongState("Für diesen Aufruf gilt kein Fördermittelstopp.",
-                         "No funding stop is in force for this call.")
+        raise WrongState(
+            "Für diesen Aufruf gilt kein Fördermittelstopp.",
+            "No funding stop is in force for this call.",
+        )
     since = call.stop_since
     call.stop_kind = call.stop_since = call.stop_reason = None
     session.add(call)
@@ -735,16 +953,32 @@ def lift_funding_stop(session: Session, call: Call, actor: Actor,
     return call
 
 
-def change_budget(session: Session, call: Call, year: int, source: str, delta_cents: int,
-                  actor: Actor, note: str, now: datetime | None = None) -> None:
+def change_budget(
+    session: Session,
+    call: Call,
+    year: int,
+    source: str,
+    delta_cents: int,
+    actor: Actor,
+    note: str,
+    now: datetime | None = None,
+) -> None:
     """Increase or cut one budget line; re-evaluates the stop and the waiting list."""
     now = now or utcnow()
     if actor.role != Role.admin:
-        raise NotPermitted("Nur die Programmverwaltung ändert Budgets.",
-                           "Only programme administration changes budgets.")
+        raise NotPermitted(
+            "Nur die Programmverwaltung ändert Budgets.",
+            "Only programme administration changes budgets.",
+        )
     call = budget.lock_call(session, call.id)
-    line = next((ln for ln in budget.budget_lines(session, call.id)
-                 if ln.year == year and ln.source == source), None)
+    line = next(
+        (
+            ln
+            for ln in budget.budget_lines(session, call.id)
+            if ln.year == year and ln.source == source
+        ),
+        None,
+    )
     if line is None:
         raise NotFound(f"Keine Budgetzeile {year}/{source}.", f"No budget line {year}/{source}.")
     budget.change_budget(session, line, delta_cents, now, actor.id, note)
@@ -763,42 +997,66 @@ def _set_stop(session: Session, call: Call, kind: str, reason: str, now: datetim
         _notify_drafts_of_stop(session, call)
 
 
-def _tell_carriers(session: Session, call: Call, states: tuple[State, ...], template: str,
-                   since: datetime, extra: dict[str, Any]) -> None:
+def _tell_carriers(
+    session: Session,
+    call: Call,
+    states: tuple[State, ...],
+    template: str,
+    since: datetime,
+    extra: dict[str, Any],
+) -> None:
     """One email per carrier contact with an application of the call in `states` (deduplicated
     per call, moment and user, so each carrier hears of one stop or lift exactly once)."""
     programme = session.get(Programme, call.programme_id)
-    apps = session.exec(select(Application).where(
-        Application.call_id == call.id, Application.state.in_([s.value for s in states]))
-        .order_by(Application.id)).all()
+    apps = session.exec(
+        select(Application)
+        .where(Application.call_id == call.id, Application.state.in_([s.value for s in states]))
+        .order_by(Application.id)
+    ).all()
     told: set[int] = set()
     for app in apps:
         user = session.get(User, app.created_by_id)
         if user is None or user.disabled or user.id in told:
             continue
         told.add(user.id)
-        enqueue(session, template=template, recipient=user.email, language=user.language,
-                application_id=app.id,
-                dedupe_key=f"{template}:{call.id}:{since.isoformat()}:{user.id}",
-                context={**_base_context(programme, app, user), "call_title": call.title, **extra})
+        enqueue(
+            session,
+            template=template,
+            recipient=user.email,
+            language=user.language,
+            application_id=app.id,
+            dedupe_key=f"{template}:{call.id}:{since.isoformat()}:{user.id}",
+            context={**_base_context(programme, app, user), "call_title": call.title, **extra},
+        )
 
 
 def _notify_drafts_of_stop(session: Session, call: Call) -> None:
-    _tell_carriers(session, call, (State.draft,), FUNDING_STOP_EMAIL, call.stop_since,
-                   {"stop_since": call.stop_since.isoformat(),
-                    "stop_reason": call.stop_reason or ""})
+    _tell_carriers(
+        session,
+        call,
+        (State.draft,),
+        FUNDING_STOP_EMAIL,
+        call.stop_since,
+        {"stop_since": call.stop_since.isoformat(), "stop_reason": call.stop_reason or ""},
+    )
 
 
-def after_money_change(session: Session, call: Call, now: datetime,
-                       money_returned: bool = True) -> None:
-    """Re-evaluate the automatic stop and offer waitlisted applications again when money returned."""
+def after_money_change(
+    session: Session, call: Call, now: datetime, money_returned: bool = True
+) -> None:
+    """Re-evaluate the automatic stop; offer waitlisted applications again when money returned."""
     call = session.get(Call, call.id, populate_existing=True)
     if call.stop_kind == "declared":
         return
     if budget.automatic_stop_due(session, call):
         if not call.stop_kind:
-            _set_stop(session, call, "automatic",
-                      "Die Mittel aller Haushaltsjahre sind vollständig gebunden.", now)
+            _set_stop(
+                session,
+                call,
+                "automatic",
+                "Die Mittel aller Haushaltsjahre sind vollständig gebunden.",
+                now,
+            )
         return
     if not money_returned and not call.stop_kind:
         return  # money was only taken: nobody waiting fits now who did not fit before
@@ -815,20 +1073,27 @@ def after_money_change(session: Session, call: Call, now: datetime,
 
 def _notify_stop_lifted(session: Session, call: Call, since: datetime) -> None:
     """Carriers still waiting (waiting list) or holding a draft hear once that the stop lifted."""
-    _tell_carriers(session, call, (State.waitlisted, State.draft), FUNDING_STOP_LIFTED_EMAIL,
-                   since, {})
+    _tell_carriers(
+        session, call, (State.waitlisted, State.draft), FUNDING_STOP_LIFTED_EMAIL, since, {}
+    )
 
 
 def _reoffer_waitlisted(session: Session, call: Call, now: datetime) -> None:
     """Offer waitlisted applications again in order of receipt, as far as the money reaches."""
-    waiting = session.exec(select(Application).where(
-        Application.call_id == call.id, Application.state == State.waitlisted.value)
-        .order_by(Application.received_at, Application.id)).all()
+    waiting = session.exec(
+        select(Application)
+        .where(Application.call_id == call.id, Application.state == State.waitlisted.value)
+        .order_by(Application.received_at, Application.id)
+    ).all()
     available = {y: s.available_cents for y, s in budget.years(session, call.id).items()}
     # Applications already offered again (back in `recommended`) have first claim on the money.
-    offered = session.exec(select(Application).where(
-        Application.call_id == call.id, Application.state == State.recommended.value,
-        Application.waitlisted_at.is_not(None))).all()
+    offered = session.exec(
+        select(Application).where(
+            Application.call_id == call.id,
+            Application.state == State.recommended.value,
+            Application.waitlisted_at.is_not(None),
+        )
+    ).all()
     for app in offered:
         for y, r in _years(session, app).items():
             available[y] = available.get(y, 0) - (r.approved_cents or 0)
@@ -838,8 +1103,14 @@ def _reoffer_waitlisted(session: Session, call: Call, now: datetime) -> None:
             break  # strict order of receipt: nobody overtakes the first who does not fit
         for y, c in wanted.items():
             available[y] -= c
-        fire(session, app, "reoffer", SYSTEM, now=now,
-             reason="Es sind wieder Fördermittel verfügbar.")
+        fire(
+            session,
+            app,
+            "reoffer",
+            SYSTEM,
+            now=now,
+            reason="Es sind wieder Fördermittel verfügbar.",
+        )
 
 
 # ---------------------------------------------------------------- emails
@@ -852,68 +1123,127 @@ def _local(moment: datetime) -> str:
 
 def _base_context(programme: Programme, app: Application, user: User) -> dict[str, Any]:
     return {
-        "programme_name": programme.name, "programme_code": programme.code,
-        "contact_name": programme.contact_name, "contact_email": programme.contact_email,
-        "reference": app.reference, "title": app.title, "recipient_name": user.name,
+        "programme_name": programme.name,
+        "programme_code": programme.code,
+        "contact_name": programme.contact_name,
+        "contact_email": programme.contact_email,
+        "reference": app.reference,
+        "title": app.title,
+        "recipient_name": user.name,
         "state": app.state,
         "state_label": STATE_LABELS[State(app.state)].in_language(user.language),
     }
 
 
-def _email_carrier(session: Session, ctx: Context, template: str, record: TransitionRecord,
-                   opened: list[Deadline]) -> None:
-    email_carrier(session, ctx.app, ctx.programme, template, record, opened, ctx.now,
-                  years=_ctx_years(ctx))
+def _email_carrier(
+    session: Session, ctx: Context, template: str, record: TransitionRecord, opened: list[Deadline]
+) -> None:
+    email_carrier(
+        session, ctx.app, ctx.programme, template, record, opened, ctx.now, years=_ctx_years(ctx)
+    )
 
 
-def email_carrier(session: Session, app: Application, programme: Programme, template: str,
-                  record: TransitionRecord, opened: list[Deadline], now: datetime,
-                  years: dict[int, ApplicationYear] | None = None) -> None:
+def email_carrier(
+    session: Session,
+    app: Application,
+    programme: Programme,
+    template: str,
+    record: TransitionRecord,
+    opened: list[Deadline],
+    now: datetime,
+    years: dict[int, ApplicationYear] | None = None,
+) -> None:
     """Queue `template` for the application's carrier contact, about the change in `record`."""
     user = session.get(User, app.created_by_id)
     if user is None or user.disabled:
         return
     years = years if years is not None else _years(session, app)
     case_officer = session.get(User, app.case_officer_id) if app.case_officer_id else None
-    shown = opened or session.exec(select(Deadline).where(
-        Deadline.application_id == app.id, Deadline.status == "open")
-        .order_by(Deadline.due_date)).all()
+    shown = (
+        opened
+        or session.exec(
+            select(Deadline)
+            .where(Deadline.application_id == app.id, Deadline.status == "open")
+            .order_by(Deadline.due_date)
+        ).all()
+    )
     context = {
         **_base_context(programme, app, user),
-        "trigger": record.trigger, "reason": record.reason or "",
+        "trigger": record.trigger,
+        "reason": record.reason or "",
         "at": record.at.isoformat(),
         "case_officer_name": case_officer.name if case_officer else programme.contact_name,
         "case_officer_email": case_officer.email if case_officer else programme.contact_email,
         "documents": record.payload.get("documents", []),
-        "years": [{"year": y, "requested": budget.format_euros(r.requested_cents),
-                   "approved": budget.format_euros(r.approved_cents or 0),
-                   "spent": budget.format_euros(r.spent_cents or 0)}
-                  for y, r in sorted(years.items())],
+        "years": [
+            {
+                "year": y,
+                "requested": budget.format_euros(r.requested_cents),
+                "approved": budget.format_euros(r.approved_cents or 0),
+                "spent": budget.format_euros(r.spent_cents or 0),
+            }
+            for y, r in sorted(years.items())
+        ],
         "approved_total": budget.format_euros(sum(r.approved_cents or 0 for r in years.values())),
         "released": budget.format_euros(int(record.payload.get("released_cents", 0))),
         "repayment": budget.format_euros(int(record.payload.get("repayment_cents", 0))),
-        "deadlines": [{"kind": d.kind, "period": d.period, "due_date": d.due_date.isoformat(),
-                       "label": DEADLINE_LABELS[DeadlineKind(d.kind)].in_language(user.language)}
-                      for d in shown],
+        "deadlines": [
+            {
+                "kind": d.kind,
+                "period": d.period,
+                "due_date": d.due_date.isoformat(),
+                "label": DEADLINE_LABELS[DeadlineKind(d.kind)].in_language(user.language),
+            }
+            for d in shown
+        ],
         "late": record.late,
     }
-    enqueue(session, template=template, recipient=user.email, language=user.language,
-            context=context, application_id=app.id, now=now)
+    enqueue(
+        session,
+        template=template,
+        recipient=user.email,
+        language=user.language,
+        context=context,
+        application_id=app.id,
+        now=now,
+    )
 
 
 def history(session: Session, app: Application) -> list[TransitionRecord]:
-    return list(session.exec(select(TransitionRecord).where(
-        TransitionRecord.application_id == app.id).order_by(TransitionRecord.id)))
+    return list(
+        session.exec(
+            select(TransitionRecord)
+            .where(TransitionRecord.application_id == app.id)
+            .order_by(TransitionRecord.id)
+        )
+    )
 
 
-def available_triggers(session: Session, app: Application, actor: Actor,
-                       now: datetime | None = None) -> dict[str, WorkflowError | None]:
+def available_triggers(
+    session: Session, app: Application, actor: Actor, now: datetime | None = None
+) -> dict[str, WorkflowError | None]:
     """Every trigger of the table: None if the actor may fire it now, else the refusal."""
-    return {t.trigger: check(session, app, t.trigger, actor, now) for t in TRANSITIONS
-            if Role.system not in t.roles or len(t.roles) > 1}
+    return {
+        t.trigger: check(session, app, t.trigger, actor, now)
+        for t in TRANSITIONS
+        if Role.system not in t.roles or len(t.roles) > 1
+    }
 
 
-__all__ = ["Actor", "SYSTEM", "fire", "check", "create_application",
-           "edit_draft", "declare_funding_stop", "lift_funding_stop", "change_budget",
-           "after_money_change", "history", "available_triggers", "load_application",
-           "visible", "MACHINE"]
+__all__ = [
+    "Actor",
+    "SYSTEM",
+    "fire",
+    "check",
+    "create_application",
+    "edit_draft",
+    "declare_funding_stop",
+    "lift_funding_stop",
+    "change_budget",
+    "after_money_change",
+    "history",
+    "available_triggers",
+    "load_application",
+    "visible",
+    "MACHINE",
+]

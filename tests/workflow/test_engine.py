@@ -87,7 +87,7 @@ def test_whole_journey_releases_underspend(any_engine):
         assert kinds == ["commit", "commit", "release", "release"]
         hist = wf.history(s, app)
         assert [h.trigger for h in hist] == ["create"] + [st[1] for st in steps]
-        assert all(h.from_state == prev.to_state for prev, h in zip(hist, hist[1:]))
+        assert all(h.from_state == prev.to_state for prev, h in zip(hist, hist[1:], strict=False))
         templates = [m.template for m in s.exec(select(OutboxMessage).order_by(OutboxMessage.id))]
         assert templates == [
             t
