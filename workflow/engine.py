@@ -585,10 +585,10 @@ def fire(
 
     source = State(app.state)
     dest = spec.dest_from(source)
-    for kind in spec.closes:
-        if trigger == "provide_documents" or kind == DeadlineKind.hearing_reply:
-            if deadlines.is_late(session, app, kind, now):
-                ctx.record_payload["late"] = True
+    if actor.role == Role.carrier:
+        # A carrier's answer that meets a deadline after its due date is marked late.
+        if any(deadlines.is_late(session, app, kind, now) for kind in spec.closes):
+            ctx.record_payload["late"] = True
     if "documents" in payload:
         ctx.record_payload["documents"] = [str(d) for d in payload["documents"]]
     try:

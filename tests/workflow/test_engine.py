@@ -486,3 +486,12 @@ def test_history_rows_name_actor_and_payload(engine, world):
         assert rec.actor_id == world.reviewer.id and rec.actor_role == "reviewer"
         assert rec.payload["amounts_cents"] == {"2021": 50_000_00, "2022": 50_000_00}
         assert s.get(Application, app.id).assessment == "Förderfähig"
+
+
+def test_late_final_report_is_marked_late(engine, world):
+    with unit_of_work(engine) as s:
+        app = application_in(s, world, "active")
+        record = wf.fire(s, app, "submit_final_report", world.carrier, reason="VN",
+                         payload={"spending": {"2021": "1000", "2022": "1000"}},
+                         now=datetime(2023, 8, 1, tzinfo=UTC))  # due 30.06.2023
+        assert record.late is True
