@@ -105,6 +105,8 @@ def _reflow(value: Any) -> Any:
 def _environment(html: bool, directory: Path) -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(directory)),
+        # The templates ship with the package: load each once, never stat it again per email.
+        auto_reload=False,
         undefined=StrictUndefined,
         autoescape=html,
         trim_blocks=True,
