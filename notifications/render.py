@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, pass_context
 
 from states import TRANSITIONS
 from states.lifecycle import (
@@ -102,7 +102,12 @@ def _reflow(value: Any) -> Any:
     return type(value)(_ASCII_SPACE.sub(" ", str(value)).strip())
 
 
-def _environment(html: bool, directory: Path) -> Environment:
+def _environment(html: bool, language: str, directory: Path) -> Environment:
+    """One environment per language and variant, so `html` and `language` are globals.
+
+    The macros read them as globals, which lets every template import macros.j2 without context:
+    Jinja then runs the macro module once per environment instead of at every import.
+    """
     env = Environment(
         loader=FileSystemLoader(str(directory)),
         # The templates ship with the package: load each once, never stat it again per email.
@@ -118,6 +123,8 @@ def _environment(html: bool, directory: Path) -> Environment:
     env.filters["moment"] = _moment
     env.filters["reflow"] = _reflow
     env.globals["zero_euros"] = ZERO_EUROS
+    env.globals["html"] = html
+    env.globals["language"] = language
     return env
 
 
@@ -125,19 +132,29 @@ class Renderer:
     """Renders an email kind in a language; one instance per template directory."""
 
     def __init__(self, directory: Path = TEMPLATE_DIR) -> None:
-        self.text_env = _environment(False, directory)
-        self.html_env = _environment(True, directory)
+        self.environments = {(language, html): _environment(html, language, directory)
+                             for language in LANGUAGES for html in (False, True)}
+        self._templates: dict[tuple[str, str], tuple[Template, Template]] = {}
+
+    def _pair(self, template: str, language: str) -> tuple[Template, Template]:
+        """The text and the HTML variant of a kind in a language, loaded and compiled once."""
+        pair = self._templates.get((template, language))
+        if pair is None:
+            name = f"{language}/{template}.j2"
+            pair = (self.environments[language, False].get_template(name),
+                    self.environments[language, True].get_template(name))
+            self._templates[template, language] = pair
+        return pair
 
     def render(self, template: str, language: str, context: dict[str, Any]) -> RenderedEmail:
         language = language_of(language)
-        name = f"{language}/{template}.j2"
+        text_template, html_template = self._pair(template, language)
         variables = {**context, "language": language}
-        text_template = self.text_env.get_template(name)
         subject_parts = text_template.blocks["subject"](
             text_template.new_context({**variables, "html": False}))
         subject = " ".join("".join(subject_parts).split())
         text = text_template.render({**variables, "html": False})
-        html = self.html_env.get_template(name).render({**variables, "html": True})
+        html = html_template.render({**variables, "html": True})
         return RenderedEmail(subject=subject, text=_tidy_text(text), html=html.strip() + "\n")
 
 
