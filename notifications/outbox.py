@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, update
+from sqlalchemy import JSON, Column, Index, bindparam, insert, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from notifications.render import language_of, render
@@ -65,6 +65,11 @@ def message_id(outbox_id: int | None, created_at: datetime) -> str:
     return f"<outbox-{outbox_id}.{epoch}@quartier>"
 
 
+_INSERT = insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id)
+_BY_DEDUPE_KEY = select(OutboxMessage.__table__.c.id).where(
+    OutboxMessage.__table__.c.dedupe_key == bindparam("key"))
+
+
 def enqueue(
     session: Session,
     *,
@@ -75,36 +80,33 @@ def enqueue(
     application_id: int | None = None,
     dedupe_key: str | None = None,
     now: datetime | None = None,
-) -> OutboxMessage:
-    """Render an email and add it to the outbox inside the caller's transaction (no commit).
+) -> int:
+    """Render an email and add it to the outbox inside the caller's transaction (no commit);
+    returns the outbox row's id.
 
     A template error (unknown template, missing variable) raises here, so the caller's
     transaction rolls back with it. With a `dedupe_key` that is already in the outbox, nothing is
-    added and the existing row is returned: such an email goes out at most once.
+    added and the existing row's id is returned: such an email goes out at most once.
     """
+    # A Core statement on the session's connection (the transition's hot path), after any ORM
+    # changes of the caller are flushed, so that the row it refers to exists.
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    conn = session.connection()
     if dedupe_key is not None:
-        existing = session.exec(
-            select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)).first()
+        existing = conn.execute(_BY_DEDUPE_KEY, {"key": dedupe_key}).scalar()
         if existing is not None:
             return existing
     language = language_of(language)
     rendered = render(template, language, context)
     moment = now or utcnow()
-    message = OutboxMessage(
-        template=template,
-        recipient=recipient,
-        language=language,
-        context=context,
-        subject=rendered.subject,
-        body_text=rendered.text,
-        body_html=rendered.html,
-        application_id=application_id,
-        dedupe_key=dedupe_key,
-        created_at=moment,
-        next_attempt_at=moment,
-    )
-    session.add(message)
-    return message
+    return conn.execute(_INSERT, {
+        "template": template, "recipient": recipient, "language": language, "context": context,
+        "subject": rendered.subject, "body_text": rendered.text, "body_html": rendered.html,
+        "application_id": application_id, "dedupe_key": dedupe_key, "status": PENDING,
+        "attempts": 0, "next_attempt_at": moment, "lease_until": None, "sent_at": None,
+        "last_error": None, "created_at": moment,
+    }).scalar_one()
 
 
 def list_dead(session: Session) -> list[OutboxMessage]:

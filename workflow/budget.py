@@ -11,13 +11,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from types import SimpleNamespace
+from typing import Any
 
-from sqlalchemy import func, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import Session, select
 
+from workflow.db import assign, connection, sync_loaded, view
 from workflow.errors import InsufficientFunds, InvalidInput, NotFound
-from workflow.models import Application, BudgetLine, Call, LedgerEntry
+from workflow.models import BudgetLine, Call, LedgerEntry
 
 
 def parse_euros(value: object, field: str = "Betrag") -> int:
@@ -85,19 +87,37 @@ def lock_call(session: Session, call_id: int) -> Call:
     return call
 
 
-def budget_lines(session: Session, call_id: int) -> list[BudgetLine]:
-    return list(
-        session.exec(
-            select(BudgetLine)
-            .where(BudgetLine.call_id == call_id)
-            .order_by(BudgetLine.year, BudgetLine.priority, BudgetLine.id)
-            .execution_options(populate_existing=True)
-        )
-    )
+# Prebuilt Core statements (the approve and close transitions run them; see workflow.db).
+_L, _E = BudgetLine.__table__, LedgerEntry.__table__
+_LINES = (select(_L).where(_L.c.call_id == bindparam("call"))
+          .order_by(_L.c.year, _L.c.priority, _L.c.id))
+_COMMIT = (
+    update(_L)
+    .where(_L.c.id == bindparam("_id"),
+           _L.c.committed_cents + bindparam("cents") <= _L.c.budget_cents,
+           _L.c.committed_cents + bindparam("cents") >= 0)
+    .values(committed_cents=_L.c.committed_cents + bindparam("cents"))
+    .returning(_L.c.committed_cents)
+)
+_CHANGE = (
+    update(_L)
+    .where(_L.c.id == bindparam("_id"),
+           _L.c.budget_cents + bindparam("delta") >= _L.c.committed_cents)
+    .values(budget_cents=_L.c.budget_cents + bindparam("delta"))
+    .returning(_L.c.budget_cents, _L.c.committed_cents)
+)
+_ENTRY = insert(_E)
+_HELD = (select(_E.c.budget_line_id, func.sum(_E.c.committed_delta_cents))
+         .where(_E.c.application_id == bindparam("app")).group_by(_E.c.budget_line_id))
+
+
+def budget_lines(session: Session, call_id: int) -> list[SimpleNamespace]:
+    """The call's budget lines (plain rows), by year and priority."""
+    return [view(row) for row in connection(session).execute(_LINES, {"call": call_id})]
 
 
 def years(
-    session: Session, call_id: int, lines: list[BudgetLine] | None = None
+    session: Session, call_id: int, lines: list[Any] | None = None
 ) -> dict[int, YearStatus]:
     """Budget, committed and available money per budget year of a call (of `lines` if given)."""
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
@@ -108,7 +128,7 @@ def years(
 
 
 def shortfalls(
-    session: Session, call_id: int, amounts: dict[int, int], lines: list[BudgetLine] | None = None
+    session: Session, call_id: int, amounts: dict[int, int], lines: list[Any] | None = None
 ) -> dict[int, int]:
     """For each year whose available money is below the amount: how much is missing."""
     status = years(session, call_id, lines)
@@ -120,40 +140,25 @@ def shortfalls(
     return missing
 
 
-def _entry(
-    session: Session,
-    line: BudgetLine,
-    kind: str,
-    now: datetime,
-    actor_id: int | None,
-    application_id: int | None = None,
-    committed: int = 0,
-    budget: int = 0,
-    note: str = "",
-) -> None:
-    session.add(
-        LedgerEntry(
-            budget_line_id=line.id,
-            application_id=application_id,
-            kind=kind,
-            committed_delta_cents=committed,
-            budget_delta_cents=budget,
-            at=now,
-            actor_id=actor_id,
-            note=note,
-        )
-    )
+def _entry(line: Any, kind: str, now: datetime, actor_id: int | None,
+           application_id: int | None = None, committed: int = 0, budget: int = 0,
+           note: str = "") -> dict[str, Any]:
+    """The values of one ledger row."""
+    return {"budget_line_id": line.id, "application_id": application_id, "kind": kind,
+            "committed_delta_cents": committed, "budget_delta_cents": budget, "at": now,
+            "actor_id": actor_id, "note": note}
 
 
 def commit(
-    session: Session, app: Application, amounts: dict[int, int], now: datetime, actor_id: int | None
-) -> None:
+    session: Session, app: Any, amounts: dict[int, int], now: datetime, actor_id: int | None,
+    lines: list[Any] | None = None,
+) -> list[Any]:
     """Commit `amounts` (cents per year) for `app`, drawing on the year's sources by priority.
 
     Raises InsufficientFunds (and changes nothing) if any year lacks the money. Call `lock_call`
-    first.
+    first. Returns the call's lines with their new committed sums.
     """
-    lines = budget_lines(session, app.call_id)
+    lines = budget_lines(session, app.call_id) if lines is None else lines
     missing = shortfalls(session, app.call_id, amounts, lines)
     if missing:
         years_text = ", ".join(
@@ -166,9 +171,10 @@ def commit(
             f"Not enough funds left in the budget year ({years_en}).",
             missing={str(y): c for y, c in missing.items()},
         )
-    lines_by_year: dict[int, list[BudgetLine]] = defaultdict(list)
+    lines_by_year: dict[int, list[Any]] = defaultdict(list)
     for line in lines:
         lines_by_year[line.year].append(line)
+    entries = []
     for year, cents in sorted(amounts.items()):
         remaining = cents
         for line in lines_by_year[year]:
@@ -176,69 +182,57 @@ def commit(
             if take <= 0:
                 continue
             _conditional_commit(session, line, take)
-            _entry(
-                session,
-                line,
-                "commit",
-                now,
-                actor_id,
-                app.id,
-                committed=take,
-                note=f"Bewilligung {app.reference}",
-            )
+            entries.append(_entry(line, "commit", now, actor_id, app.id, committed=take,
+                                  note=f"Bewilligung {app.reference}"))
             remaining -= take
             if remaining == 0:
                 break
+    if entries:
+        connection(session).execute(_ENTRY, entries)
+    return lines
 
 
-def _conditional_commit(session: Session, line: BudgetLine, cents: int) -> None:
+def _conditional_commit(session: Session, line: Any, cents: int) -> None:
     """committed += cents, only if it stays within the budget; the database decides."""
-    committed = session.execute(
-        update(BudgetLine)
-        .where(
-            BudgetLine.id == line.id,
-            BudgetLine.committed_cents + cents <= BudgetLine.budget_cents,
-            BudgetLine.committed_cents + cents >= 0,
-        )
-        .values(committed_cents=BudgetLine.committed_cents + cents)
-        .returning(BudgetLine.committed_cents)
-        .execution_options(synchronize_session=False)
-    ).first()
+    committed = connection(session).execute(_COMMIT, {"_id": line.id, "cents": cents}).first()
     if committed is None:
         raise InsufficientFunds(
             "Die Fördermittel wurden gleichzeitig anderweitig gebunden; bitte erneut versuchen.",
             "The funds were committed elsewhere at the same time; please try again.",
         )
     # The new value comes back with the UPDATE (RETURNING): no second query to refresh the line.
-    set_committed_value(line, "committed_cents", committed[0])
+    assign(line, {"committed_cents": committed[0]})
+    sync_loaded(session, BudgetLine, line.id, {"committed_cents": committed[0]})
 
 
 def commitments(session: Session, application_id: int) -> dict[int, int]:
     """Net committed cents of one application per budget line id."""
-    rows = session.exec(
-        select(LedgerEntry.budget_line_id, func.sum(LedgerEntry.committed_delta_cents))
-        .where(LedgerEntry.application_id == application_id)
-        .group_by(LedgerEntry.budget_line_id)
-    ).all()
+    rows = connection(session).execute(_HELD, {"app": application_id}).all()
     return {line_id: int(total) for line_id, total in rows if total}
 
 
 def release(
     session: Session,
-    app: Application,
+    app: Any,
     now: datetime,
     actor_id: int | None,
     note: str,
     per_year: dict[int, int] | None = None,
+    lines: list[Any] | None = None,
 ) -> int:
-    """Give back the application's commitment (all of it, or `per_year` cents); returns cents."""
+    """Give back the application's commitment (all of it, or `per_year` cents); returns cents.
+
+    `lines` (the call's budget lines, if already read) get their new committed sums."""
     held = commitments(session, app.id)
-    lines = {line.id: line for line in budget_lines(session, app.call_id)}
+    if not held:
+        return 0
+    by_id = {line.id: line for line in (budget_lines(session, app.call_id)
+                                         if lines is None else lines)}
     wanted = dict(per_year) if per_year is not None else None
-    released = 0
+    released, entries = 0, []
     # Release from the lowest-priority source first, the reverse of committing.
-    for line_id in sorted(held, key=lambda i: (lines[i].year, -lines[i].priority, -i)):
-        line = lines[line_id]
+    for line_id in sorted(held, key=lambda i: (by_id[i].year, -by_id[i].priority, -i)):
+        line = by_id[line_id]
         amount = held[line_id]
         if wanted is not None:
             amount = min(amount, wanted.get(line.year, 0))
@@ -246,40 +240,40 @@ def release(
         if amount <= 0:
             continue
         _conditional_commit(session, line, -amount)
-        _entry(session, line, "release", now, actor_id, app.id, committed=-amount, note=note)
+        entries.append(_entry(line, "release", now, actor_id, app.id, committed=-amount,
+                              note=note))
         released += amount
+    if entries:
+        connection(session).execute(_ENTRY, entries)
     return released
 
 
 def change_budget(
     session: Session,
-    line: BudgetLine,
+    line: Any,
     delta_cents: int,
     now: datetime,
     actor_id: int | None,
     note: str,
 ) -> None:
     """Increase or cut a budget line; a cut below what is committed is refused."""
-    result = session.execute(
-        update(BudgetLine)
-        .where(
-            BudgetLine.id == line.id,
-            BudgetLine.budget_cents + delta_cents >= BudgetLine.committed_cents,
-        )
-        .values(budget_cents=BudgetLine.budget_cents + delta_cents)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    conn = connection(session)
+    row = conn.execute(_CHANGE, {"_id": line.id, "delta": delta_cents}).first()
+    if row is None:
         raise InvalidInput(
             "Das Budget kann nicht unter die bereits gebundenen Mittel gekürzt werden.",
             "The budget cannot be cut below the money already committed.",
         )
-    session.refresh(line)
-    _entry(session, line, "budget_change", now, actor_id, budget=delta_cents, note=note)
+    values = {"budget_cents": row[0], "committed_cents": row[1]}
+    assign(line, values)
+    sync_loaded(session, BudgetLine, line.id, values)
+    conn.execute(_ENTRY, _entry(line, "budget_change", now, actor_id, budget=delta_cents,
+                                note=note))
 
 
-def automatic_stop_due(session: Session, call: Call) -> bool:
-    """True when no budget year of the call has at least the minimum grant left."""
+def automatic_stop_due(session: Session, call: Any, lines: list[Any] | None = None) -> bool:
+    """True when no budget year of the call has at least the minimum grant left (of `lines`, the
+    call's budget lines, if already read)."""
     threshold = max(call.min_grant_cents, 1)
-    status = years(session, call.id)
+    status = years(session, call.id, lines)
     return bool(status) and all(y.available_cents < threshold for y in status.values())

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlmodel import Session, select
+from sqlalchemy import bindparam, insert, select, update
+from sqlmodel import Session
 
 from states import DeadlineKind
+from workflow.db import connection, sync_loaded, view
 from workflow.models import Application, Deadline
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -84,48 +87,65 @@ def due_dates(
     raise ValueError(f"no due rule for {kind}")
 
 
+_D = Deadline.__table__
+_OF_APPLICATION = select(_D).where(_D.c.application_id == bindparam("app")).order_by(_D.c.due_date)
+_INSERT = insert(_D).returning(_D.c.id)
+_REOPEN = (update(_D).where(_D.c.id == bindparam("_id"))
+           .values(due_date=bindparam("due_date"), status="open", opened_at=bindparam("now"),
+                   closed_at=None, opened_by_id=bindparam("record"), next_reminder_on=None))
+_CLOSE = (update(_D).where(_D.c.id == bindparam("_id"))
+          .values(status=bindparam("status"), closed_at=bindparam("now")))
+
+
+def of_application(session: Session, application_id: int) -> list[SimpleNamespace]:
+    """Every deadline of one application (plain rows, earliest first), read with one statement."""
+    rows = connection(session).execute(_OF_APPLICATION, {"app": application_id})
+    return [view(row) for row in rows]
+
+
 def open_deadlines(
-    session: Session, app: Application, kind: DeadlineKind, now: datetime,
-    config: dict[str, Any], record_id: int | None, explicit: date | None = None,
-) -> list[Deadline]:
-    """Open (or re-open) the deadlines of `kind` for `app`."""
-    opened = []
-    for period, due in due_dates(kind, app, now, config, explicit):
-        existing = session.exec(
-            select(Deadline).where(
-                Deadline.application_id == app.id, Deadline.kind == kind,
-                Deadline.period == period,
-            )
-        ).first()
-        deadline = existing or Deadline(application_id=app.id, kind=kind, period=period,
-                                        due_date=due, opened_at=now)
-        deadline.due_date, deadline.status, deadline.opened_at = due, "open", now
-        deadline.closed_at, deadline.opened_by_id = None, record_id
-        session.add(deadline)
-        opened.append(deadline)
+    session: Session, app: Any, kind: DeadlineKind, dues: list[tuple[str, date]], now: datetime,
+    record_id: int | None, existing: list[SimpleNamespace] | None = None,
+) -> list[SimpleNamespace]:
+    """Open (or re-open) deadlines of `kind` for `app` at `dues` (from `due_dates`); `existing` is
+    `of_application`, kept current."""
+    existing = of_application(session, app.id) if existing is None else existing
+    conn, opened = connection(session), []
+    for period, due in dues:
+        values = {"due_date": due, "status": "open", "opened_at": now, "closed_at": None,
+                  "opened_by_id": record_id, "next_reminder_on": None}
+        row = next((d for d in existing if d.kind == kind and d.period == period), None)
+        if row is None:
+            row = SimpleNamespace(application_id=app.id, kind=str(kind), period=period, **values)
+            row.id = conn.execute(_INSERT, dict(vars(row))).scalar_one()
+            existing.append(row)
+        else:
+            conn.execute(_REOPEN, {"_id": row.id, "due_date": due, "now": now,
+                                   "record": record_id})
+            vars(row).update(values)
+            sync_loaded(session, Deadline, row.id, values)
+        opened.append(row)
     return opened
 
 
 def close_deadlines(
-    session: Session, app: Application, kind: DeadlineKind, now: datetime, status: str = "met",
-) -> list[Deadline]:
-    """Close the open deadlines of `kind` (all periods, or the earliest for interim reports)."""
-    open_ones = list(session.exec(
-        select(Deadline).where(
-            Deadline.application_id == app.id, Deadline.kind == kind, Deadline.status == "open",
-        ).order_by(Deadline.due_date)
-    ))
-    for deadline in open_ones:
-        deadline.status, deadline.closed_at = status, now
-        session.add(deadline)
-    return open_ones
+    session: Session, app: Any, kinds: Any, now: datetime, status: str = "met",
+    existing: list[SimpleNamespace] | None = None,
+) -> list[SimpleNamespace]:
+    """Close the open deadlines of `kinds` (every period) with `status` (met or cancelled);
+    `kinds=None` closes every open deadline of the application."""
+    existing = of_application(session, app.id) if existing is None else existing
+    closing = [d for d in existing if d.status == "open" and (kinds is None or d.kind in kinds)]
+    if closing:
+        connection(session).execute(
+            _CLOSE, [{"_id": d.id, "status": status, "now": now} for d in closing])
+        for d in closing:
+            d.status, d.closed_at = status, now
+            sync_loaded(session, Deadline, d.id, {"status": status, "closed_at": now})
+    return closing
 
 
-def is_late(session: Session, app: Application, kind: DeadlineKind, now: datetime) -> bool:
-    """Whether the open deadline of `kind` is already past (a late answer is marked late)."""
-    due = session.exec(
-        select(Deadline.due_date).where(
-            Deadline.application_id == app.id, Deadline.kind == kind, Deadline.status == "open",
-        )
-    ).first()
-    return due is not None and local_date(now) > due
+def is_late(existing: list[SimpleNamespace], kinds: Any, now: datetime) -> bool:
+    """Whether an open deadline of `kinds` is already past (a late answer is marked late)."""
+    today = local_date(now)
+    return any(d.status == "open" and d.kind in kinds and today > d.due_date for d in existing)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cache
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, select
 from transitions import Machine
 
@@ -33,6 +34,7 @@ from states import (
 )
 from states.lifecycle import FUNDING_STOP_EMAIL, FUNDING_STOP_LIFTED_EMAIL
 from workflow import budget, deadlines
+from workflow.db import assign, connection, sync_loaded, view
 from workflow.errors import (
     CallWindowClosed,
     FourEyesViolation,
@@ -52,7 +54,6 @@ from workflow.models import (
     Application,
     ApplicationYear,
     Call,
-    Deadline,
     Module,
     Organisation,
     Programme,
@@ -100,21 +101,36 @@ SYSTEM = Actor(None, Role.system)
 
 
 @dataclass
+class Loaded:
+    """What one firing reads up front, with one statement (see `_load`): plain rows, except the
+    application, which is the caller's ORM instance when the caller passed one."""
+
+    app: Any
+    call: SimpleNamespace
+    programme: SimpleNamespace
+    carrier: SimpleNamespace | None  # the carrier contact who created the application
+    officer: SimpleNamespace | None  # the case officer, if there is one
+
+
+@dataclass
 class Context:
     """Everything a guard or effect needs for one firing."""
 
     session: Session
-    app: Application
-    call: Call
-    programme: Programme
+    app: Any
+    call: Any
+    programme: Any
     spec: Transition
     actor: Actor
     now: datetime
     reason: str | None
     payload: dict[str, Any]
+    loaded: Loaded | None = None
     changes: dict[str, Any] = field(default_factory=dict)
     record_payload: dict[str, Any] = field(default_factory=dict)
-    years: dict[int, ApplicationYear] | None = None  # read once per firing, see _ctx_years
+    years: dict[int, Any] | None = None  # read once per firing, see _ctx_years
+    deadlines: list[SimpleNamespace] | None = None  # read once per firing, see _ctx_deadlines
+    lines: list[SimpleNamespace] | None = None  # the call's budget lines after a money effect
 
 
 # ---------------------------------------------------------------- loading and visibility
@@ -123,6 +139,95 @@ class Context:
 def visible(actor: Actor, app: Application) -> bool:
     """Carriers see only their own organisation's applications; every other role sees all."""
     return actor.role != Role.carrier or app.organisation_id == actor.organisation_id
+
+
+# Prebuilt Core statements of the hot path: a firing reads with about a quarter of the CPU of ORM
+# queries (bench/engine.py); workflow.db.sync_loaded keeps already loaded ORM instances current.
+_A, _C, _P, _U = Application.__table__, Call.__table__, Programme.__table__, User.__table__
+_Y, _TR = ApplicationYear.__table__, TransitionRecord.__table__
+_CARRIER, _OFFICER = _U.alias("carrier_user"), _U.alias("officer_user")
+_USER_COLUMNS = ("id", "email", "name", "language", "disabled")
+_GROUPS = (
+    ("app", [(c.name, c) for c in _A.c]),
+    ("call", [(c.name, c.label(f"call_{c.name}")) for c in _C.c]),
+    ("programme", [(c.name, c.label(f"programme_{c.name}")) for c in _P.c]),
+    ("carrier", [(n, _CARRIER.c[n].label(f"carrier_{n}")) for n in _USER_COLUMNS]),
+    ("officer", [(n, _OFFICER.c[n].label(f"officer_{n}")) for n in _USER_COLUMNS]),
+)
+
+
+def _context_statement(by_reference: bool, lock: bool) -> Any:
+    query = select(*(column for _, columns in _GROUPS for _, column in columns)).select_from(
+        _A.join(_C, _C.c.id == _A.c.call_id)
+        .join(_P, _P.c.id == _C.c.programme_id)
+        .outerjoin(_CARRIER, _CARRIER.c.id == _A.c.created_by_id)
+        .outerjoin(_OFFICER, _OFFICER.c.id == _A.c.case_officer_id)
+    ).where((_A.c.reference if by_reference else _A.c.id) == bindparam("key"))
+    # Money changes lock the call row (PostgreSQL; SQLite holds the write lock since BEGIN).
+    return query.with_for_update(of=_C) if lock else query
+
+
+_CONTEXT = {(r, lock): _context_statement(r, lock) for r in (False, True) for lock in (False, True)}
+_SLICES = []
+_offset = 0
+for _group, _columns in _GROUPS:
+    _SLICES.append((_group, [name for name, _ in _columns], _offset))
+    _offset += len(_columns)
+_YEARS = select(_Y).where(_Y.c.application_id == bindparam("app")).order_by(_Y.c.year)
+_SET_YEAR = {
+    name: update(_Y).where(_Y.c.id == bindparam("_id")).values({name: bindparam("value")})
+    for name in ("approved_cents", "spent_cents")
+}
+_USER = select(*(_U.c[n] for n in _USER_COLUMNS)).where(_U.c.id == bindparam("id"))
+_REVIEWERS = select(_TR.c.actor_id).where(
+    _TR.c.application_id == bindparam("app"), _TR.c.trigger.in_(("recommend", "start_review"))
+)
+_INSERT_RECORD = insert(_TR).returning(_TR.c.id)
+_WAITING = (
+    select(_A.c.id)
+    .where(_A.c.call_id == bindparam("call"), _A.c.state == State.waitlisted.value)
+    .limit(1)
+)
+
+
+@cache
+def _update_statement(names: tuple[str, ...]) -> Any:
+    """UPDATE application SET … WHERE id = :_id AND version = :_seen, for these columns."""
+    return (
+        update(_A)
+        .where(_A.c.id == bindparam("_id"), _A.c.version == bindparam("_seen"))
+        .values({name: bindparam(f"v_{name}") for name in names})
+    )
+
+
+def _load(
+    session: Session, app: Application | int | str, actor: Actor | None, lock: bool = False
+) -> Loaded:
+    """The application (the caller's instance, if given), its call and programme, the carrier
+    contact and the case officer, in one statement; 'not found' if the actor may not see it."""
+    if isinstance(app, Application):
+        key, by_reference = app.id, False
+    elif isinstance(app, int) or (isinstance(app, str) and app.isdigit()):
+        key, by_reference = int(app), False
+    else:
+        key, by_reference = app, True
+    row = connection(session).execute(_CONTEXT[by_reference, lock], {"key": key}).first()
+    if row is None:
+        raise NotFound(f"Antrag {key} wurde nicht gefunden.", f"Application {key} was not found.")
+    parts = {
+        group: SimpleNamespace(**dict(zip(names, row[offset : offset + len(names)], strict=True)))
+        for group, names, offset in _SLICES
+    }
+    loaded = Loaded(
+        app if isinstance(app, Application) else parts["app"],
+        parts["call"],
+        parts["programme"],
+        parts["carrier"] if parts["carrier"].id is not None else None,
+        parts["officer"] if parts["officer"].id is not None else None,
+    )
+    if actor is not None and not visible(actor, loaded.app):
+        raise NotFound(f"Antrag {key} wurde nicht gefunden.", f"Application {key} was not found.")
+    return loaded
 
 
 def load_application(session: Session, key: int | str, actor: Actor | None = None) -> Application:
@@ -189,11 +294,35 @@ def _years(session: Session, app: Application) -> dict[int, ApplicationYear]:
     }
 
 
-def _ctx_years(ctx: Context) -> dict[int, ApplicationYear]:
+def years_of(session: Session, application_id: int) -> dict[int, SimpleNamespace]:
+    """An application's budget years (plain rows), with one Core statement."""
+    rows = connection(session).execute(_YEARS, {"app": application_id})
+    return {row.year: view(row) for row in rows}
+
+
+def _ctx_years(ctx: Context) -> dict[int, Any]:
     """The application's years, read once per firing: guards and effects change these rows."""
     if ctx.years is None:
-        ctx.years = _years(ctx.session, ctx.app)
+        ctx.years = years_of(ctx.session, ctx.app.id)
     return ctx.years
+
+
+def _ctx_deadlines(ctx: Context) -> list[SimpleNamespace]:
+    """The application's deadlines, read once per firing."""
+    if ctx.deadlines is None:
+        ctx.deadlines = deadlines.of_application(ctx.session, ctx.app.id)
+    return ctx.deadlines
+
+
+def _set_years(ctx: Context, name: str, values: dict[int, int]) -> None:
+    """Write one money column of the application's years (`values` per year)."""
+    rows = _ctx_years(ctx)
+    params = [{"_id": rows[y].id, "value": v} for y, v in values.items()]
+    if params:
+        connection(ctx.session).execute(_SET_YEAR[name], params)
+    for year, value in values.items():
+        assign(rows[year], {name: value})
+        sync_loaded(ctx.session, ApplicationYear, rows[year].id, {name: value})
 
 
 # ---------------------------------------------------------------- guards
@@ -249,7 +378,7 @@ def missing_fields(
         value = getattr(app, name)
         if value is None or (isinstance(value, str) and not value.strip()):
             missing.append((name, de, en))
-    years = _years(session, app) if years is None else years
+    years = years_of(session, app.id) if years is None else years
     requested = {y: r.requested_cents for y, r in years.items()}
     if sum(requested.values()) <= 0:
         missing.append(
@@ -351,12 +480,7 @@ def _spending_given(ctx: Context) -> None:
 def _four_eyes(ctx: Context) -> None:
     reviewers = {ctx.app.case_officer_id}
     reviewers |= set(
-        ctx.session.exec(
-            select(TransitionRecord.actor_id).where(
-                TransitionRecord.application_id == ctx.app.id,
-                TransitionRecord.trigger.in_(("recommend", "start_review")),
-            )
-        ).all()
+        connection(ctx.session).execute(_REVIEWERS, {"app": ctx.app.id}).scalars().all()
     )
     if ctx.actor.id in reviewers:
         raise FourEyesViolation(
@@ -381,11 +505,9 @@ def _approval_notice_exists(ctx: Context) -> None:
 
 
 def _hearing_done(ctx: Context) -> None:
-    hearing = ctx.session.exec(
-        select(Deadline).where(
-            Deadline.application_id == ctx.app.id, Deadline.kind == DeadlineKind.hearing_reply
-        )
-    ).first()
+    hearing = next(
+        (d for d in _ctx_deadlines(ctx) if d.kind == DeadlineKind.hearing_reply), None
+    )
     if hearing and hearing.status == "open" and deadlines.local_date(ctx.now) <= hearing.due_date:
         raise GuardFailed(
             f"Die Anhörung läuft noch: Der Träger kann bis {hearing.due_date:%d.%m.%Y} Stellung "
@@ -443,23 +565,22 @@ def _effect(ctx: Context, effect: Effect) -> None:
         ctx.changes["case_officer_id"] = ctx.actor.id
     elif effect == Effect.record_assessment:
         ctx.changes["assessment"] = ctx.reason
-        rows = _ctx_years(ctx)
-        for year, row in rows.items():
-            row.approved_cents = int(ctx.record_payload["amounts_cents"].get(str(year), 0))
-            s.add(row)
+        amounts = ctx.record_payload["amounts_cents"]
+        _set_years(ctx, "approved_cents", {y: int(amounts.get(str(y), 0)) for y in _ctx_years(ctx)})
     elif effect == Effect.mark_received:
         ctx.changes["received_at"] = ctx.now
     elif effect == Effect.mark_waitlisted:
         ctx.changes["waitlisted_at"] = ctx.now
     elif effect == Effect.commit_budget:
-        budget.commit(s, app, _approved_amounts(ctx), ctx.now, ctx.actor.id)
+        ctx.lines = budget.commit(s, app, _approved_amounts(ctx), ctx.now, ctx.actor.id)
         ctx.changes.update(approved_at=ctx.now, approved_by_id=ctx.actor.id)
         ctx.record_payload["committed_cents"] = {
             str(y): c for y, c in _approved_amounts(ctx).items()
         }
     elif effect == Effect.release_budget:
+        ctx.lines = budget.budget_lines(s, app.call_id)
         released = budget.release(
-            s, app, ctx.now, ctx.actor.id, f"{ctx.spec.label.de} {app.reference}"
+            s, app, ctx.now, ctx.actor.id, f"{ctx.spec.label.de} {app.reference}", lines=ctx.lines
         )
         if released:
             ctx.record_payload["released_cents"] = released
@@ -469,15 +590,16 @@ def _effect(ctx: Context, effect: Effect) -> None:
             for y, r in _ctx_years(ctx).items()
             if r.approved_cents and r.approved_cents > (r.spent_cents or 0)
         }
+        ctx.lines = budget.budget_lines(s, app.call_id)
         released = budget.release(
-            s, app, ctx.now, ctx.actor.id, f"Minderausgabe {app.reference}", per_year=under
+            s, app, ctx.now, ctx.actor.id, f"Minderausgabe {app.reference}", per_year=under,
+            lines=ctx.lines,
         )
         ctx.record_payload["released_cents"] = released
     elif effect == Effect.record_spending:
-        for year, row in _ctx_years(ctx).items():
-            if str(year) in ctx.record_payload["spending_cents"]:
-                row.spent_cents = int(ctx.record_payload["spending_cents"][str(year)])
-                s.add(row)
+        spending = ctx.record_payload["spending_cents"]
+        _set_years(ctx, "spent_cents",
+                   {y: int(spending[str(y)]) for y in _ctx_years(ctx) if str(y) in spending})
     elif effect == Effect.record_repayment:
         ctx.changes["repayment_claim_cents"] = ctx.record_payload["repayment_cents"]
 
@@ -489,7 +611,12 @@ MONEY_RETURNING = {Effect.release_budget, Effect.release_underspend}
 
 
 def check(
-    session: Session, app: Application, trigger: str, actor: Actor, now: datetime | None = None
+    session: Session,
+    app: Application,
+    trigger: str,
+    actor: Actor,
+    now: datetime | None = None,
+    loaded: Loaded | None = None,
 ) -> WorkflowError | None:
     """Why `actor` may not fire `trigger` now (role, state, guards without payload), or None."""
     spec = TRANSITIONS_BY_TRIGGER.get(trigger)
@@ -497,7 +624,8 @@ def check(
         return UnknownTrigger(f"Unbekannte Aktion „{trigger}“.", f"Unknown trigger '{trigger}'.")
     try:
         _check_role_and_state(spec, app, actor)
-        ctx = _context(session, app, spec, actor, now or utcnow(), "-", {})
+        loaded = loaded or _load(session, app, None)
+        ctx = _context(session, loaded, spec, actor, now or utcnow(), "-", {})
         for guard in spec.guards:
             if guard not in (
                 Guard.reason_given,
@@ -511,7 +639,7 @@ def check(
     return None
 
 
-def _check_role_and_state(spec: Transition, app: Application, actor: Actor) -> None:
+def _check_role_and_state(spec: Transition, app: Any, actor: Actor) -> None:
     if actor.role not in spec.roles:
         allowed = ", ".join(sorted(r.value for r in spec.roles))
         raise NotPermitted(
@@ -530,16 +658,15 @@ def _check_role_and_state(spec: Transition, app: Application, actor: Actor) -> N
 
 def _context(
     session: Session,
-    app: Application,
+    loaded: Loaded,
     spec: Transition,
     actor: Actor,
     now: datetime,
     reason: str | None,
     payload: dict[str, Any],
 ) -> Context:
-    call = session.get(Call, app.call_id)
-    programme = session.get(Programme, call.programme_id)
-    return Context(session, app, call, programme, spec, actor, now, reason, payload)
+    app, call, programme = loaded.app, loaded.call, loaded.programme
+    return Context(session, app, call, programme, spec, actor, now, reason, payload, loaded)
 
 
 def fire(
@@ -558,15 +685,27 @@ def fire(
     Returns the history row. Raises a WorkflowError with the reason on any refusal; the caller
     must then roll back (the unit of work does), so nothing is written.
     """
-    now = now or utcnow()
-    payload = dict(payload or {})
     spec = TRANSITIONS_BY_TRIGGER.get(trigger)
     if spec is None:
         raise UnknownTrigger(f"Unbekannte Aktion „{trigger}“.", f"Unknown trigger '{trigger}'.")
-    if not isinstance(app, Application):
-        app = load_application(session, app, actor)
-    elif not visible(actor, app):
-        raise NotFound("Antrag wurde nicht gefunden.", "Application not found.")
+    money = Effect.commit_budget in spec.effects or bool(MONEY_RETURNING & set(spec.effects))
+    loaded = _load(session, app, actor, lock=money)
+    return _fire(
+        session, loaded, spec, actor, reason, dict(payload or {}), expected_version, now or utcnow()
+    )
+
+
+def _fire(
+    session: Session,
+    loaded: Loaded,
+    spec: Transition,
+    actor: Actor,
+    reason: str | None,
+    payload: dict[str, Any],
+    expected_version: int | None,
+    now: datetime,
+) -> TransitionRecord:
+    app = loaded.app
     if expected_version is not None and app.version != expected_version:
         raise StaleVersion(
             f"Der Antrag wurde inzwischen geändert (Version {app.version}, erwartet "
@@ -576,18 +715,15 @@ def fire(
             current_version=app.version,
         )
     _check_role_and_state(spec, app, actor)
-    money = Effect.commit_budget in spec.effects or MONEY_RETURNING & set(spec.effects)
-    if money:
-        budget.lock_call(session, app.call_id)
-    ctx = _context(session, app, spec, actor, now, reason, payload)
+    ctx = _context(session, loaded, spec, actor, now, reason, payload)
     for guard in spec.guards:
         GUARDS[guard](ctx)
 
     source = State(app.state)
     dest = spec.dest_from(source)
-    if actor.role == Role.carrier:
-        # A carrier's answer that meets a deadline after its due date is marked late.
-        if any(deadlines.is_late(session, app, kind, now) for kind in spec.closes):
+    # A carrier's answer that meets a deadline after its due date is marked late.
+    if actor.role == Role.carrier and spec.closes:
+        if deadlines.is_late(_ctx_deadlines(ctx), spec.closes, now):
             ctx.record_payload["late"] = True
     if "documents" in payload:
         ctx.record_payload["documents"] = [str(d) for d in payload["documents"]]
@@ -596,55 +732,19 @@ def fire(
             _effect(ctx, effect)
     except InsufficientFunds as refusal:
         if spec.fallback and ctx.call.policy == "waitlist":
-            return fire(
+            return _fire(
                 session,
-                app,
-                spec.fallback,
+                loaded,
+                TRANSITIONS_BY_TRIGGER[spec.fallback],
                 SYSTEM,
-                reason=refusal.de,
-                now=now,
-                payload={"refused_trigger": trigger, "refused_by": actor.id},
+                refusal.de,
+                {"refused_trigger": spec.trigger, "refused_by": actor.id},
+                None,
+                now,
             )
         raise
 
-    # The state and version change only here, and only if nobody changed the row meanwhile.
-    result = session.execute(
-        update(Application)
-        .where(Application.id == app.id, Application.version == app.version)
-        .values(state=dest.value, version=app.version + 1, updated_at=now, **ctx.changes)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise StaleVersion(
-            "Der Antrag wurde gleichzeitig geändert. Bitte neu laden.",
-            "The application was changed at the same time. Please reload.",
-        )
-    for name, value in {
-        "state": dest.value,
-        "version": app.version + 1,
-        "updated_at": now,
-        **ctx.changes,
-    }.items():
-        set_committed_value(app, name, value)
-
-    record = TransitionRecord(
-        application_id=app.id,
-        trigger=trigger,
-        from_state=source.value,
-        to_state=dest.value,
-        actor_id=actor.id,
-        actor_role=actor.role.value,
-        at=now,
-        reason=reason,
-        late=bool(ctx.record_payload.get("late")),
-        payload=ctx.record_payload,
-    )
-    session.add(record)
-    session.flush()
-
-    config = ctx.programme.config or {}
-    for kind in spec.closes:
-        deadlines.close_deadlines(session, app, kind, now)
+    # The due dates this transition opens (validated before anything is written).
     explicit = _date(payload["deadline"], "Frist", "deadline") if payload.get("deadline") else None
     if explicit is not None and explicit <= deadlines.local_date(now):
         raise InvalidInput(
@@ -652,42 +752,85 @@ def fire(
             "The deadline must lie in the future.",
             field="deadline",
         )
-    opened = []
-    for kind in spec.opens:
-        opened += deadlines.open_deadlines(
-            session,
-            app,
-            kind,
-            now,
-            config,
-            record.id,
-            explicit
-            if kind != DeadlineKind.interim_report and kind != DeadlineKind.final_report
-            else None,
-        )
-    if opened:
-        record.payload = {
-            **record.payload,
-            "deadlines": {
-                f"{d.kind}{':' + d.period if d.period else ''}": d.due_date.isoformat()
-                for d in opened
-            },
+    config = ctx.programme.config or {}
+    planned = [
+        (kind, deadlines.due_dates(kind, app, now, config,
+                                   explicit if kind in ADJUSTABLE else None))
+        for kind in spec.opens
+    ]
+    if any(dues for _, dues in planned):
+        ctx.record_payload["deadlines"] = {
+            f"{kind}{':' + period if period else ''}": due.isoformat()
+            for kind, dues in planned
+            for period, due in dues
         }
+
+    # The state and version change only here, and only if nobody changed the row meanwhile.
+    values = {"state": dest.value, "version": app.version + 1, "updated_at": now, **ctx.changes}
+    conn = connection(session)
+    result = conn.execute(
+        _update_statement(tuple(values)),
+        {"_id": app.id, "_seen": app.version, **{f"v_{k}": v for k, v in values.items()}},
+    )
+    if result.rowcount != 1:
+        raise StaleVersion(
+            "Der Antrag wurde gleichzeitig geändert. Bitte neu laden.",
+            "The application was changed at the same time. Please reload.",
+        )
+    assign(app, values)
+    if not isinstance(app, Application):
+        sync_loaded(session, Application, app.id, values)
+
+    row = {
+        "application_id": app.id,
+        "trigger": spec.trigger,
+        "from_state": source.value,
+        "to_state": dest.value,
+        "actor_id": actor.id,
+        "actor_role": actor.role.value,
+        "at": now,
+        "reason": reason,
+        "late": bool(ctx.record_payload.get("late")),
+        "payload": ctx.record_payload,
+    }
+    record = TransitionRecord(id=conn.execute(_INSERT_RECORD, row).scalar_one(), **row)
+
+    if spec.closes:
+        deadlines.close_deadlines(session, app, spec.closes, now, existing=_ctx_deadlines(ctx))
+    opened = []
+    for kind, dues in planned:
+        opened += deadlines.open_deadlines(
+            session, app, kind, dues, now, record.id, existing=_ctx_deadlines(ctx)
+        )
     if dest in FINAL_STATES:
-        for d in session.exec(
-            select(Deadline).where(Deadline.application_id == app.id, Deadline.status == "open")
-        ):
-            d.status, d.closed_at = "cancelled", now
-            session.add(d)
+        deadlines.close_deadlines(
+            session, app, None, now, status="cancelled", existing=_ctx_deadlines(ctx)
+        )
 
     if spec.email:
         _email_carrier(session, ctx, spec.email, record, opened)
-    session.flush()
-    if money and MONEY_RETURNING & set(spec.effects):
-        after_money_change(session, ctx.call, now)
-    elif Effect.commit_budget in spec.effects:
-        after_money_change(session, ctx.call, now, money_returned=False)
+    if ctx.lines is not None or MONEY_RETURNING & set(spec.effects):
+        _after_firing_money(session, ctx, now, bool(MONEY_RETURNING & set(spec.effects)))
     return record
+
+
+# Deadline kinds whose due date staff may set explicitly (`payload["deadline"]`).
+ADJUSTABLE = frozenset(DeadlineKind) - {DeadlineKind.interim_report, DeadlineKind.final_report}
+
+
+def _after_firing_money(session: Session, ctx: Context, now: datetime, returned: bool) -> None:
+    """After money was taken or returned: re-evaluate the stop and the waiting list, but only
+    when something can change (the call was read under its lock, the lines after the change)."""
+    call = ctx.call
+    if call.stop_kind == "declared":
+        return
+    lines = ctx.lines if ctx.lines is not None else budget.budget_lines(session, call.id)
+    if not call.stop_kind and not budget.automatic_stop_due(session, call, lines):
+        if not returned:
+            return  # money was only taken: nobody waiting fits now who did not fit before
+        if connection(session).execute(_WAITING, {"call": call.id}).first() is None:
+            return  # nobody is waiting
+    after_money_change(session, call, now, money_returned=returned)
 
 
 # ---------------------------------------------------------------- creation and editing
@@ -1095,10 +1238,10 @@ def _reoffer_waitlisted(session: Session, call: Call, now: datetime) -> None:
         )
     ).all()
     for app in offered:
-        for y, r in _years(session, app).items():
+        for y, r in years_of(session, app.id).items():
             available[y] = available.get(y, 0) - (r.approved_cents or 0)
     for app in waiting:
-        wanted = {y: r.approved_cents or 0 for y, r in _years(session, app).items()}
+        wanted = {y: r.approved_cents or 0 for y, r in years_of(session, app.id).items()}
         if any(c > available.get(y, 0) for y, c in wanted.items()):
             break  # strict order of receipt: nobody overtakes the first who does not fit
         for y, c in wanted.items():
@@ -1136,37 +1279,52 @@ def _base_context(programme: Programme, app: Application, user: User) -> dict[st
 
 
 def _email_carrier(
-    session: Session, ctx: Context, template: str, record: TransitionRecord, opened: list[Deadline]
+    session: Session, ctx: Context, template: str, record: TransitionRecord, opened: list[Any]
 ) -> None:
+    loaded = ctx.loaded
+    officer = loaded.officer if loaded else None
     email_carrier(
-        session, ctx.app, ctx.programme, template, record, opened, ctx.now, years=_ctx_years(ctx)
+        session, ctx.app, ctx.programme, template, record, opened, ctx.now,
+        years=_ctx_years(ctx),
+        carrier=loaded.carrier if loaded else None,
+        officer=officer if officer and officer.id == ctx.app.case_officer_id else None,
+        deadlines_of_app=ctx.deadlines,
     )
+
+
+def _user(session: Session, user_id: int | None) -> SimpleNamespace | None:
+    row = connection(session).execute(_USER, {"id": user_id}).first() if user_id else None
+    return view(row) if row else None
 
 
 def email_carrier(
     session: Session,
-    app: Application,
-    programme: Programme,
+    app: Any,
+    programme: Any,
     template: str,
     record: TransitionRecord,
-    opened: list[Deadline],
+    opened: list[Any],
     now: datetime,
-    years: dict[int, ApplicationYear] | None = None,
+    years: dict[int, Any] | None = None,
+    carrier: Any = None,
+    officer: Any = None,
+    deadlines_of_app: list[Any] | None = None,
 ) -> None:
-    """Queue `template` for the application's carrier contact, about the change in `record`."""
-    user = session.get(User, app.created_by_id)
+    """Queue `template` for the application's carrier contact, about the change in `record`.
+
+    `carrier`, `officer`, `years` and `deadlines_of_app` are read here unless given."""
+    user = carrier or _user(session, app.created_by_id)
     if user is None or user.disabled:
         return
-    years = years if years is not None else _years(session, app)
-    case_officer = session.get(User, app.case_officer_id) if app.case_officer_id else None
-    shown = (
-        opened
-        or session.exec(
-            select(Deadline)
-            .where(Deadline.application_id == app.id, Deadline.status == "open")
-            .order_by(Deadline.due_date)
-        ).all()
-    )
+    years = years if years is not None else years_of(session, app.id)
+    case_officer = officer or _user(session, app.case_officer_id)
+    if not opened:
+        every = (
+            deadlines_of_app
+            if deadlines_of_app is not None
+            else deadlines.of_application(session, app.id)
+        )
+        opened = sorted((d for d in every if d.status == "open"), key=lambda d: d.due_date)
     context = {
         **_base_context(programme, app, user),
         "trigger": record.trigger,
@@ -1194,7 +1352,7 @@ def email_carrier(
                 "due_date": d.due_date.isoformat(),
                 "label": DEADLINE_LABELS[DeadlineKind(d.kind)].in_language(user.language),
             }
-            for d in shown
+            for d in opened
         ],
         "late": record.late,
     }
@@ -1223,8 +1381,9 @@ def available_triggers(
     session: Session, app: Application, actor: Actor, now: datetime | None = None
 ) -> dict[str, WorkflowError | None]:
     """Every trigger of the table: None if the actor may fire it now, else the refusal."""
+    loaded = _load(session, app, None)
     return {
-        t.trigger: check(session, app, t.trigger, actor, now)
+        t.trigger: check(session, app, t.trigger, actor, now, loaded)
         for t in TRANSITIONS
         if Role.system not in t.roles or len(t.roles) > 1
     }

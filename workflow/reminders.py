@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from notifications.outbox import OutboxMessage, enqueue
+from notifications.outbox import enqueue
 from states import DEADLINE_LABELS, DeadlineKind, Role
 from states.lifecycle import ESCALATION_EMAIL, REMINDER_EMAIL
 from workflow.db import is_postgres, unit_of_work
@@ -204,7 +204,7 @@ def remind(session: Session, deadline_ids: list[int], now: datetime,
     summary.skipped += len(_claim(session, skipped))
     won = _claim(session, [_claim_values(p.deadline, p.step, "sent" if p.recipient else "skipped",
                                          now, p.recipient) for p in plans])
-    claimed: list[tuple[int, OutboxMessage]] = []
+    claimed: list[tuple[int, int]] = []  # (reminder, outbox row)
     history: list[dict[str, Any]] = []
     # No autoflush: the batch's rows are written together by one flush at the end.
     with session.no_autoflush:
@@ -215,10 +215,10 @@ def remind(session: Session, deadline_ids: list[int], now: datetime,
             if plan.recipient is None:
                 summary.without_recipient += 1
                 continue
-            message = _send(session, plan.programme, plan.app, plan.deadline, plan.step,
-                            plan.recipient, users.get(plan.app.case_officer_id), now,
-                            reminder_id, history)
-            claimed.append((reminder_id, message))
+            outbox_id = _send(session, plan.programme, plan.app, plan.deadline, plan.step,
+                              plan.recipient, users.get(plan.app.case_officer_id), now,
+                              reminder_id, history)
+            claimed.append((reminder_id, outbox_id))
             summary.sent[plan.step.name] += 1
     session.flush()
     if history:
@@ -231,7 +231,7 @@ def remind(session: Session, deadline_ids: list[int], now: datetime,
     if claimed:
         table = ReminderSent.__table__
         session.execute(update(table).where(table.c.id.in_([rid for rid, _ in claimed])).values(
-            outbox_id=case({rid: message.id for rid, message in claimed}, value=table.c.id)))
+            outbox_id=case(dict(claimed), value=table.c.id)))
     return summary
 
 
@@ -334,7 +334,7 @@ def _recipient(app: Application, step: Step, users: dict[int, User],
 
 def _send(session: Session, programme: Programme, app: Application, deadline: Deadline,
           step: Step, recipient: User, officer: User | None, now: datetime,
-          reminder_id: int, history: list[dict[str, Any]]) -> OutboxMessage:
+          reminder_id: int, history: list[dict[str, Any]]) -> int:
     """The email (outbox) and the history row of one sent step, in the caller's transaction."""
     today = local_date(now)
     language = recipient.language
@@ -350,7 +350,7 @@ def _send(session: Session, programme: Programme, app: Application, deadline: De
         "case_officer_name": officer.name if officer else programme.contact_name,
         "case_officer_email": officer.email if officer else programme.contact_email,
     }
-    message = enqueue(
+    outbox_id = enqueue(
         session, template=ESCALATION_EMAIL if step.to_case_officer else REMINDER_EMAIL,
         recipient=recipient.email, language=language, context=context,
         application_id=app.id, now=now)
@@ -364,7 +364,7 @@ def _send(session: Session, programme: Programme, app: Application, deadline: De
             "step": step.name, "scheduled_on": step.on.isoformat(),
             "grace_until": step.grace_until.isoformat() if step.grace_until else None,
             "recipient": recipient.email, "reminder_id": reminder_id}})
-    return message
+    return outbox_id
 
 
 def describe(step: Step, deadline: Deadline) -> str:
