@@ -162,8 +162,8 @@ def _wordwrap(environment: Environment, s: Any, width: int = 79, break_long_word
 def _environment(html: bool, language: str, directory: Path) -> Environment:
     """One environment per language and variant, so `html` and `language` are globals.
 
-    The macros read them as globals, which lets every template import macros.j2 without context:
-    Jinja then runs the macro module once per environment instead of at every import.
+    The macros read them as globals, so macros.j2 runs once per environment (not at every
+    import "with context", as it did four times per email); its module is the global `macros`.
     """
     env = Environment(
         loader=FileSystemLoader(str(directory)),
@@ -198,6 +198,10 @@ class Renderer:
         """The text and the HTML variant of a kind in a language, loaded and compiled once."""
         pair = self._templates.get((template, language))
         if pair is None:
+            for html in (False, True):
+                env = self.environments[language, html]
+                if "macros" not in env.globals:  # the macro module, run once per environment
+                    env.globals["macros"] = env.get_template("macros.j2").module
             name = f"{language}/{template}.j2"
             pair = (self.environments[language, False].get_template(name),
                     self.environments[language, True].get_template(name))
