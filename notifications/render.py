@@ -26,6 +26,7 @@ from jinja2 import (
     pass_environment,
 )
 from jinja2.filters import do_wordwrap
+from jinja2.utils import concat
 
 from states import TRANSITIONS
 from states.lifecycle import (
@@ -211,12 +212,16 @@ class Renderer:
     def render(self, template: str, language: str, context: dict[str, Any]) -> RenderedEmail:
         language = language_of(language)
         text_template, html_template = self._pair(template, language)
-        variables = {**context, "language": language}
-        subject_parts = text_template.blocks["subject"](
-            text_template.new_context({**variables, "html": False}))
-        subject = " ".join("".join(subject_parts).split())
-        text = text_template.render({**variables, "html": False})
-        html = html_template.render({**variables, "html": True})
+        variables = {**context, "language": language, "html": False}
+        # Template.render, keeping the context: the layout leaves the subject line in it.
+        text_context = text_template.new_context(variables)
+        try:
+            text = concat(text_template.root_render_func(text_context))
+        except Exception:
+            text_template.environment.handle_exception()
+        subject = " ".join(text_context.vars["subject_line"].split())
+        variables["html"] = True
+        html = html_template.render(variables)
         return RenderedEmail(subject=subject, text=_tidy_text(text), html=html.strip() + "\n")
 
 
