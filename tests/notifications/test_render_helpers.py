@@ -1,14 +1,15 @@
-"""The renderer's own wordwrap filter wraps exactly like Jinja's (textwrap), only faster."""
+"""The renderer's shortcuts behave exactly like Jinja's own: wordwrap (textwrap) and getattr."""
 
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
-from jinja2 import Environment
+from jinja2 import Environment, StrictUndefined
 from jinja2.filters import do_wordwrap
 
-from notifications.render import _wordwrap
+from notifications.render import _Environment, _wordwrap
 
 PIECES = ["a", "Ü", "ß", "1", " ", " ", "  ", "-", "--", "---", "\t", "\n", "\r\n", "\x0b", "\x0c",
           "\u00a0", "\u2003", "\u2028", ".", ",", "!", "'", '"', "&", "?", "_", "–", "(", "/", "é",
@@ -47,3 +48,18 @@ def test_other_arguments_behave_like_jinja(kwargs: dict) -> None:
     env = Environment()
     for text in samples(300):
         assert _wordwrap(env, text, 20, **kwargs) == do_wordwrap(env, text, 20, **kwargs)
+
+
+def test_getattr_prefers_attributes_like_jinja() -> None:
+    """`mapping.key` finds the key, but a dict method still wins over a key of its name."""
+    plain, fast = Environment(undefined=StrictUndefined), _Environment(undefined=StrictUndefined)
+    source = ("{{ d.greeting }}|{{ d.items is callable }}|{{ d.get('x') }}|{{ d['items'] }}|"
+              "{{ n.d.greeting }}|{{ self.b() }}{% block b %}B{% endblock %}|{{ lst.0 }}")
+    data = {"d": {"greeting": "hi", "items": 1, "x": 2}, "n": {"d": {"greeting": "x"}},
+            "lst": ["zero"]}
+    assert fast.from_string(source).render(data) == plain.from_string(source).render(data)
+    for broken in ("{{ d.nothing }}", "{{ self.nothing() }}", "{{ self._TemplateReference__x }}"):
+        with pytest.raises(Exception) as expected:
+            plain.from_string(broken).render(data)
+        with pytest.raises(expected.type, match=re.escape(str(expected.value))):
+            fast.from_string(broken).render(data)
