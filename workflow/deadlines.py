@@ -89,7 +89,7 @@ def due_dates(
 
 _D = Deadline.__table__
 _OF_APPLICATION = select(_D).where(_D.c.application_id == bindparam("app")).order_by(_D.c.due_date)
-_INSERT = insert(_D).returning(_D.c.id)
+_INSERT = insert(_D).returning(_D.c.id, sort_by_parameter_order=True)
 _REOPEN = (update(_D).where(_D.c.id == bindparam("_id"))
            .values(due_date=bindparam("due_date"), status="open", opened_at=bindparam("now"),
                    closed_at=None, opened_by_id=bindparam("record"), next_reminder_on=None))
@@ -104,27 +104,33 @@ def of_application(session: Session, application_id: int) -> list[SimpleNamespac
 
 
 def open_deadlines(
-    session: Session, app: Any, kind: DeadlineKind, dues: list[tuple[str, date]], now: datetime,
-    record_id: int | None, existing: list[SimpleNamespace] | None = None,
+    session: Session, app: Any, planned: list[tuple[DeadlineKind, list[tuple[str, date]]]],
+    now: datetime, record_id: int | None, existing: list[SimpleNamespace] | None = None,
 ) -> list[SimpleNamespace]:
-    """Open (or re-open) deadlines of `kind` for `app` at `dues` (from `due_dates`); `existing` is
-    `of_application`, kept current."""
+    """Open (or re-open) deadlines for `app`: `planned` is (kind, `due_dates(kind, …)`) pairs;
+    `existing` is `of_application`, kept current. New rows are inserted with one statement."""
     existing = of_application(session, app.id) if existing is None else existing
-    conn, opened = connection(session), []
-    for period, due in dues:
-        values = {"due_date": due, "status": "open", "opened_at": now, "closed_at": None,
-                  "opened_by_id": record_id, "next_reminder_on": None}
-        row = next((d for d in existing if d.kind == kind and d.period == period), None)
-        if row is None:
-            row = SimpleNamespace(application_id=app.id, kind=str(kind), period=period, **values)
-            row.id = conn.execute(_INSERT, dict(vars(row))).scalar_one()
-            existing.append(row)
-        else:
-            conn.execute(_REOPEN, {"_id": row.id, "due_date": due, "now": now,
-                                   "record": record_id})
-            vars(row).update(values)
-            sync_loaded(session, Deadline, row.id, values)
-        opened.append(row)
+    conn, opened, new = connection(session), [], []
+    for kind, dues in planned:
+        for period, due in dues:
+            values = {"due_date": due, "status": "open", "opened_at": now, "closed_at": None,
+                      "opened_by_id": record_id, "next_reminder_on": None}
+            row = next((d for d in existing if d.kind == kind and d.period == period), None)
+            if row is None:
+                row = SimpleNamespace(application_id=app.id, kind=str(kind), period=period,
+                                      **values)
+                new.append(row)
+                existing.append(row)
+            else:
+                conn.execute(_REOPEN, {"_id": row.id, "due_date": due, "now": now,
+                                       "record": record_id})
+                vars(row).update(values)
+                sync_loaded(session, Deadline, row.id, values)
+            opened.append(row)
+    if new:
+        ids = conn.execute(_INSERT, [dict(vars(row)) for row in new]).scalars().all()
+        for row, new_id in zip(new, ids, strict=True):
+            row.id = new_id
     return opened
 
 

@@ -7,13 +7,14 @@ caller's unit of work commits once or rolls back everything.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import Session, select
 from transitions import Machine
 
@@ -54,6 +55,7 @@ from workflow.models import (
     Application,
     ApplicationYear,
     Call,
+    Deadline,
     Module,
     Organisation,
     Programme,
@@ -110,6 +112,8 @@ class Loaded:
     programme: SimpleNamespace
     carrier: SimpleNamespace | None  # the carrier contact who created the application
     officer: SimpleNamespace | None  # the case officer, if there is one
+    years: dict[int, SimpleNamespace]  # the application's budget years
+    deadlines: list[SimpleNamespace]  # its deadlines, earliest first
 
 
 @dataclass
@@ -156,8 +160,31 @@ _GROUPS = (
 )
 
 
-def _context_statement(by_reference: bool, lock: bool) -> Any:
-    query = select(*(column for _, columns in _GROUPS for _, column in columns)).select_from(
+_D = Deadline.__table__
+# The application's years and deadlines come with the same statement, as a JSON array each.
+_YEAR_FIELDS = ("id", "year", "requested_cents", "approved_cents", "spent_cents")
+_DEADLINE_FIELDS = ("id", "kind", "period", "due_date", "status")
+
+
+def _json_rows(dialect: str, table: Any, fields: tuple[str, ...]) -> Any:
+    """(SELECT a JSON array of [field, …] per row of `table` belonging to the application)."""
+    columns = [table.c[name] for name in fields]
+    if dialect == "postgresql":
+        rows = func.json_agg(func.json_build_array(*columns))
+    else:
+        rows = func.json_group_array(func.json_array(*columns))
+    return (
+        select(rows).where(table.c.application_id == _A.c.id).scalar_subquery().label(table.name)
+    )
+
+
+@cache
+def _context_statement(dialect: str, by_reference: bool, lock: bool) -> Any:
+    query = select(
+        *(column for _, columns in _GROUPS for _, column in columns),
+        _json_rows(dialect, _Y, _YEAR_FIELDS),
+        _json_rows(dialect, _D, _DEADLINE_FIELDS),
+    ).select_from(
         _A.join(_C, _C.c.id == _A.c.call_id)
         .join(_P, _P.c.id == _C.c.programme_id)
         .outerjoin(_CARRIER, _CARRIER.c.id == _A.c.created_by_id)
@@ -167,7 +194,13 @@ def _context_statement(by_reference: bool, lock: bool) -> Any:
     return query.with_for_update(of=_C) if lock else query
 
 
-_CONTEXT = {(r, lock): _context_statement(r, lock) for r in (False, True) for lock in (False, True)}
+def _json_list(value: Any) -> list[list[Any]]:
+    """A JSON array from the driver: parsed already (psycopg) or text (SQLite); NULL is []."""
+    if value is None:
+        return []
+    return json.loads(value) if isinstance(value, str) else value
+
+
 _SLICES = []
 _offset = 0
 for _group, _columns in _GROUPS:
@@ -211,19 +244,31 @@ def _load(
         key, by_reference = int(app), False
     else:
         key, by_reference = app, True
-    row = connection(session).execute(_CONTEXT[by_reference, lock], {"key": key}).first()
+    conn = connection(session)
+    statement = _context_statement(conn.dialect.name, by_reference, lock)
+    row = conn.execute(statement, {"key": key}).first()
     if row is None:
         raise NotFound(f"Antrag {key} wurde nicht gefunden.", f"Application {key} was not found.")
     parts = {
         group: SimpleNamespace(**dict(zip(names, row[offset : offset + len(names)], strict=True)))
         for group, names, offset in _SLICES
     }
+    years = [
+        SimpleNamespace(**dict(zip(_YEAR_FIELDS, r, strict=True))) for r in _json_list(row[-2])
+    ]
+    found = []
+    for r in _json_list(row[-1]):
+        d = SimpleNamespace(**dict(zip(_DEADLINE_FIELDS, r, strict=True)))
+        d.due_date = date.fromisoformat(d.due_date)
+        found.append(d)
     loaded = Loaded(
         app if isinstance(app, Application) else parts["app"],
         parts["call"],
         parts["programme"],
         parts["carrier"] if parts["carrier"].id is not None else None,
         parts["officer"] if parts["officer"].id is not None else None,
+        {y.year: y for y in sorted(years, key=lambda y: y.year)},
+        sorted(found, key=lambda d: (d.due_date, d.id)),
     )
     if actor is not None and not visible(actor, loaded.app):
         raise NotFound(f"Antrag {key} wurde nicht gefunden.", f"Application {key} was not found.")
@@ -666,7 +711,9 @@ def _context(
     payload: dict[str, Any],
 ) -> Context:
     app, call, programme = loaded.app, loaded.call, loaded.programme
-    return Context(session, app, call, programme, spec, actor, now, reason, payload, loaded)
+    ctx = Context(session, app, call, programme, spec, actor, now, reason, payload, loaded)
+    ctx.years, ctx.deadlines = loaded.years, loaded.deadlines
+    return ctx
 
 
 def fire(
@@ -797,11 +844,9 @@ def _fire(
 
     if spec.closes:
         deadlines.close_deadlines(session, app, spec.closes, now, existing=_ctx_deadlines(ctx))
-    opened = []
-    for kind, dues in planned:
-        opened += deadlines.open_deadlines(
-            session, app, kind, dues, now, record.id, existing=_ctx_deadlines(ctx)
-        )
+    opened = deadlines.open_deadlines(
+        session, app, planned, now, record.id, existing=_ctx_deadlines(ctx)
+    ) if planned else []
     if dest in FINAL_STATES:
         deadlines.close_deadlines(
             session, app, None, now, status="cancelled", existing=_ctx_deadlines(ctx)
