@@ -26,7 +26,7 @@ from jinja2 import (
     pass_environment,
 )
 from jinja2.filters import do_wordwrap
-from jinja2.runtime import TemplateReference
+from jinja2.runtime import Context, TemplateReference
 from jinja2.utils import concat
 
 from states import TRANSITIONS
@@ -219,36 +219,52 @@ class Renderer:
     def __init__(self, directory: Path = TEMPLATE_DIR) -> None:
         self.environments = {(language, html): _environment(html, language, directory)
                              for language in LANGUAGES for html in (False, True)}
-        self._templates: dict[tuple[str, str], tuple[Template, Template]] = {}
+        self._templates: dict[tuple[str, str], tuple[_Variant, _Variant]] = {}
 
-    def _pair(self, template: str, language: str) -> tuple[Template, Template]:
+    def _variants(self, template: str, language: str) -> tuple[_Variant, _Variant]:
         """The text and the HTML variant of a kind in a language, loaded and compiled once."""
-        pair = self._templates.get((template, language))
-        if pair is None:
+        variants = self._templates.get((template, language))
+        if variants is None:
+            pair = []
             for html in (False, True):
                 env = self.environments[language, html]
                 if "macros" not in env.globals:  # the macro module, run once per environment
                     env.globals["macros"] = env.get_template("macros.j2").module
-            name = f"{language}/{template}.j2"
-            pair = (self.environments[language, False].get_template(name),
-                    self.environments[language, True].get_template(name))
-            self._templates[template, language] = pair
-        return pair
+                compiled = env.get_template(f"{language}/{template}.j2")
+                pair.append(_Variant(compiled, dict(compiled.globals)))
+            variants = self._templates[template, language] = (pair[0], pair[1])
+        return variants
 
     def render(self, template: str, language: str, context: dict[str, Any]) -> RenderedEmail:
         language = language_of(language)
-        text_template, html_template = self._pair(template, language)
-        variables = {**context, "language": language, "html": False}
-        # Template.render, keeping the context: the layout leaves the subject line in it.
-        text_context = text_template.new_context(variables)
-        try:
-            text = concat(text_template.root_render_func(text_context))
-        except Exception:
-            text_template.environment.handle_exception()
+        text, html = self._variants(template, language)
+        text_context = text.context({**context, "language": language, "html": False})
+        text_body = text.render(text_context)
+        # The layout leaves the subject line in the text render's context.
         subject = " ".join(text_context.vars["subject_line"].split())
-        variables["html"] = True
-        html = html_template.render(variables)
-        return RenderedEmail(subject=subject, text=_tidy_text(text), html=html.strip() + "\n")
+        html_body = html.render(html.context({**context, "language": language, "html": True}))
+        return RenderedEmail(subject=subject, text=_tidy_text(text_body),
+                             html=html_body.strip() + "\n")
+
+
+@dataclass(frozen=True)
+class _Variant:
+    """One compiled template and the globals its renders start from."""
+
+    template: Template
+    globals: dict[str, Any]
+
+    def context(self, variables: dict[str, Any]) -> Context:
+        """What Template.render would create: the globals, overridden by the variables. Shared,
+        because the merge happens here, in one step, instead of through Jinja's ChainMap."""
+        return self.template.new_context({**self.globals, **variables}, shared=True)
+
+    def render(self, context: Context) -> str:
+        """Template.render with a context the caller keeps."""
+        try:
+            return concat(self.template.root_render_func(context))
+        except Exception:
+            return self.template.environment.handle_exception()
 
 
 def _tidy_text(text: str) -> str:
