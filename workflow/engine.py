@@ -840,7 +840,10 @@ def _fire(
         "late": bool(ctx.record_payload.get("late")),
         "payload": ctx.record_payload,
     }
-    record = TransitionRecord(id=conn.execute(_INSERT_RECORD, row).scalar_one(), **row)
+    # The row is written; the returned object only reports it (model_construct: no validation).
+    record = TransitionRecord.model_construct(
+        id=conn.execute(_INSERT_RECORD, row).scalar_one(), **row
+    )
 
     if spec.closes:
         deadlines.close_deadlines(session, app, spec.closes, now, existing=_ctx_deadlines(ctx))
