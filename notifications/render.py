@@ -116,16 +116,56 @@ def _reflow(value: Any) -> Any:
 # textwrap's idea of whitespace (ASCII only) and its chunking of words (which may split at hyphens).
 _TEXTWRAP_SPACE = re.compile(r"([\t\n\x0b\x0c\r ]+)")
 _TEXTWRAP_WORDSEP = textwrap.TextWrapper.wordsep_re
+_OTHER_SPACE = re.compile(r"[^\S ]")
 
 
 def _wrap_line(line: str, width: int) -> list[str]:
     """textwrap.wrap(line, width, expand_tabs=False, replace_whitespace=False,
-    break_long_words=False), line for line the same, at a fraction of the cost.
+    break_long_words=False) for a line of str.splitlines(): the same lines, at a fraction of the
+    cost."""
+    if _words_and_blanks(line):
+        # textwrap's chunks are the words and the blanks between them: a line ends at the last
+        # blank that fits (the blank is dropped), or after a word too long for any line.
+        lines: list[str] = []
+        start, length = 0, len(line)
+        while length - start > width:
+            blank = line.rfind(" ", start, start + width + 1)
+            if blank < 0:
+                blank = line.find(" ", start + width + 1)
+                if blank < 0:
+                    break
+            lines.append(line[start:blank])
+            start = blank + 1
+        if start < length:
+            lines.append(line[start:])
+        return lines
+    return _wrap_chunks(line, width)
 
-    textwrap runs its (slow) hyphen-aware regex over the whole line; its chunks never cross
-    whitespace, so only the words that contain a hyphen need it. The loop is textwrap's
-    _wrap_chunks for that configuration (no indents, drop_whitespace, no max_lines).
-    """
+
+def _words_and_blanks(line: str) -> bool:
+    """Whether textwrap splits the line into its words and the single blanks between them: no
+    other whitespace, no two blanks in a row, none at either end, no word that str.strip()
+    empties (a lone no-break space: textwrap drops it like a blank at a line's start or end),
+    no hyphenated word textwrap would break after a hyphen."""
+    if "  " in line or "\t" in line or line[:1] == " " or line[-1:] == " ":
+        return False
+    if _OTHER_SPACE.search(line) and not all(word.strip() for word in line.split(" ")):
+        return False
+    hyphen = line.find("-")
+    while hyphen >= 0:
+        start = line.rfind(" ", 0, hyphen) + 1
+        end = line.find(" ", hyphen)
+        end = len(line) if end < 0 else end
+        if _TEXTWRAP_WORDSEP.match(line, start, end).end() != end:  # type: ignore[union-attr]
+            return False
+        hyphen = line.find("-", end)
+    return True
+
+
+def _wrap_chunks(line: str, width: int) -> list[str]:
+    """textwrap's general case. Its chunks never cross whitespace, so only the words that contain
+    a hyphen need its (slow) hyphen-aware regex. The loop is textwrap's _wrap_chunks for this
+    configuration (no indents, drop_whitespace, no max_lines)."""
     chunks: list[str] = []
     for piece in _TEXTWRAP_SPACE.split(line):
         if "-" in piece:

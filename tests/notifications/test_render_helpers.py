@@ -16,7 +16,7 @@ PIECES = ["a", "Ü", "ß", "1", " ", " ", "  ", "-", "--", "---", "\t", "\n", "\
           "x-y", "ab-cd", "-a", "a-", "\x85"]
 WORDS = ["Zusammen", "im", "Quartier", "E-Mail", "ZiQ-2021-0042", "Kinder-und-Jugend-Hilfe", "a",
          "Verwendungsnachweis", "self-explanatory", "--", "x--y", "word--", "1-2", "ab-1", "12-ab",
-         "2\u00a0November\u00a02020,",
+         "2\u00a0November\u00a02020,", "\u00a0", "\x1f", "Ab-Cd-Ef", "x-", "-y", "a--b",
          "https://example.org/" + "-".join("abcdefghijklmnopqrstuvwxyz")]
 SEPARATORS = [" ", " ", " ", "  ", "-", "\n", "", "\u00a0", " – ", "\t"]
 
@@ -25,8 +25,11 @@ def samples(count: int) -> list[str]:
     rnd = random.Random(6)
     out = []
     for _ in range(count):
-        if rnd.random() < 0.5:
+        shape = rnd.random()
+        if shape < 0.3:
             out.append("".join(rnd.choice(PIECES) for _ in range(rnd.randint(0, 200))))
+        elif shape < 0.6:  # words and single blanks, the shape of the emails' paragraphs
+            out.append(" ".join(rnd.choice(WORDS + PIECES[:3]) for _ in range(rnd.randint(0, 40))))
         else:
             out.append("".join(rnd.choice(WORDS) + rnd.choice(SEPARATORS)
                                for _ in range(rnd.randint(0, 40))))
