@@ -105,6 +105,28 @@ def _moment(ctx: Any, value: Any) -> str:
     return f"{moment:%d.%m.%Y}, {moment:%H:%M}{NBSP}Uhr"
 
 
+@pass_environment
+def _widest_label(environment: Environment, rows: Any) -> Any:
+    """The length of the longest label of (label, value) rows: what
+    rows|map("first")|map("length")|max gives, without three generic filters per call."""
+    lengths = [len(label) for label, _ in rows]
+    if not lengths:
+        return environment.undefined("No aggregated item, sequence was empty.")
+    return max(lengths)
+
+
+@pass_environment
+def _ljust(environment: Environment, value: Any, width: int) -> Any:
+    """value|ljust(n): `value.ljust(n)` as a filter, a plain call instead of Context.call."""
+    return environment.getattr(value, "ljust")(width)
+
+
+@pass_environment
+def _rjust(environment: Environment, value: Any, width: int) -> Any:
+    """value|rjust(n): `value.rjust(n)` as a filter."""
+    return environment.getattr(value, "rjust")(width)
+
+
 _ASCII_SPACE = re.compile(r"[ \t\r\n]+")
 
 
@@ -247,6 +269,9 @@ def _environment(html: bool, language: str, directory: Path) -> Environment:
     env.filters["moment"] = _moment
     env.filters["reflow"] = _reflow
     env.filters["wordwrap"] = _wordwrap
+    env.filters["widest_label"] = _widest_label
+    env.filters["ljust"] = _ljust
+    env.filters["rjust"] = _rjust
     env.globals["zero_euros"] = ZERO_EUROS
     env.globals["html"] = html
     env.globals["language"] = language

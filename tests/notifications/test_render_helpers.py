@@ -1,4 +1,5 @@
-"""The renderer's shortcuts behave exactly like Jinja's own: wordwrap (textwrap) and getattr."""
+"""The renderer's shortcuts behave exactly like what they replace: wordwrap (textwrap), getattr,
+the alignment filters."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import random
 import re
 
 import pytest
-from jinja2 import Environment, StrictUndefined
+from jinja2 import Environment, StrictUndefined, UndefinedError
 from jinja2.filters import do_wordwrap
 
-from notifications.render import _Environment, _wordwrap
+from notifications.render import _Environment, _ljust, _rjust, _widest_label, _wordwrap
 
 PIECES = ["a", "Ü", "ß", "1", " ", " ", "  ", "-", "--", "---", "\t", "\n", "\r\n", "\x0b", "\x0c",
           "\u00a0", "\u2003", "\u2028", ".", ",", "!", "'", '"', "&", "?", "_", "–", "(", "/", "é",
@@ -66,3 +67,18 @@ def test_getattr_prefers_attributes_like_jinja() -> None:
             plain.from_string(broken).render(data)
         with pytest.raises(expected.type, match=re.escape(str(expected.value))):
             fast.from_string(broken).render(data)
+
+
+def test_alignment_filters_match_the_expressions_they_replace() -> None:
+    plain, fast = Environment(undefined=StrictUndefined), _Environment(undefined=StrictUndefined)
+    for name, function in (("widest_label", _widest_label), ("ljust", _ljust), ("rjust", _rjust)):
+        fast.filters[name] = function
+    data = {"rows": [("Programm", "x"), ("Aktenzeichen", "y"), ("Ü", "")], "w": 18,
+            "values": ["1,00 €", "1.250.000,00 €", "", "x" * 30]}
+    before = ('{{ rows|map("first")|map("length")|max + 2 }}|'
+              '{% for v in values %}{{ v.rjust(w) }}{{ v.ljust(6) }}{% endfor %}')
+    after = ('{{ rows|widest_label + 2 }}|'
+             '{% for v in values %}{{ v|rjust(w) }}{{ v|ljust(6) }}{% endfor %}')
+    assert fast.from_string(after).render(data) == plain.from_string(before).render(data)
+    with pytest.raises(UndefinedError):  # as `max` of nothing, plus 2
+        fast.from_string("{{ [] | widest_label + 2 }}").render()
