@@ -221,4 +221,6 @@ def fire_transition(request: Request, reference: str, trigger: str, session: Ses
     user = session.get(User, record.actor_id) if record.actor_id else None
     out = {"transition": history_entry(record, user), "application": application_out(session, app,
                                                                                    lang)}
-    return idem.respond(200, out, {"ETag": etag(app.version)})
+    response = idem.respond(200, out, {"ETag": etag(app.version)})
+    session.commit()
+    return response
