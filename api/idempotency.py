@@ -32,10 +32,10 @@ class Idempotent:
     def begin(cls, session: Session, user_id: int, key: str | None, endpoint: str,
               body: Any) -> Idempotent:
         """Look the key up; sets `replay` when this exact request was answered before."""
+        if key is None:
+            return cls(session, user_id, None, endpoint, "")
         fingerprint = idempotency.request_hash(endpoint, body)
         self = cls(session, user_id, key, endpoint, fingerprint)
-        if key is None:
-            return self
         stored = idempotency.find(session, user_id, key)
         if stored is None:
             return self
@@ -49,9 +49,13 @@ class Idempotent:
                                    headers={**stored.response_headers, REPLAY_HEADER: "true"})
         return self
 
-    def respond(self, status: int, content: Any, headers: dict[str, str]) -> JSONResponse:
-        """The response; stored under the key (in the same transaction) if there is one."""
-        body = jsonable_encoder(content)
+    def respond(self, status: int, content: Any, headers: dict[str, str], *,
+                encoded: bool = False) -> JSONResponse:
+        """The response; stored under the key (in the same transaction) if there is one.
+
+        `encoded`: the content holds only JSON types already (no dates, models, …).
+        """
+        body = content if encoded else jsonable_encoder(content)
         if self.key is not None:
             idempotency.remember(self.session, user_id=self.user_id, key=self.key,
                                  endpoint=self.endpoint, fingerprint=self.fingerprint,

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from states import DEADLINE_LABELS, ROLE_LABELS, STATE_LABELS, DeadlineKind, Role, State
@@ -326,6 +327,71 @@ def application_out(session: Session, app: Application, lang: str) -> dict[str, 
                    "approved": euros(y.approved_cents), "spent": euros(y.spent_cents)}
                   for y in years],
     }
+
+
+_APP = Application.__table__.c  # type: ignore[attr-defined]
+_YEAR = ApplicationYear.__table__.c  # type: ignore[attr-defined]
+_CALL = Call.__table__  # type: ignore[attr-defined]
+_ORG = Organisation.__table__  # type: ignore[attr-defined]
+# One statement for the whole ApplicationOut: the row as committed, call code, organisation name
+# and one row per budget year (none for an application without years). Plain Core, no ORM.
+_APPLICATION_VIEW = (
+    select(*(_APP[name] for name in (
+        "id", "reference", "module_code", "organisation_id", "municipality", "quartier", "title",
+        "state", "version", "received_at", "updated_at", "summary", "project_start",
+        "project_end", "own_contribution_cents", "early_start_granted", "case_officer_id",
+        "approved_by_id", "assessment", "approved_at", "waitlisted_at", "repayment_claim_cents",
+        "created_at")),
+        _CALL.c.code.label("call_code"), _ORG.c.name.label("organisation_name"),
+        _YEAR.year, _YEAR.requested_cents, _YEAR.approved_cents, _YEAR.spent_cents)
+    .select_from(Application.__table__  # type: ignore[attr-defined]
+                 .join(_CALL, _CALL.c.id == _APP.call_id)
+                 .outerjoin(_ORG, _ORG.c.id == _APP.organisation_id)
+                 .outerjoin(ApplicationYear.__table__,  # type: ignore[attr-defined]
+                            _YEAR.application_id == _APP.id))
+    .where(_APP.id == bindparam("application_id"))
+    .order_by(_YEAR.year)
+)
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def application_json(session: Session, application_id: int, lang: str) -> dict[str, Any]:
+    """ApplicationOut of the application as it stands in the session's transaction, JSON-ready.
+
+    The same body as `application_out` (dates as ISO strings, as the JSON encoder writes them),
+    read with one statement, so it costs one round trip after a transition changed the row.
+    """
+    rows = session.execute(_APPLICATION_VIEW, {"application_id": application_id}).all()
+    a = rows[0]
+    return {
+        "id": a.id, "reference": a.reference, "call": a.call_code,
+        "module_code": a.module_code, "organisation_id": a.organisation_id,
+        "organisation": a.organisation_name or "", "municipality": a.municipality,
+        "quartier": a.quartier, "title": a.title, "state": a.state,
+        "state_label": STATE_LABELS[State(a.state)].in_language(lang),
+        "version": a.version, "received_at": _iso(a.received_at),
+        "updated_at": _iso(a.updated_at),
+        "summary": a.summary, "project_start": _iso(a.project_start),
+        "project_end": _iso(a.project_end), "own_contribution": euros(a.own_contribution_cents),
+        "early_start_granted": a.early_start_granted, "case_officer_id": a.case_officer_id,
+        "approved_by_id": a.approved_by_id, "assessment": a.assessment,
+        "approved_at": _iso(a.approved_at), "waitlisted_at": _iso(a.waitlisted_at),
+        "repayment_claim": euros(a.repayment_claim_cents), "created_at": _iso(a.created_at),
+        "years": [{"year": y.year, "requested": euros(y.requested_cents),
+                   "approved": euros(y.approved_cents), "spent": euros(y.spent_cents)}
+                  for y in rows if y.year is not None],
+    }
+
+
+def history_json(record: TransitionRecord, actor_name: str | None) -> dict[str, Any]:
+    """HistoryEntry of a record, JSON-ready (the payload is JSON already: it is a JSON column)."""
+    return {"id": record.id, "trigger": record.trigger, "from_state": record.from_state,
+            "to_state": record.to_state, "actor_id": record.actor_id, "actor_name": actor_name,
+            "actor_role": record.actor_role, "at": _iso(record.at), "reason": record.reason,
+            "late": record.late, "payload": record.payload or {}}
 
 
 def history_entry(record: TransitionRecord, actor: User | None) -> dict[str, Any]:

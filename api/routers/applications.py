@@ -31,10 +31,12 @@ from api.schemas import (
     FireResult,
     HistoryEntry,
     TriggerOut,
+    application_json,
     application_out,
     application_summary,
     deadline_out,
     history_entry,
+    history_json,
 )
 from states import TRANSITIONS_BY_TRIGGER, Role, State
 from workflow import deadlines, engine
@@ -203,10 +205,13 @@ def fire_transition(request: Request, reference: str, trigger: str, session: Ses
                     idempotency_key: IdempotencyKeyDep,
                     body: Annotated[FireRequest | None, Body()] = None) -> JSONResponse:
     body = body or FireRequest()
-    idem = Idempotent.begin(session, actor.id, idempotency_key, f"POST {request.url.path}",
-                            body.model_dump(mode="json", exclude_unset=True))
-    if idem.replay:
-        return idem.replay
+    if idempotency_key is None:
+        idem = Idempotent.begin(session, actor.id, None, "", None)
+    else:
+        idem = Idempotent.begin(session, actor.id, idempotency_key, f"POST {request.url.path}",
+                                body.model_dump(mode="json", exclude_unset=True))
+        if idem.replay:
+            return idem.replay
     app = engine.load_application(session, reference, actor)
     if expected is not None and app.version != expected:
         raise _stale(app.version, expected)
@@ -217,10 +222,18 @@ def fire_transition(request: Request, reference: str, trigger: str, session: Ses
         if expected is None:
             raise
         raise _stale(engine.load_application(session, app.id).version, expected) from None
-    app = engine.load_application(session, app.id)
-    user = session.get(User, record.actor_id) if record.actor_id else None
-    out = {"transition": history_entry(record, user), "application": application_out(session, app,
-                                                                                   lang)}
-    response = idem.respond(200, out, {"ETag": etag(app.version)})
+    if record.actor_id is None:
+        actor_name = None
+    elif record.actor_id == actor.id:
+        actor_name = actor.name
+    else:
+        user = session.get(User, record.actor_id)
+        actor_name = user.name if user else None
+    application = application_json(session, app.id, lang)
+    response = idem.respond(200, {"transition": history_json(record, actor_name),
+                                  "application": application},
+                            {"ETag": etag(application["version"])}, encoded=True)
+    # Commit here, in this worker thread: the session dependency then has nothing left to do
+    # (no second trip through the threadpool). A failing commit still becomes a problem.
     session.commit()
     return response
