@@ -22,7 +22,6 @@ from jinja2 import (
     FileSystemLoader,
     StrictUndefined,
     Template,
-    pass_context,
     pass_environment,
 )
 from jinja2.filters import do_wordwrap
@@ -87,22 +86,31 @@ def _parse_moment(value: Any) -> datetime:
     return moment.astimezone(BERLIN)
 
 
-@pass_context
-def _day(ctx: Any, value: Any) -> str:
-    """A date in the recipient's language: 14.12.2020 or 14 December 2020."""
+def _day_de(value: Any) -> str:
+    """A date as Germans write it: 14.12.2020."""
+    return f"{_parse_day(value):%d.%m.%Y}"
+
+
+def _day_en(value: Any) -> str:
+    """A date in English: 14 December 2020."""
     day = _parse_day(value)
-    if ctx["language"] == "en":
-        return f"{day.day}{NBSP}{MONTHS_EN[day.month - 1]}{NBSP}{day.year}"
-    return f"{day:%d.%m.%Y}"
+    return f"{day.day}{NBSP}{MONTHS_EN[day.month - 1]}{NBSP}{day.year}"
 
 
-@pass_context
-def _moment(ctx: Any, value: Any) -> str:
-    """A timestamp in Berlin time in the recipient's language."""
+def _moment_de(value: Any) -> str:
+    """A timestamp in Berlin time, in German: 14.12.2020, 10:00 Uhr."""
     moment = _parse_moment(value)
-    if ctx["language"] == "en":
-        return f"{moment.day}{NBSP}{MONTHS_EN[moment.month - 1]}{NBSP}{moment.year}, {moment:%H:%M}"
     return f"{moment:%d.%m.%Y}, {moment:%H:%M}{NBSP}Uhr"
+
+
+def _moment_en(value: Any) -> str:
+    """A timestamp in Berlin time, in English: 14 December 2020, 10:00."""
+    moment = _parse_moment(value)
+    return f"{moment.day}{NBSP}{MONTHS_EN[moment.month - 1]}{NBSP}{moment.year}, {moment:%H:%M}"
+
+
+# The `day` and `moment` filters of each language's environments.
+_DATE_FILTERS = {"de": (_day_de, _moment_de), "en": (_day_en, _moment_en)}
 
 
 @pass_environment
@@ -265,8 +273,7 @@ def _environment(html: bool, language: str, directory: Path) -> Environment:
         keep_trailing_newline=False,
         extensions=["jinja2.ext.do"],
     )
-    env.filters["day"] = _day
-    env.filters["moment"] = _moment
+    env.filters["day"], env.filters["moment"] = _DATE_FILTERS[language]
     env.filters["reflow"] = _reflow
     env.filters["wordwrap"] = _wordwrap
     env.filters["widest_label"] = _widest_label
@@ -332,15 +339,16 @@ class _Variant:
             return self.template.environment.handle_exception()
 
 
+_EMPTY_LINES = re.compile(r"\n{3,}")
+
+
 def _tidy_text(text: str) -> str:
     """No trailing blanks, at most one empty line in a row, one newline at the end."""
     # "-- " (with its blank) is the signature separator mail clients recognise.
     lines = [line if line == "-- " else line.rstrip() for line in text.strip().splitlines()]
-    out: list[str] = []
-    for line in lines:
-        if line or (out and out[-1]):
-            out.append(line)
-    return "\n".join(out) + "\n"
+    # The first and the last line are not empty (the text is stripped), so a run of empty lines
+    # is three newlines or more in a row.
+    return _EMPTY_LINES.sub("\n\n", "\n".join(lines)) + "\n"
 
 
 _DEFAULT = Renderer()
