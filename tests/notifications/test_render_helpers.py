@@ -1,5 +1,5 @@
 """The renderer's shortcuts behave exactly like what they replace: wordwrap (textwrap), getattr,
-the alignment filters."""
+the alignment filters, autoescaped output."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import re
 import pytest
 from jinja2 import Environment, StrictUndefined, UndefinedError
 from jinja2.filters import do_wordwrap
+from markupsafe import Markup
 
 from notifications.render import _Environment, _ljust, _rjust, _widest_label, _wordwrap
 
@@ -82,3 +83,26 @@ def test_alignment_filters_match_the_expressions_they_replace() -> None:
     assert fast.from_string(after).render(data) == plain.from_string(before).render(data)
     with pytest.raises(UndefinedError):  # as `max` of nothing, plus 2
         fast.from_string("{{ [] | widest_label + 2 }}").render()
+
+
+class Html:
+    def __html__(self) -> str:
+        return "<b>safe</b>"
+
+
+def test_autoescaped_output_is_what_jinja_writes() -> None:
+    """Autoescaped output goes through the renderer's escape: the same text as Jinja's."""
+    plain, fast = Environment(autoescape=True), _Environment(autoescape=True)
+    source = (
+        "{% macro m(x) %}<i>{{ x }}</i>{% endmacro %}{% set b %}<{{ s }}>{% endset %}"
+        "{{ s }}|{{ n }}|{{ none }}|{{ safe }}|{{ html }}|{{ m(s) }}|{{ b }}|{{ b|trim }}|"
+        "{{ s ~ n }}|{{ s|e }}|{{ s|safe }}|{{ [s] }}|{{ s|upper }}"
+        "{% autoescape false %}|{{ s }}{% endautoescape %}"
+        "{% autoescape flag %}|{{ s }}{% endautoescape %}")
+    data = {"s": "<script>alert('x' & \"y\")</script> Ü", "n": 42, "none": None,
+            "safe": Markup("<p>&amp;</p>"), "html": Html()}
+    assert "environment.escape_output(" in fast.compile(source, raw=True)
+    for flag in (True, False):
+        expected = plain.from_string(source).render(data, flag=flag)
+        assert fast.from_string(source).render(data, flag=flag) == expected
+        assert "&lt;script&gt;" in expected and "<script>" in expected  # both ways, as written
