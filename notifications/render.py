@@ -88,9 +88,12 @@ def _parse_moment(value: Any) -> datetime:
     return moment.astimezone(BERLIN)
 
 
+# Formatted field by field: strftime costs as much again. (A year is not zero-padded, like
+# glibc's %Y; no deadline falls before the year 1000.)
 def _day_de(value: Any) -> str:
     """A date as Germans write it: 14.12.2020."""
-    return f"{_parse_day(value):%d.%m.%Y}"
+    day = _parse_day(value)
+    return f"{day.day:02d}.{day.month:02d}.{day.year}"
 
 
 def _day_en(value: Any) -> str:
@@ -102,13 +105,15 @@ def _day_en(value: Any) -> str:
 def _moment_de(value: Any) -> str:
     """A timestamp in Berlin time, in German: 14.12.2020, 10:00 Uhr."""
     moment = _parse_moment(value)
-    return f"{moment:%d.%m.%Y}, {moment:%H:%M}{NBSP}Uhr"
+    return (f"{moment.day:02d}.{moment.month:02d}.{moment.year}, "
+            f"{moment.hour:02d}:{moment.minute:02d}{NBSP}Uhr")
 
 
 def _moment_en(value: Any) -> str:
     """A timestamp in Berlin time, in English: 14 December 2020, 10:00."""
     moment = _parse_moment(value)
-    return f"{moment.day}{NBSP}{MONTHS_EN[moment.month - 1]}{NBSP}{moment.year}, {moment:%H:%M}"
+    return (f"{moment.day}{NBSP}{MONTHS_EN[moment.month - 1]}{NBSP}{moment.year}, "
+            f"{moment.hour:02d}:{moment.minute:02d}")
 
 
 # The `day` and `moment` filters of each language's environments.
