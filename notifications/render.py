@@ -14,6 +14,7 @@ import textwrap
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import BuiltinMethodType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,7 @@ from jinja2 import (
 )
 from jinja2.compiler import CodeGenerator
 from jinja2.filters import do_wordwrap
-from jinja2.runtime import Context, TemplateReference
+from jinja2.runtime import Context, Macro, TemplateReference
 from jinja2.utils import concat
 from markupsafe import escape
 
@@ -272,13 +273,34 @@ class _CodeGenerator(CodeGenerator):
             super()._output_child_pre(node, frame, finalize)
 
 
+# Callables that cannot ask for a context, environment or eval context: a macro, a built-in
+# method (list.append). Jinja's Context.call inspects every callable for that.
+_PLAIN_CALLABLES = (Macro, BuiltinMethodType)
+
+
+class _Context(Context):
+    """Jinja's Context, calling macros and built-in methods without inspecting them first."""
+
+    def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        if type(__obj) in _PLAIN_CALLABLES:
+            # What Context.call does for a callable without pass_context & co.
+            kwargs.pop("_block_vars", None)
+            kwargs.pop("_loop_vars", None)
+            try:
+                return __obj(*args, **kwargs)
+            except StopIteration:
+                return __self.environment.undefined(
+                    "value was undefined because a callable raised a StopIteration exception")
+        return super().call(__obj, *args, **kwargs)
+
+
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 _TEMPLATE_REFERENCE_ATTRIBUTES = frozenset(dir(TemplateReference))
 
 
 class _Environment(Environment):
-    """Jinja's Environment, with cheaper autoescaped output (see _CodeGenerator) and a cheaper
-    `{{ mapping.key }}` and `{{ self.block() }}`.
+    """Jinja's Environment, with cheaper autoescaped output (see _CodeGenerator), macro calls
+    (see _Context) and `{{ mapping.key }}` and `{{ self.block() }}`.
 
     Jinja's getattr tries getattr(obj, name) first and falls back to obj[name]. A plain dict (the
     labels, the years, the deadlines) has no attribute but those of its type, and `self` has
@@ -287,6 +309,7 @@ class _Environment(Environment):
     """
 
     code_generator_class = _CodeGenerator
+    context_class = _Context
     escape_output = staticmethod(_escape_output)
 
     def getattr(self, obj: Any, attribute: str) -> Any:

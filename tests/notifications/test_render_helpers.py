@@ -1,5 +1,5 @@
 """The renderer's shortcuts behave exactly like what they replace: wordwrap (textwrap), getattr,
-the alignment filters, autoescaped output."""
+the alignment filters, autoescaped output, calls."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import random
 import re
 
 import pytest
-from jinja2 import Environment, StrictUndefined, UndefinedError
+from jinja2 import Environment, StrictUndefined, UndefinedError, pass_context
 from jinja2.filters import do_wordwrap
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 from notifications.render import _Environment, _ljust, _rjust, _widest_label, _wordwrap
@@ -106,3 +107,27 @@ def test_autoescaped_output_is_what_jinja_writes() -> None:
         expected = plain.from_string(source).render(data, flag=flag)
         assert fast.from_string(source).render(data, flag=flag) == expected
         assert "&lt;script&gt;" in expected and "<script>" in expected  # both ways, as written
+
+
+def test_calls_are_what_jinja_makes_of_them() -> None:
+    """Macros and built-in methods are called directly; anything else as Jinja calls it."""
+
+    @pass_context
+    def which(context: Context, name: str) -> str:
+        return f"{name}={context[name]}"
+
+    def stops() -> None:
+        raise StopIteration
+
+    plain, fast = (cls(undefined=StrictUndefined, extensions=["jinja2.ext.do"])
+                   for cls in (Environment, _Environment))
+    source = (
+        "{% macro m(a, b=2) %}{{ a }}-{{ b }}-{{ varargs }}-{{ kwargs }}{% endmacro %}"
+        "{% set rows = [] %}{% for x in xs %}{% do rows.append(x ~ '!') %}"
+        "{% set y = x %}{{ which('y') }}{% endfor %}{{ rows }}|{{ m(1) }}|{{ m(1, 3, 4, c=5) }}|"
+        "{{ 'ab'.upper() }}|{{ 'x'.rjust(3) }}|{{ which('n') }}|{{ stops() is undefined }}")
+    data = {"xs": ["a", "b"], "n": 7, "which": which, "stops": stops}
+    assert fast.from_string(source).render(data) == plain.from_string(source).render(data)
+    for broken in ("{% macro m(a) %}{{ a }}{% endmacro %}{{ m() }}", "{{ [].nothing() }}"):
+        with pytest.raises(UndefinedError):
+            fast.from_string(broken).render()
