@@ -12,7 +12,7 @@ from jinja2.filters import do_wordwrap
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from notifications.render import _Environment, _ljust, _rjust, _widest_label, _wordwrap
+from notifications.render import _Environment, _ljust, _of_kind, _rjust, _widest_label, _wordwrap
 
 PIECES = ["a", "Ü", "ß", "1", " ", " ", "  ", "-", "--", "---", "\t", "\n", "\r\n", "\x0b", "\x0c",
           "\u00a0", "\u2003", "\u2028", ".", ",", "!", "'", '"', "&", "?", "_", "–", "(", "/", "é",
@@ -131,3 +131,19 @@ def test_calls_are_what_jinja_makes_of_them() -> None:
     for broken in ("{% macro m(a) %}{{ a }}{% endmacro %}{{ m() }}", "{{ [].nothing() }}"):
         with pytest.raises(UndefinedError):
             fast.from_string(broken).render()
+
+
+def test_of_kind_is_selectattr_in() -> None:
+    plain, fast = Environment(undefined=StrictUndefined), _Environment(undefined=StrictUndefined)
+    fast.filters["of_kind"] = _of_kind
+    deadlines = [{"kind": "interim_report", "due_date": "2022-05-02"}, {"kind": "hearing_reply"},
+                 {"kind": "final_report", "due_date": "2021-01-01"}, {"kind": "Final_report"}]
+    before = plain.from_string(
+        '{{ deadlines|selectattr("kind", "in", ["interim_report", "final_report"])|list }}')
+    after = fast.from_string('{{ deadlines|of_kind("interim_report", "final_report") }}')
+    for subset in (deadlines, deadlines[1:2], []):
+        assert after.render(deadlines=subset) == before.render(deadlines=subset)
+    with pytest.raises(UndefinedError):
+        after.render(deadlines=[{"due_date": "2022-05-02"}])
+    with pytest.raises(UndefinedError):
+        before.render(deadlines=[{"due_date": "2022-05-02"}])
