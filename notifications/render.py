@@ -27,7 +27,7 @@ from jinja2 import (
 )
 from jinja2.compiler import CodeGenerator
 from jinja2.filters import do_wordwrap
-from jinja2.runtime import Context, Macro, TemplateReference
+from jinja2.runtime import Context, Macro
 from jinja2.utils import concat
 from markupsafe import escape
 
@@ -302,17 +302,16 @@ class _Context(Context):
 
 
 _DICT_ATTRIBUTES = frozenset(dir(dict))
-_TEMPLATE_REFERENCE_ATTRIBUTES = frozenset(dir(TemplateReference))
 
 
 class _Environment(Environment):
     """Jinja's Environment, with cheaper autoescaped output (see _CodeGenerator), macro calls
-    (see _Context) and `{{ mapping.key }}` and `{{ self.block() }}`.
+    (see _Context) and `{{ mapping.key }}`.
 
     Jinja's getattr tries getattr(obj, name) first and falls back to obj[name]. A plain dict (the
-    labels, the years, the deadlines) has no attribute but those of its type, and `self` has
-    none but its own private ones; for any other name that getattr raises an AttributeError,
-    which costs ten times the lookup. Going to obj[name] at once gives the same result.
+    labels, the years, the deadlines) has no attribute but those of its type; for any other name
+    that getattr raises an AttributeError, which costs ten times the lookup. Going to obj[name]
+    at once gives the same result.
     """
 
     code_generator_class = _CodeGenerator
@@ -320,15 +319,15 @@ class _Environment(Environment):
     escape_output = staticmethod(_escape_output)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        kind = type(obj)
-        if (kind is dict and attribute not in _DICT_ATTRIBUTES) or (
-                kind is TemplateReference and attribute not in _TEMPLATE_REFERENCE_ATTRIBUTES
-                and not attribute.startswith("_")):
-            try:
-                return obj[attribute]
-            except (TypeError, LookupError, AttributeError):
-                return self.undefined(obj=obj, name=attribute)
-        return super().getattr(obj, attribute)
+        if type(obj) is not dict or attribute in _DICT_ATTRIBUTES:
+            try:  # Environment.getattr from here on
+                return getattr(obj, attribute)
+            except AttributeError:
+                pass
+        try:
+            return obj[attribute]
+        except (TypeError, LookupError, AttributeError):
+            return self.undefined(obj=obj, name=attribute)
 
 
 def _environment(html: bool, language: str, directory: Path) -> Environment:
