@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -69,20 +70,36 @@ async def get_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def current_user(request: Request, session: SessionDep,
-                 token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
-    """The logged-in, active user; checked against the database on every request.
+TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
 
-    The one sync dependency (one trip through the threadpool): it reads the user in the
-    request's session, where the engine finds it again (actor, carrier, case officer).
-    """
+
+def _token_user_id(request: Request, token: str | None) -> int:
     if not token:
         raise NotAuthenticated("Bitte anmelden (Authorization: Bearer <Token>).",
                                "Please log in (Authorization: Bearer <token>).")
-    user = session.get(User, auth.user_id_from_token(token, request.app.state.settings))
+    return auth.user_id_from_token(token, request.app.state.settings)
+
+
+def _gone() -> NotAuthenticated:
+    return NotAuthenticated("Das Konto ist gesperrt oder existiert nicht mehr.",
+                            "The account is disabled or no longer exists.")
+
+
+_USERS = User.__table__.c  # type: ignore[attr-defined]
+# Who acts, read on every request (so a disabled account stops at once): one plain Core row.
+_ACTOR = (select(_USERS.id, _USERS.role, _USERS.organisation_id, _USERS.name, _USERS.disabled)
+          .where(_USERS.id == bindparam("user_id")))
+
+# Each of the following is one dependency (not a chain of them: FastAPI's cost is per
+# dependency) and the only sync ones, so a request makes one trip through the threadpool for
+# them, and they read the user in the request's session.
+
+
+def current_user(request: Request, session: SessionDep, token: TokenDep) -> User:
+    """The logged-in, active user (as a row object); checked against the database every time."""
+    user = session.get(User, _token_user_id(request, token))
     if user is None or user.disabled:
-        raise NotAuthenticated("Das Konto ist gesperrt oder existiert nicht mehr.",
-                               "The account is disabled or no longer exists.")
+        raise _gone()
     request.state.user_id = user.id
     return user
 
@@ -90,15 +107,22 @@ def current_user(request: Request, session: SessionDep,
 UserDep = Annotated[User, Depends(current_user)]
 
 
-async def current_actor(user: UserDep) -> Actor:
-    return Actor.of(user)
+def current_actor(request: Request, session: SessionDep, token: TokenDep) -> Actor:
+    """The logged-in, active user as the engine's actor; checked against the database every
+    time, with one Core query (the engine reads the users it needs itself)."""
+    row = session.execute(_ACTOR, {"user_id": _token_user_id(request, token)}).first()
+    if row is None or row.disabled:
+        raise _gone()
+    request.state.user_id = row.id
+    return Actor(row.id, Role(row.role), row.organisation_id, row.name)
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
-async def writing_actor(actor: ActorDep) -> Actor:
+def writing_actor(request: Request, session: SessionDep, token: TokenDep) -> Actor:
     """Anyone but an observer; observers read but never write."""
+    actor = current_actor(request, session, token)
     if actor.role == Role.observer:
         raise NotPermitted("Die Begleitung (Beobachterrolle) hat nur Lesezugriff.",
                            "Observers have read-only access.")
@@ -108,7 +132,8 @@ async def writing_actor(actor: ActorDep) -> Actor:
 WriterDep = Annotated[Actor, Depends(writing_actor)]
 
 
-async def admin_actor(actor: ActorDep) -> Actor:
+def admin_actor(request: Request, session: SessionDep, token: TokenDep) -> Actor:
+    actor = current_actor(request, session, token)
     if actor.role != Role.admin:
         raise NotPermitted("Nur die Programmverwaltung darf das.",
                            "Only programme administration may do this.")

@@ -19,7 +19,7 @@ from api.deps import (
     WriterDep,
     etag,
 )
-from api.errors import TITLES_EN, PreconditionFailed
+from api.errors import TITLES_EN, PreconditionFailed, language
 from api.idempotency import Idempotent
 from api.schemas import (
     ApplicationCreate,
@@ -201,9 +201,9 @@ def get_transitions(reference: str, session: SessionDep, actor: ActorDep,
              summary="Fire a transition (If-Match and Idempotency-Key recommended)",
              responses={200: {"headers": {"ETag": {}}}})
 def fire_transition(request: Request, reference: str, trigger: str, session: SessionDep,
-                    actor: WriterDep, lang: LanguageDep, expected: IfMatchDep,
-                    idempotency_key: IdempotencyKeyDep,
+                    actor: WriterDep, expected: IfMatchDep, idempotency_key: IdempotencyKeyDep,
                     body: Annotated[FireRequest | None, Body()] = None) -> JSONResponse:
+    lang = language(request)  # a call, not a dependency: FastAPI's cost is per dependency
     body = body or FireRequest()
     if idempotency_key is None:
         idem = Idempotent.begin(session, actor.id, None, "", None)
