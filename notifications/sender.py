@@ -4,13 +4,40 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import Any, Protocol
 
 import aiosmtplib
 
-from notifications.outbox import OutboxMessage, aware
+from notifications.outbox import aware
 from workflow.settings import Settings
+
+
+class Mail(Protocol):
+    """What sending needs of an outbox row (an `OutboxMessage`, or a claimed row)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def recipient(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def template(self) -> str: ...
+    @property
+    def context(self) -> dict[str, Any]: ...
+    @property
+    def subject(self) -> str | None: ...
+    @property
+    def body_text(self) -> str | None: ...
+    @property
+    def body_html(self) -> str | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def message_id(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -46,7 +73,7 @@ class SendResult:
     permanent: bool = False
 
 
-def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
+def build_message(row: Mail, mail_from: str) -> EmailMessage:
     """multipart/alternative (text, then HTML), UTF-8, with the row's stable Message-ID."""
     message = EmailMessage()
     message["From"] = mail_from
@@ -87,7 +114,7 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"[:1000]
 
 
-async def send_batch(config: SmtpConfig, rows: Sequence[OutboxMessage],
+async def send_batch(config: SmtpConfig, rows: Sequence[Mail],
                      on_result: Callable[[SendResult], None]) -> list[SendResult]:
     """Send `rows` over one SMTP connection; `on_result` records each outcome at once."""
     results: list[SendResult] = []

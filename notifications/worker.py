@@ -14,18 +14,17 @@ import asyncio
 import logging
 import random
 import threading
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine, or_, update
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, Engine, or_, select, update
 
-from notifications.outbox import DEAD, PENDING, SENT, OutboxMessage, utcnow
+from notifications.outbox import DEAD, PENDING, SENT, OutboxMessage, message_id, utcnow
 from notifications.sender import SendResult, SmtpConfig, send_batch
 from workflow.settings import Settings, get_settings
 
@@ -59,58 +58,102 @@ def backoff(attempts: int, base_seconds: float, max_seconds: float,
     return timedelta(seconds=(rng or random).uniform(ceiling / 2, ceiling))
 
 
+_OUTBOX = OutboxMessage.__table__
+# What sending and bookkeeping a claimed row need, returned by the claiming UPDATE itself.
+_CLAIMED_COLUMNS = [_OUTBOX.c[name] for name in (
+    "id", "recipient", "language", "template", "context", "subject", "body_text", "body_html",
+    "attempts", "lease_until", "created_at")]
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A row this worker holds under a lease: what `send_batch` and `mark_failed` need."""
+
+    id: int
+    recipient: str
+    language: str
+    template: str
+    context: dict[str, Any]
+    subject: str | None
+    body_text: str | None
+    body_html: str | None
+    attempts: int
+    lease_until: datetime
+    created_at: datetime
+
+    @property
+    def message_id(self) -> str:
+        """The stable Message-ID, the same on every attempt (as `OutboxMessage.message_id`)."""
+        return message_id(self.id, self.created_at)
+
+
 def _due(now: datetime) -> Any:
-    return (
-        (col(OutboxMessage.status) == PENDING)
-        & (col(OutboxMessage.next_attempt_at) <= now)
-        & or_(col(OutboxMessage.lease_until).is_(None), col(OutboxMessage.lease_until) < now)
-    )
+    c = _OUTBOX.c
+    return ((c.status == PENDING) & (c.next_attempt_at <= now)
+            & or_(c.lease_until.is_(None), c.lease_until < now))
 
 
-def claim(engine: Engine, now: datetime, limit: int, lease_seconds: float,
-          exclude: Iterable[int] = ()) -> list[OutboxMessage]:
-    """Take up to `limit` due rows under a lease, in their own committed transaction."""
+def claim(engine: Engine | Connection, now: datetime, limit: int, lease_seconds: float,
+          exclude: Iterable[int] = (), after_id: int = 0) -> list[Claimed]:
+    """Take up to `limit` due rows under a lease, in their own committed transaction.
+
+    One statement: an UPDATE of the candidates (on PostgreSQL locked with `FOR UPDATE SKIP
+    LOCKED`, so concurrent workers take disjoint rows) that sets the lease only where the row is
+    still due, and returns what sending needs. Rows up to `after_id` and those in `exclude` are
+    left alone (a pass takes each row at most once).
+    """
     lease_until = now + timedelta(seconds=lease_seconds)
     exclude = list(exclude)
-    with Session(engine, expire_on_commit=False) as session:
-        query = select(OutboxMessage.id).where(_due(now)).order_by(col(OutboxMessage.id))
-        if exclude:
-            query = query.where(col(OutboxMessage.id).not_in(exclude))
-        query = query.limit(limit)
-        if engine.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        candidates = list(session.exec(query).all())
-        claimed = []
-        if candidates:
-            # One conditional UPDATE for the whole batch: each row still only if it is still due.
-            claimed = list(session.execute(
-                update(OutboxMessage)
-                .where(col(OutboxMessage.id).in_(candidates), _due(now))
-                .values(lease_until=lease_until, attempts=OutboxMessage.attempts + 1)
-                .returning(OutboxMessage.id)
-                .execution_options(synchronize_session=False)).scalars())
-        session.commit()
-        if not claimed:
-            return []
-        return list(session.exec(
-            select(OutboxMessage).where(col(OutboxMessage.id).in_(claimed))
-            .order_by(col(OutboxMessage.id)).execution_options(populate_existing=True)).all())
+    c = _OUTBOX.c
+    candidates = select(c.id).where(_due(now))
+    if after_id:
+        candidates = candidates.where(c.id > after_id)
+    if exclude:
+        candidates = candidates.where(c.id.not_in(exclude))
+    candidates = candidates.order_by(c.id).limit(limit)
+    if engine.dialect.name == "postgresql":
+        # Locked in a materialized CTE, run once: as `IN (subquery)` the planner may run
+        # the LIMIT ... SKIP LOCKED subquery again per row and take more than `limit` rows.
+        locked = (candidates.with_for_update(skip_locked=True).cte("candidates")
+                  .prefix_with("MATERIALIZED"))
+        taken = c.id == locked.c.id
+    else:
+        taken = c.id.in_(candidates.scalar_subquery())  # SQLite runs it once, writers serialise
+    statement = (
+        update(_OUTBOX)
+        # Each row still only if it is still due (the second safety, and all of it on SQLite).
+        .where(taken, _due(now))
+        .values(lease_until=lease_until, attempts=c.attempts + 1)
+        .returning(*_CLAIMED_COLUMNS))
+    with _transaction(engine) as conn:
+        rows = conn.execute(statement).all()
+    return sorted((Claimed(*row) for row in rows), key=lambda row: row.id)
 
 
-def mark_sent(engine: Engine, outbox_id: int | Sequence[int], now: datetime) -> None:
+@contextmanager
+def _transaction(bind: Engine | Connection) -> Iterator[Connection]:
+    """A committed transaction on an engine, or on a connection held for a whole pass."""
+    if isinstance(bind, Engine):
+        with bind.begin() as conn:
+            yield conn
+    else:
+        with bind.begin():
+            yield bind
+
+
+def mark_sent(engine: Engine | Connection, outbox_id: int | Sequence[int], now: datetime) -> None:
+    """Mark rows sent: one UPDATE for all of them (only rows still pending)."""
     ids = [outbox_id] if isinstance(outbox_id, int) else list(outbox_id)
-    with Session(engine) as session:
-        session.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.status) == PENDING)
-            .values(status=SENT, sent_at=now, lease_until=None, last_error=None)
-            .execution_options(synchronize_session=False))
-        session.commit()
+    c = _OUTBOX.c
+    with _transaction(engine) as conn:
+        conn.execute(
+            update(_OUTBOX).where(c.id.in_(ids), c.status == PENDING)
+            .values(status=SENT, sent_at=now, lease_until=None, last_error=None))
 
 
-def mark_failed(engine: Engine, row: OutboxMessage, now: datetime, error: str, permanent: bool,
-                settings: Settings, rng: random.Random | None = None) -> str:
-    """Record a failed attempt: retry later with backoff, or dead. Returns the new status."""
+def failure(row: Claimed | OutboxMessage, now: datetime, error: str, permanent: bool,
+            settings: Settings, rng: random.Random | None = None) -> tuple[str, dict[str, Any]]:
+    """What a failed attempt makes of a row: (new status, values): retry with backoff, or dead."""
     dead = permanent or row.attempts >= settings.mail_max_attempts
     values: dict[str, Any] = {"lease_until": None, "last_error": error}
     if dead:
@@ -118,85 +161,170 @@ def mark_failed(engine: Engine, row: OutboxMessage, now: datetime, error: str, p
     else:
         values["next_attempt_at"] = now + backoff(row.attempts, settings.mail_retry_base_seconds,
                                                   settings.mail_retry_max_seconds, rng)
-    with Session(engine) as session:
+    return (DEAD if dead else PENDING), values
+
+
+def record_failure(engine: Engine | Connection, row: Claimed | OutboxMessage,
+                   values: dict[str, Any]) -> None:
+    c = _OUTBOX.c
+    with _transaction(engine) as conn:
         # Only while this worker still holds the lease: a row someone else took over (or sent)
         # after our lease expired is theirs now.
-        session.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id) == row.id, col(OutboxMessage.status) == PENDING,
-                   col(OutboxMessage.lease_until) == row.lease_until)
-            .values(**values).execution_options(synchronize_session=False))
-        session.commit()
-    return DEAD if dead else PENDING
+        conn.execute(
+            update(_OUTBOX)
+            .where(c.id == row.id, c.status == PENDING, c.lease_until == row.lease_until)
+            .values(**values))
+
+
+def mark_failed(engine: Engine | Connection, row: Claimed | OutboxMessage, now: datetime,
+                error: str, permanent: bool, settings: Settings,
+                rng: random.Random | None = None) -> str:
+    """Record a failed attempt: retry later with backoff, or dead. Returns the new status."""
+    status, values = failure(row, now, error, permanent, settings, rng)
+    record_failure(engine, row, values)
+    return status
+
+
+class _Marker:
+    """Marks sent rows from the pass's database thread, in groups at most about a window late.
+
+    The first id sent after a mark starts a timer on the event loop; when it fires, every id sent
+    so far goes to the database thread as one UPDATE. A crash can only resend (with the same
+    Message-ID) what was sent in the last window. The thread does only database work: the window
+    is timed by the loop, so a claim queued on the same thread never waits for it.
+    """
+
+    def __init__(self, run: Callable[..., asyncio.Future[Any]], now: datetime | None,
+                 clock: Callable[[], datetime], window: float = MARK_WINDOW_SECONDS) -> None:
+        self.run, self.now, self.clock, self.window = run, now, clock, window
+        self.loop = asyncio.get_running_loop()
+        self.ids: list[int] = []
+        self.first_at = 0.0  # loop time of the oldest unmarked id
+        self.timer: asyncio.TimerHandle | None = None
+        self.running: asyncio.Future[Any] | None = None
+        self.error: BaseException | None = None
+        self.flushing = False
+
+    def sent(self, outbox_id: int) -> None:
+        if not self.ids:
+            self.first_at = self.loop.time()
+        self.ids.append(outbox_id)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if (self.ids and self.timer is None and self.running is None and self.error is None
+                and not self.flushing):
+            delay = max(0.0, self.first_at + self.window - self.loop.time())
+            self.timer = self.loop.call_later(delay, self._start)
+
+    def _start(self) -> None:
+        self.timer = None
+        ids, self.ids = self.ids, []
+        self.running = self.run(mark_sent, ids, self.now or self.clock())
+        self.running.add_done_callback(self._done)
+
+    def _done(self, future: asyncio.Future[Any]) -> None:
+        self.running = None
+        if not future.cancelled() and future.exception() is not None:
+            self.error = future.exception()
+        self._schedule()
+
+    async def flush(self) -> None:
+        """Mark everything sent so far, now; raise if a mark failed."""
+        self.flushing = True  # no more timers: what is left is marked here
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        while self.running is not None:
+            await asyncio.wait([self.running])
+        if self.error is None and self.ids:
+            ids, self.ids = self.ids, []
+            await self.run(mark_sent, ids, self.now or self.clock())
+        if self.error is not None:
+            raise self.error
 
 
 async def deliver_due_async(engine: Engine, settings: Settings | None = None, *,
                             now: datetime | None = None, batch_size: int | None = None,
                             rng: random.Random | None = None,
                             clock: Callable[[], datetime] = utcnow) -> DeliveryReport:
-    """One pass: send every message due at `now`, batch by batch, one connection per batch."""
+    """One pass: send every message due at `now`, batch by batch, one connection per batch.
+
+    The database work (claims, marks) runs on one helper thread with one connection for the
+    pass, so it overlaps with sending: while a batch goes out, sent rows are marked and the next
+    batch is claimed. Each row is taken at most once per pass.
+    """
     settings = settings or get_settings()
     config = SmtpConfig.from_settings(settings)
     size = batch_size or settings.mail_batch_size
-    report = DeliveryReport()
-    tried: set[int] = set()
     loop = asyncio.get_running_loop()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-mark") as marker:
-        return await _deliver(engine, settings, config, size, report, tried, loop, marker, now,
-                              rng, clock)
-
-
-async def _deliver(engine: Engine, settings: Settings, config: SmtpConfig, size: int,
-                   report: DeliveryReport, tried: set[int], loop: asyncio.AbstractEventLoop,
-                   marker: ThreadPoolExecutor, now: datetime | None,
-                   rng: random.Random | None, clock: Callable[[], datetime]) -> DeliveryReport:
-    while True:
-        moment = now or clock()
-        rows = claim(engine, moment, size, settings.mail_lease_seconds, exclude=tried)
-        if not rows:
-            return report
-        tried.update(r.id for r in rows)
-        by_id = {r.id: r for r in rows}
-        batch = DeliveryReport(claimed=len(rows))
-        # Sent rows are marked by one helper thread while the next messages go out; each run
-        # waits MARK_WINDOW_SECONDS, then marks every id sent so far in one transaction. A crash
-        # can only resend what was sent in that window (with the same Message-ID).
-        sent_ids: list[int] = []
-        marks: list[asyncio.Future[None]] = []
-
-        def mark_sent_so_far(sent_ids: list[int] = sent_ids, wait: bool = True) -> None:
-            if wait:
-                time.sleep(MARK_WINDOW_SECONDS)
-            ids = sent_ids[:]
-            del sent_ids[:len(ids)]
-            if ids:
-                mark_sent(engine, ids, now or clock())
-
-        def on_result(result: SendResult, batch: DeliveryReport = batch,
-                      by_id: dict[int, OutboxMessage] = by_id, sent_ids: list[int] = sent_ids,
-                      marks: list[asyncio.Future[None]] = marks) -> None:
-            moment = now or clock()
-            if result.sent:
-                sent_ids.append(result.outbox_id)
-                if not marks or marks[-1].done():
-                    marks.append(loop.run_in_executor(marker, mark_sent_so_far))
-                batch.sent += 1
-                return
-            status = mark_failed(engine, by_id[result.outbox_id], moment, result.error or "",
-                                 result.permanent, settings, rng)
-            batch.dead += status == DEAD
-            batch.retrying += status == PENDING
-            batch.errors.append(f"{result.outbox_id}: {result.error}")
-            log.warning("outbox %s not sent (%s): %s", result.outbox_id, status, result.error)
-
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db") as thread:
+        conn = await loop.run_in_executor(thread, engine.connect)
         try:
-            await send_batch(config, rows, on_result)
+            def run(fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+                return loop.run_in_executor(thread, partial(fn, conn, *args))
+
+            return await _deliver(run, settings, config, size, now, rng, clock)
         finally:
-            await asyncio.gather(*marks)
-            await loop.run_in_executor(marker, partial(mark_sent_so_far, wait=False))
-        report.add(batch)
-        if batch.sent == 0 and batch.retrying:
-            return report  # the server is not taking mail; the rest waits for its backoff
+            await loop.run_in_executor(thread, conn.close)
+
+
+async def _deliver(run: Callable[..., asyncio.Future[Any]], settings: Settings,
+                   config: SmtpConfig, size: int, now: datetime | None,
+                   rng: random.Random | None, clock: Callable[[], datetime]) -> DeliveryReport:
+    report = DeliveryReport()
+    writes: list[asyncio.Future[Any]] = []  # failures being recorded
+
+    def claim_after(after_id: int) -> asyncio.Future[Any]:
+        # Claims go up the ids: a row this pass took (sent, or failed and back in the queue)
+        # is never taken again by it; a row that only became due meanwhile waits for the next.
+        return run(claim, now or clock(), size, settings.mail_lease_seconds, (), after_id)
+
+    marker = _Marker(run, now, clock)
+    next_claim = claim_after(0)
+    try:
+        while True:
+            rows: list[Claimed] = await next_claim
+            if not rows:
+                return report
+            by_id = {r.id: r for r in rows}
+            batch = DeliveryReport(claimed=len(rows))
+            after_id = rows[-1].id
+            prefetch: list[asyncio.Future[Any]] = []
+
+            def on_result(result: SendResult, batch: DeliveryReport = batch,
+                          by_id: dict[int, Claimed] = by_id, after_id: int = after_id,
+                          prefetch: list[asyncio.Future[Any]] = prefetch) -> None:
+                if marker.error is not None:
+                    # Sent rows are not being marked (the database is away): stop sending, so
+                    # that no more than the unmarked ones go out again after their lease.
+                    raise marker.error
+                if result.sent:
+                    marker.sent(result.outbox_id)
+                    batch.sent += 1
+                    if not prefetch:
+                        # The server takes mail: claim the next batch while this one goes out.
+                        prefetch.append(claim_after(after_id))
+                    return
+                row = by_id[result.outbox_id]
+                status, values = failure(row, now or clock(), result.error or "",
+                                         result.permanent, settings, rng)
+                writes.append(run(record_failure, row, values))
+                batch.dead += status == DEAD
+                batch.retrying += status == PENDING
+                batch.errors.append(f"{result.outbox_id}: {result.error}")
+                log.warning("outbox %s not sent (%s): %s", result.outbox_id, status, result.error)
+
+            await send_batch(config, rows, on_result)
+            report.add(batch)
+            if batch.sent == 0 and batch.retrying:
+                return report  # the server is not taking mail; the rest waits for its backoff
+            next_claim = prefetch[0] if prefetch else claim_after(after_id)
+    finally:
+        try:
+            await marker.flush()
+        finally:
+            await asyncio.gather(*writes)
 
 
 def deliver_due(engine: Engine, settings: Settings | None = None, *,

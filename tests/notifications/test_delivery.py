@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -11,15 +12,20 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from jinja2 import TemplateNotFound
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, func, select
 
+from notifications import worker
+from notifications.catcher import CatcherHandler
 from notifications.outbox import DEAD, PENDING, SENT, OutboxMessage, enqueue, list_dead, requeue
 from notifications.render import TEMPLATES
-from notifications.worker import backoff, claim, deliver_due
+from notifications.worker import backoff, claim, deliver_due, deliver_due_async
 from states import STATE_LABELS, State
 from states.lifecycle import ESCALATION_EMAIL, REMINDER_EMAIL
 from tests.factories import NOW, application_in, make_world
@@ -317,3 +323,89 @@ def test_funding_stop_lift_tells_waiting_carriers_once(engine: Engine) -> None:
     assert [(r.recipient, r.context["state"]) for r in lifted] == [
         ("traeger@example.org", "waitlisted")]
     assert "Warteliste" in lifted[0].body_text
+
+
+def fill(engine: Engine, recipients: list[str]) -> list[int]:
+    with Session(engine) as s:
+        rows = [enqueue(s, template="approval", recipient=r, language="de",
+                        context=sample_context("approval"), now=NOW) for r in recipients]
+        s.commit()
+        return [r.id for r in rows]
+
+
+def test_claim_takes_at_most_limit_due_rows_in_id_order(any_engine: Engine) -> None:
+    ids = fill(any_engine, [f"traeger{i}@example.org" for i in range(7)])
+    moment = NOW + LATER
+    first = claim(any_engine, moment, 2, 120)
+    assert [r.id for r in first] == ids[:2] and all(r.attempts == 1 for r in first)
+    assert first[0].message_id == outbox(any_engine)[0].message_id
+    # Leased rows are not due; `after_id` skips what a pass already took.
+    assert [r.id for r in claim(any_engine, moment, 2, 120, after_id=ids[3])] == ids[4:6]
+    assert [r.id for r in claim(any_engine, moment, 10, 120)] == ids[2:4] + ids[6:]
+    assert claim(any_engine, moment, 10, 120) == []
+    assert [r.attempts for r in outbox(any_engine)] == [1] * 7
+
+
+class RefusingHandler(CatcherHandler):
+    """The catcher, answering 451 (try again later) for recipients starting with "spaeter"."""
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                          rcpt_options: list[str]) -> str:
+        if address.startswith("spaeter"):
+            return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_pass_takes_each_row_once_even_when_it_is_due_again(
+        any_engine: Engine, tmp_path: Path, mail_settings: Settings) -> None:
+    handler = RefusingHandler(tmp_path / "refusing")
+    controller = Controller(handler, hostname="127.0.0.1", port=mail_settings.smtp_port)
+    controller.start()
+    try:
+        ids = fill(any_engine, ["spaeter@example.org"]
+                   + [f"traeger{i}@example.org" for i in range(6)])
+        ticks = iter(range(1, 10_000))
+
+        def clock() -> datetime:  # a day passes at every look: the backoff is over at once
+            return NOW + LATER * next(ticks)
+
+        report = asyncio.run(deliver_due_async(any_engine, mail_settings, batch_size=2,
+                                               clock=clock))
+        assert (report.claimed, report.sent, report.retrying) == (7, 6, 1)
+        [refused, *rest] = outbox(any_engine)
+        assert refused.id == ids[0] and refused.attempts == 1 and refused.status == PENDING
+        assert all(r.status == SENT and r.attempts == 1 for r in rest)
+    finally:
+        controller.stop()
+
+
+def test_marks_failing_stop_the_pass_and_unmarked_rows_go_out_after_the_lease(
+        any_engine: Engine, smtp_server: SmtpServer, mail_settings: Settings,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    fill(any_engine, [f"traeger{i}@example.org" for i in range(30)])
+    smtp_server.set_delay(0.02)  # 30 messages take longer than one marking window
+
+    def database_away(*args: Any) -> None:
+        raise OperationalError("UPDATE", {}, Exception("the database is away"))
+
+    monkeypatch.setattr(worker, "mark_sent", database_away)
+    moment = NOW + LATER
+    with pytest.raises(OperationalError):
+        deliver_due(any_engine, mail_settings, now=moment)
+    sent_first = len(smtp_server.raw())
+    assert 0 < sent_first < 30  # it stopped soon after the first mark failed
+    rows = outbox(any_engine)
+    assert all(r.status == PENDING for r in rows)
+    leased = [r for r in rows if r.lease_until is not None]
+    assert len(leased) >= sent_first  # nobody else takes them before their lease runs out
+
+    monkeypatch.undo()
+    smtp_server.set_delay(0)
+    after_lease = moment + timedelta(seconds=mail_settings.mail_lease_seconds + 1)
+    assert deliver_due(any_engine, mail_settings, now=after_lease).sent == 30
+    ids = smtp_server.message_ids()
+    assert set(ids) == {r.message_id for r in outbox(any_engine)}
+    # Only what the failed pass had sent (and could not mark) arrived twice.
+    assert sum(ids.values()) == 30 + sent_first and max(ids.values()) == 2
+    assert all(r.status == SENT for r in outbox(any_engine))
