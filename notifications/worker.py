@@ -22,7 +22,8 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, Engine, or_, select, update
+from sqlalchemy import Connection, Engine, Integer, any_, bindparam, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from notifications.outbox import DEAD, PENDING, SENT, OutboxMessage, message_id, utcnow
 from notifications.sender import SendResult, SmtpConfig, send_batch
@@ -141,14 +142,26 @@ def _transaction(bind: Engine | Connection) -> Iterator[Connection]:
             yield bind
 
 
+_SENT_VALUES = {"status": SENT, "sent_at": bindparam("now"), "lease_until": None,
+                "last_error": None}
+# On PostgreSQL the ids travel as one array parameter: one cached statement for any group size.
+_MARK_SENT_ANY = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == any_(bindparam("ids", type_=ARRAY(Integer))),
+           _OUTBOX.c.status == PENDING)
+    .values(_SENT_VALUES))
+_MARK_SENT_IN = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _OUTBOX.c.status == PENDING)
+    .values(_SENT_VALUES))
+
+
 def mark_sent(engine: Engine | Connection, outbox_id: int | Sequence[int], now: datetime) -> None:
     """Mark rows sent: one UPDATE for all of them (only rows still pending)."""
     ids = [outbox_id] if isinstance(outbox_id, int) else list(outbox_id)
-    c = _OUTBOX.c
+    statement = _MARK_SENT_ANY if engine.dialect.name == "postgresql" else _MARK_SENT_IN
     with _transaction(engine) as conn:
-        conn.execute(
-            update(_OUTBOX).where(c.id.in_(ids), c.status == PENDING)
-            .values(status=SENT, sent_at=now, lease_until=None, last_error=None))
+        conn.execute(statement, {"ids": ids, "now": now})
 
 
 def failure(row: Claimed | OutboxMessage, now: datetime, error: str, permanent: bool,
