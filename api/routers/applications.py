@@ -212,16 +212,21 @@ def fire_transition(request: Request, reference: str, trigger: str, session: Ses
                                 body.model_dump(mode="json", exclude_unset=True))
         if idem.replay:
             return idem.replay
-    app = engine.load_application(session, reference, actor)
-    if expected is not None and app.version != expected:
-        raise _stale(app.version, expected)
+    target: Application | str = reference
+    if trigger not in TRANSITIONS_BY_TRIGGER:
+        # Refused by fire anyway; first, as always, 'not found' and If-Match.
+        target = engine.load_application(session, reference, actor)
+        if expected is not None and target.version != expected:
+            raise _stale(target.version, expected)
     try:
-        record = engine.fire(session, app, trigger, actor, reason=body.reason,
+        # By reference: fire reads the application with its call, programme, years and
+        # deadlines in one statement, checks visibility and If-Match's version (StaleVersion).
+        record = engine.fire(session, target, trigger, actor, reason=body.reason,
                              payload=body.engine_payload(), expected_version=expected)
     except StaleVersion:
         if expected is None:
             raise
-        raise _stale(engine.load_application(session, app.id).version, expected) from None
+        raise _stale(engine.load_application(session, reference).version, expected) from None
     if record.actor_id is None:
         actor_name = None
     elif record.actor_id == actor.id:
@@ -229,7 +234,7 @@ def fire_transition(request: Request, reference: str, trigger: str, session: Ses
     else:
         user = session.get(User, record.actor_id)
         actor_name = user.name if user else None
-    application = application_json(session, app.id, lang)
+    application = application_json(session, record.application_id, lang)
     response = idem.respond(200, {"transition": history_json(record, actor_name),
                                   "application": application},
                             {"ETag": etag(application["version"])}, encoded=True)
