@@ -5,6 +5,14 @@ Each kind lives in `templates/<language>/<kind>.j2` and extends the one layout
 The same template is rendered twice: once as plain text and once as HTML (autoescaped). A variable
 the context lacks is an error (StrictUndefined), so a broken template fails the transition that
 enqueues the email instead of sending a broken message.
+
+Every transition renders its email inside its own database transaction, so rendering is kept
+cheap (about 0.1 ms for text, HTML and subject): each template is compiled once, one environment
+per language and variant lets the macro module run once instead of at every import, each block
+is rendered once per variant, the subject comes out of the text render, and a few of Jinja's
+general-purpose paths have exact shortcuts here (wordwrap, dict lookups, autoescaped output, macro
+calls, alignment). tests/notifications/test_render_helpers.py holds each shortcut to what it
+replaces.
 """
 
 from __future__ import annotations
@@ -201,7 +209,7 @@ def _words_and_blanks(line: str) -> bool:
         start = line.rfind(" ", 0, hyphen) + 1
         end = line.find(" ", hyphen)
         end = len(line) if end < 0 else end
-        if _TEXTWRAP_WORDSEP.match(line, start, end).end() != end:  # type: ignore[union-attr]
+        if _TEXTWRAP_WORDSEP.match(line, start, end).end() != end:  # it always matches
             return False
         hyphen = line.find("-", end)
     return True
@@ -247,7 +255,7 @@ def _wordwrap(environment: Environment, s: Any, width: int = 79, break_long_word
 
 
 try:  # markupsafe 3: the C function behind escape(), without the Markup around its result
-    from markupsafe import _escape_inner as _escape_str  # type: ignore[attr-defined]
+    from markupsafe import _escape_inner as _escape_str
 except ImportError:  # pragma: no cover - another markupsafe: the public way
     def _escape_str(value: str) -> str:
         return str(escape(value))
