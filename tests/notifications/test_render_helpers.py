@@ -1,10 +1,11 @@
 """The renderer's shortcuts behave exactly like what they replace: wordwrap (textwrap), getattr,
-the alignment filters, autoescaped output, calls."""
+the alignment filters, autoescaped output, calls, dates."""
 
 from __future__ import annotations
 
 import random
 import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from jinja2 import Environment, StrictUndefined, UndefinedError, pass_context
@@ -12,7 +13,19 @@ from jinja2.filters import do_wordwrap
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from notifications.render import _Environment, _ljust, _of_kind, _rjust, _widest_label, _wordwrap
+from notifications.render import (
+    MONTHS_EN,
+    _day_de,
+    _Environment,
+    _ljust,
+    _moment_de,
+    _moment_en,
+    _of_kind,
+    _parse_moment,
+    _rjust,
+    _widest_label,
+    _wordwrap,
+)
 
 PIECES = ["a", "Ü", "ß", "1", " ", " ", "  ", "-", "--", "---", "\t", "\n", "\r\n", "\x0b", "\x0c",
           "\u00a0", "\u2003", "\u2028", ".", ",", "!", "'", '"', "&", "?", "_", "–", "(", "/", "é",
@@ -147,3 +160,14 @@ def test_of_kind_is_selectattr_in() -> None:
         after.render(deadlines=[{"due_date": "2022-05-02"}])
     with pytest.raises(UndefinedError):
         before.render(deadlines=[{"due_date": "2022-05-02"}])
+
+
+def test_dates_read_as_strftime_wrote_them() -> None:
+    start = datetime(2019, 12, 30, 22, 30, tzinfo=UTC)
+    for step in range(0, 24 * 900, 5):  # every fifth hour for 900 days, both DST changes
+        at = (start + timedelta(hours=step, minutes=step % 60)).isoformat()
+        local = _parse_moment(at)
+        assert _moment_de(at) == f"{local:%d.%m.%Y}, {local:%H:%M}\u00a0Uhr"
+        assert _moment_en(at) == (
+            f"{local.day}\u00a0{MONTHS_EN[local.month - 1]}\u00a0{local.year}, {local:%H:%M}")
+        assert _day_de(at[:10]) == f"{date.fromisoformat(at[:10]):%d.%m.%Y}"
