@@ -10,8 +10,8 @@ Every transition renders its email inside its own database transaction, so rende
 cheap (about 0.1 ms for text, HTML and subject): each template is compiled once, one environment
 per language and variant lets the macro module run once instead of at every import, each block
 is rendered once per variant, the subject comes out of the text render, and a few of Jinja's
-general-purpose paths have exact shortcuts here (wordwrap, dict lookups, autoescaped output, macro
-calls, alignment). tests/notifications/test_render_helpers.py holds each shortcut to what it
+general-purpose paths have exact shortcuts here (wordwrap, dict lookups, alignment), all through
+Jinja's public hooks (filters, Environment.getattr). tests/notifications/test_render_helpers.py holds each shortcut to what it
 replaces.
 """
 
@@ -22,7 +22,6 @@ import textwrap
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from types import BuiltinMethodType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,11 +32,9 @@ from jinja2 import (
     Template,
     pass_environment,
 )
-from jinja2.compiler import CodeGenerator
 from jinja2.filters import do_wordwrap
-from jinja2.runtime import Context, Macro
+from jinja2.runtime import Context
 from jinja2.utils import concat
-from markupsafe import escape
 
 from states import TRANSITIONS
 from states.lifecycle import (
@@ -254,67 +251,11 @@ def _wordwrap(environment: Environment, s: Any, width: int = 79, break_long_word
     return newline.join([newline.join(_wrap_line(line, width)) for line in s.splitlines()])
 
 
-try:  # markupsafe 3: the C function behind escape(), without the Markup around its result
-    from markupsafe import _escape_inner as _escape_str
-except ImportError:  # pragma: no cover - another markupsafe: the public way
-    def _escape_str(value: str) -> str:
-        return str(escape(value))
-
-
-def _escape_output(value: Any) -> Any:
-    """What an autoescaped `{{ value }}` writes: markupsafe.escape(value), the same characters.
-
-    escape() wraps every result in Markup (a third of its cost); output pieces are joined into
-    one str anyway, so a plain str does. Markup (a captured block, a macro's result) stays as it is.
-    """
-    if type(value) is str:
-        return _escape_str(value)
-    return escape(value)
-
-
-class _CodeGenerator(CodeGenerator):
-    """Jinja's code generator, writing autoescaped output through `environment.escape_output`.
-
-    A template is ~30 autoescaped outputs per render; this is Jinja's own hook for changing the
-    code templates compile to (Environment.code_generator_class).
-    """
-
-    def _output_child_pre(self, node: Any, frame: Any, finalize: Any) -> None:
-        if frame.eval_ctx.autoescape and not frame.eval_ctx.volatile:
-            self.write("environment.escape_output(")
-            if finalize.src is not None:
-                self.write(finalize.src)
-        else:
-            super()._output_child_pre(node, frame, finalize)
-
-
-# Callables that cannot ask for a context, environment or eval context: a macro, a built-in
-# method (list.append). Jinja's Context.call inspects every callable for that.
-_PLAIN_CALLABLES = (Macro, BuiltinMethodType)
-
-
-class _Context(Context):
-    """Jinja's Context, calling macros and built-in methods without inspecting them first."""
-
-    def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        if type(__obj) in _PLAIN_CALLABLES:
-            # What Context.call does for a callable without pass_context & co.
-            kwargs.pop("_block_vars", None)
-            kwargs.pop("_loop_vars", None)
-            try:
-                return __obj(*args, **kwargs)
-            except StopIteration:
-                return __self.environment.undefined(
-                    "value was undefined because a callable raised a StopIteration exception")
-        return super().call(__obj, *args, **kwargs)
-
-
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
 class _Environment(Environment):
-    """Jinja's Environment, with cheaper autoescaped output (see _CodeGenerator), macro calls
-    (see _Context) and `{{ mapping.key }}`.
+    """Jinja's Environment, with a cheaper `{{ mapping.key }}`.
 
     Jinja's getattr tries getattr(obj, name) first and falls back to obj[name]. A plain dict (the
     labels, the years, the deadlines) has no attribute but those of its type; for any other name
@@ -322,9 +263,6 @@ class _Environment(Environment):
     at once gives the same result.
     """
 
-    code_generator_class = _CodeGenerator
-    context_class = _Context
-    escape_output = staticmethod(_escape_output)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is not dict or attribute in _DICT_ATTRIBUTES:

@@ -8,10 +8,8 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from jinja2 import Environment, StrictUndefined, UndefinedError, pass_context
+from jinja2 import Environment, StrictUndefined, UndefinedError
 from jinja2.filters import do_wordwrap
-from jinja2.runtime import Context
-from markupsafe import Markup
 
 from notifications.render import (
     MONTHS_EN,
@@ -97,53 +95,6 @@ def test_alignment_filters_match_the_expressions_they_replace() -> None:
     assert fast.from_string(after).render(data) == plain.from_string(before).render(data)
     with pytest.raises(UndefinedError):  # as `max` of nothing, plus 2
         fast.from_string("{{ [] | widest_label + 2 }}").render()
-
-
-class Html:
-    def __html__(self) -> str:
-        return "<b>safe</b>"
-
-
-def test_autoescaped_output_is_what_jinja_writes() -> None:
-    """Autoescaped output goes through the renderer's escape: the same text as Jinja's."""
-    plain, fast = Environment(autoescape=True), _Environment(autoescape=True)
-    source = (
-        "{% macro m(x) %}<i>{{ x }}</i>{% endmacro %}{% set b %}<{{ s }}>{% endset %}"
-        "{{ s }}|{{ n }}|{{ none }}|{{ safe }}|{{ html }}|{{ m(s) }}|{{ b }}|{{ b|trim }}|"
-        "{{ s ~ n }}|{{ s|e }}|{{ s|safe }}|{{ [s] }}|{{ s|upper }}"
-        "{% autoescape false %}|{{ s }}{% endautoescape %}"
-        "{% autoescape flag %}|{{ s }}{% endautoescape %}")
-    data = {"s": "<script>alert('x' & \"y\")</script> Ü", "n": 42, "none": None,
-            "safe": Markup("<p>&amp;</p>"), "html": Html()}
-    assert "environment.escape_output(" in fast.compile(source, raw=True)
-    for flag in (True, False):
-        expected = plain.from_string(source).render(data, flag=flag)
-        assert fast.from_string(source).render(data, flag=flag) == expected
-        assert "&lt;script&gt;" in expected and "<script>" in expected  # both ways, as written
-
-
-def test_calls_are_what_jinja_makes_of_them() -> None:
-    """Macros and built-in methods are called directly; anything else as Jinja calls it."""
-
-    @pass_context
-    def which(context: Context, name: str) -> str:
-        return f"{name}={context[name]}"
-
-    def stops() -> None:
-        raise StopIteration
-
-    plain, fast = (cls(undefined=StrictUndefined, extensions=["jinja2.ext.do"])
-                   for cls in (Environment, _Environment))
-    source = (
-        "{% macro m(a, b=2) %}{{ a }}-{{ b }}-{{ varargs }}-{{ kwargs }}{% endmacro %}"
-        "{% set rows = [] %}{% for x in xs %}{% do rows.append(x ~ '!') %}"
-        "{% set y = x %}{{ which('y') }}{% endfor %}{{ rows }}|{{ m(1) }}|{{ m(1, 3, 4, c=5) }}|"
-        "{{ 'ab'.upper() }}|{{ 'x'.rjust(3) }}|{{ which('n') }}|{{ stops() is undefined }}")
-    data = {"xs": ["a", "b"], "n": 7, "which": which, "stops": stops}
-    assert fast.from_string(source).render(data) == plain.from_string(source).render(data)
-    for broken in ("{% macro m(a) %}{{ a }}{% endmacro %}{{ m() }}", "{{ [].nothing() }}"):
-        with pytest.raises(UndefinedError):
-            fast.from_string(broken).render()
 
 
 def test_of_kind_is_selectattr_in() -> None:
