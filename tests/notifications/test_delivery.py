@@ -326,11 +326,12 @@ def test_funding_stop_lift_tells_waiting_carriers_once(engine: Engine) -> None:
 
 
 def fill(engine: Engine, recipients: list[str]) -> list[int]:
+    """One approval email per recipient; their outbox ids."""
     with Session(engine) as s:
-        rows = [enqueue(s, template="approval", recipient=r, language="de",
-                        context=sample_context("approval"), now=NOW) for r in recipients]
+        ids = [enqueue(s, template="approval", recipient=r, language="de",
+                       context=sample_context("approval"), now=NOW) for r in recipients]
         s.commit()
-        return [r.id for r in rows]
+    return ids
 
 
 def test_claim_takes_at_most_limit_due_rows_in_id_order(any_engine: Engine) -> None:
