@@ -11,8 +11,8 @@ cheap (about 0.1 ms for text, HTML and subject): each template is compiled once,
 per language and variant lets the macro module run once instead of at every import, each block
 is rendered once per variant, the subject comes out of the text render, and a few of Jinja's
 general-purpose paths have exact shortcuts here (wordwrap, dict lookups, alignment), all through
-Jinja's public hooks (filters, Environment.getattr). tests/notifications/test_render_helpers.py holds each shortcut to what it
-replaces.
+Jinja's public hooks (filters, Environment.getattr). tests/notifications/test_render_helpers.py
+holds each shortcut to what it replaces.
 """
 
 from __future__ import annotations
