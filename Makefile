@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export QUARTIER_DATABASE_URL ?= sqlite:///var/quartier.sqlite3
 
-.PHONY: run journey test install lint diagram clean
+.PHONY: run journey test bench install lint diagram clean
 
 $(BIN)/quartier: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ journey: install
 ## test: the whole test suite (PostgreSQL tests need the server at 127.0.0.1:5432)
 test: install
 	$(BIN)/pytest -n 2 --dist loadfile
+
+## bench: the five benchmarks of BENCHMARKS.md, one table each (several minutes; PostgreSQL needed)
+bench: install
+	@for b in engine http mail memory scaleout; do echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || exit 1; done
 
 lint: install
 	$(BIN)/ruff check .
