@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from states import DEADLINE_LABELS, ROLE_LABELS, STATE_LABELS, DeadlineKind, Role, State
 from workflow import budget
+from workflow.db import connection
 from workflow.models import (
     Application,
     ApplicationYear,
@@ -309,26 +310,6 @@ def application_summary(app: Application, call_code: str, organisation: str,
     }
 
 
-def application_out(session: Session, app: Application, lang: str) -> dict[str, Any]:
-    call = session.get(Call, app.call_id)
-    org = session.get(Organisation, app.organisation_id)
-    years = session.exec(select(ApplicationYear).where(ApplicationYear.application_id == app.id)
-                         .order_by(ApplicationYear.year)
-                         .execution_options(populate_existing=True)).all()
-    return {
-        **application_summary(app, call.code, org.name if org else "", lang),
-        "summary": app.summary, "project_start": app.project_start,
-        "project_end": app.project_end, "own_contribution": euros(app.own_contribution_cents),
-        "early_start_granted": app.early_start_granted, "case_officer_id": app.case_officer_id,
-        "approved_by_id": app.approved_by_id, "assessment": app.assessment,
-        "approved_at": app.approved_at, "waitlisted_at": app.waitlisted_at,
-        "repayment_claim": euros(app.repayment_claim_cents), "created_at": app.created_at,
-        "years": [{"year": y.year, "requested": euros(y.requested_cents),
-                   "approved": euros(y.approved_cents), "spent": euros(y.spent_cents)}
-                  for y in years],
-    }
-
-
 _APP = Application.__table__.c  # type: ignore[attr-defined]
 _YEAR = ApplicationYear.__table__.c  # type: ignore[attr-defined]
 _CALL = Call.__table__  # type: ignore[attr-defined]
@@ -358,48 +339,38 @@ def _iso(value: date | datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def application_json(session: Session, application_id: int, lang: str) -> dict[str, Any]:
-    """ApplicationOut of the application as it stands in the session's transaction, JSON-ready.
+def _as_is(value: Any) -> Any:
+    return value
 
-    The same body as `application_out` (dates as ISO strings, as the JSON encoder writes them),
-    read with one statement, so it costs one round trip after a transition changed the row.
-    """
-    rows = session.execute(_APPLICATION_VIEW, {"application_id": application_id}).all()
-    a = rows[0]
+
+def application_out(session: Session, application_id: int, lang: str,
+                    iso: bool = False) -> dict[str, Any]:
+    """ApplicationOut of the application as it stands in the session's transaction, read with
+    one statement. `iso`: dates as ISO strings (as the JSON encoder writes them), JSON-ready."""
+    rows = connection(session).execute(_APPLICATION_VIEW, {"application_id": application_id}).all()
+    a, when = rows[0], (_iso if iso else _as_is)
     return {
-        "id": a.id, "reference": a.reference, "call": a.call_code,
-        "module_code": a.module_code, "organisation_id": a.organisation_id,
-        "organisation": a.organisation_name or "", "municipality": a.municipality,
-        "quartier": a.quartier, "title": a.title, "state": a.state,
-        "state_label": STATE_LABELS[State(a.state)].in_language(lang),
-        "version": a.version, "received_at": _iso(a.received_at),
-        "updated_at": _iso(a.updated_at),
-        "summary": a.summary, "project_start": _iso(a.project_start),
-        "project_end": _iso(a.project_end), "own_contribution": euros(a.own_contribution_cents),
+        **application_summary(a, a.call_code, a.organisation_name or "", lang),
+        "received_at": when(a.received_at), "updated_at": when(a.updated_at),
+        "summary": a.summary, "project_start": when(a.project_start),
+        "project_end": when(a.project_end), "own_contribution": euros(a.own_contribution_cents),
         "early_start_granted": a.early_start_granted, "case_officer_id": a.case_officer_id,
         "approved_by_id": a.approved_by_id, "assessment": a.assessment,
-        "approved_at": _iso(a.approved_at), "waitlisted_at": _iso(a.waitlisted_at),
-        "repayment_claim": euros(a.repayment_claim_cents), "created_at": _iso(a.created_at),
+        "approved_at": when(a.approved_at), "waitlisted_at": when(a.waitlisted_at),
+        "repayment_claim": euros(a.repayment_claim_cents), "created_at": when(a.created_at),
         "years": [{"year": y.year, "requested": euros(y.requested_cents),
                    "approved": euros(y.approved_cents), "spent": euros(y.spent_cents)}
                   for y in rows if y.year is not None],
     }
 
 
-def history_json(record: TransitionRecord, actor_name: str | None) -> dict[str, Any]:
-    """HistoryEntry of a record, JSON-ready (the payload is JSON already: it is a JSON column)."""
+def history_entry(record: TransitionRecord, actor_name: str | None,
+                  iso: bool = False) -> dict[str, Any]:
+    """HistoryEntry of a record; `iso`: JSON-ready (the payload is JSON already)."""
     return {"id": record.id, "trigger": record.trigger, "from_state": record.from_state,
             "to_state": record.to_state, "actor_id": record.actor_id, "actor_name": actor_name,
-            "actor_role": record.actor_role, "at": _iso(record.at), "reason": record.reason,
-            "late": record.late, "payload": record.payload or {}}
-
-
-def history_entry(record: TransitionRecord, actor: User | None) -> dict[str, Any]:
-    return {"id": record.id, "trigger": record.trigger, "from_state": record.from_state,
-            "to_state": record.to_state, "actor_id": record.actor_id,
-            "actor_name": actor.name if actor else None, "actor_role": record.actor_role,
-            "at": record.at, "reason": record.reason, "late": record.late,
-            "payload": record.payload or {}}
+            "actor_role": record.actor_role, "at": _iso(record.at) if iso else record.at,
+            "reason": record.reason, "late": record.late, "payload": record.payload or {}}
 
 
 def deadline_out(deadline: Deadline, today: date, lang: str) -> dict[str, Any]:

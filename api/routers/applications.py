@@ -31,12 +31,10 @@ from api.schemas import (
     FireResult,
     HistoryEntry,
     TriggerOut,
-    application_json,
     application_out,
     application_summary,
     deadline_out,
     history_entry,
-    history_json,
 )
 from states import TRANSITIONS_BY_TRIGGER, Role, State
 from workflow import deadlines, engine
@@ -72,7 +70,7 @@ def create_application(request: Request, body: ApplicationCreate, session: Sessi
     if idem.replay:
         return idem.replay
     app = engine.create_application(session, actor, body.call, body.engine_fields())
-    out = application_out(session, app, lang)
+    out = application_out(session, app.id, lang)
     return idem.respond(201, out, {"ETag": etag(app.version),
                                    "Location": f"{PREFIX}/{app.reference}"})
 
@@ -134,7 +132,7 @@ def get_application(reference: str, response: Response, session: SessionDep, act
                     lang: LanguageDep) -> dict[str, Any]:
     app = engine.load_application(session, reference, actor)
     response.headers["ETag"] = etag(app.version)
-    return application_out(session, app, lang)
+    return application_out(session, app.id, lang)
 
 
 @router.patch("/applications/{reference}", response_model=ApplicationOut,
@@ -153,7 +151,7 @@ def edit_application(reference: str, body: ApplicationUpdate, response: Response
             raise
         raise _stale(engine.load_application(session, app.id).version, expected) from None
     response.headers["ETag"] = etag(app.version)
-    return application_out(session, app, lang)
+    return application_out(session, app.id, lang)
 
 
 @router.get("/applications/{reference}/history", response_model=list[HistoryEntry],
@@ -163,7 +161,7 @@ def get_history(reference: str, session: SessionDep, actor: ActorDep) -> list[di
     out = []
     for record in engine.history(session, app):
         user = session.get(User, record.actor_id) if record.actor_id else None
-        out.append(history_entry(record, user))
+        out.append(history_entry(record, user.name if user else None))
     return out
 
 
@@ -234,8 +232,8 @@ def fire_transition(request: Request, reference: str, trigger: str, session: Ses
     else:
         user = session.get(User, record.actor_id)
         actor_name = user.name if user else None
-    application = application_json(session, record.application_id, lang)
-    response = idem.respond(200, {"transition": history_json(record, actor_name),
+    application = application_out(session, record.application_id, lang, iso=True)
+    response = idem.respond(200, {"transition": history_entry(record, actor_name, iso=True),
                                   "application": application},
                             {"ETag": etag(application["version"])}, encoded=True)
     # Commit here, in this worker thread: the session dependency then has nothing left to do
