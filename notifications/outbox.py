@@ -13,6 +13,7 @@ from sqlalchemy import JSON, Column, Index, bindparam, insert, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from notifications.render import language_of, render
+from workflow.db import connection
 from workflow.errors import NotFound, WrongState
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
@@ -88,11 +89,8 @@ def enqueue(
     transaction rolls back with it. With a `dedupe_key` that is already in the outbox, nothing is
     added and the existing row's id is returned: such an email goes out at most once.
     """
-    # A Core statement on the session's connection (the transition's hot path), after any ORM
-    # changes of the caller are flushed, so that the row it refers to exists.
-    if session.new or session.dirty or session.deleted:
-        session.flush()
-    conn = session.connection()
+    # A Core statement (the transition's hot path), after the caller's ORM changes are flushed.
+    conn = connection(session)
     if dedupe_key is not None:
         existing = conn.execute(_BY_DEDUPE_KEY, {"key": dedupe_key}).scalar()
         if existing is not None:
