@@ -129,11 +129,11 @@ class Context:
     now: datetime
     reason: str | None
     payload: dict[str, Any]
-    loaded: Loaded | None = None
+    loaded: Loaded
     changes: dict[str, Any] = field(default_factory=dict)
     record_payload: dict[str, Any] = field(default_factory=dict)
-    years: dict[int, Any] | None = None  # read once per firing, see _ctx_years
-    deadlines: list[SimpleNamespace] | None = None  # read once per firing, see _ctx_deadlines
+    years: dict[int, Any] = field(default_factory=dict)  # as read by _load; effects change them
+    deadlines: list[SimpleNamespace] = field(default_factory=list)  # as read by _load, kept current
     lines: list[SimpleNamespace] | None = None  # the call's budget lines after a money effect
 
 
@@ -345,23 +345,9 @@ def years_of(session: Session, application_id: int) -> dict[int, SimpleNamespace
     return {row.year: view(row) for row in rows}
 
 
-def _ctx_years(ctx: Context) -> dict[int, Any]:
-    """The application's years, read once per firing: guards and effects change these rows."""
-    if ctx.years is None:
-        ctx.years = years_of(ctx.session, ctx.app.id)
-    return ctx.years
-
-
-def _ctx_deadlines(ctx: Context) -> list[SimpleNamespace]:
-    """The application's deadlines, read once per firing."""
-    if ctx.deadlines is None:
-        ctx.deadlines = deadlines.of_application(ctx.session, ctx.app.id)
-    return ctx.deadlines
-
-
 def _set_years(ctx: Context, name: str, values: dict[int, int]) -> None:
     """Write one money column of the application's years (`values` per year)."""
-    rows = _ctx_years(ctx)
+    rows = ctx.years
     params = [{"_id": rows[y].id, "value": v} for y, v in values.items()]
     if params:
         connection(ctx.session).execute(_SET_YEAR[name], params)
@@ -433,7 +419,7 @@ def missing_fields(
 
 
 def _required_fields_complete(ctx: Context) -> None:
-    missing = missing_fields(ctx.session, ctx.app, ctx.call, _ctx_years(ctx))
+    missing = missing_fields(ctx.session, ctx.app, ctx.call, ctx.years)
     if missing:
         raise Incomplete(
             "Der Antrag ist unvollständig. Es fehlen: " + ", ".join(m[1] for m in missing) + ".",
@@ -471,7 +457,7 @@ def _amounts_given(ctx: Context) -> None:
             "Give the recommended amount per budget year.",
             field="amounts",
         )
-    requested = {y: r.requested_cents for y, r in _ctx_years(ctx).items()}
+    requested = {y: r.requested_cents for y, r in ctx.years.items()}
     for year, cents in amounts.items():
         if year not in requested:
             raise InvalidInput(
@@ -500,7 +486,7 @@ def _amounts_given(ctx: Context) -> None:
 
 def _spending_given(ctx: Context) -> None:
     spending = _amounts(ctx.payload, "spending", "Ausgaben")
-    approved = {y: r.approved_cents or 0 for y, r in _ctx_years(ctx).items() if r.approved_cents}
+    approved = {y: r.approved_cents or 0 for y, r in ctx.years.items() if r.approved_cents}
     if spending is None or set(spending) != set(approved):
         raise InvalidInput(
             "Bitte die tatsächlichen Ausgaben für jedes bewilligte Haushaltsjahr angeben ("
@@ -551,7 +537,7 @@ def _approval_notice_exists(ctx: Context) -> None:
 
 def _hearing_done(ctx: Context) -> None:
     hearing = next(
-        (d for d in _ctx_deadlines(ctx) if d.kind == DeadlineKind.hearing_reply), None
+        (d for d in ctx.deadlines if d.kind == DeadlineKind.hearing_reply), None
     )
     if hearing and hearing.status == "open" and deadlines.local_date(ctx.now) <= hearing.due_date:
         raise GuardFailed(
@@ -569,7 +555,7 @@ def _repayment_given(ctx: Context) -> None:
             field="repayment",
         )
     cents = budget.parse_euros(ctx.payload["repayment"], "Rückforderung")
-    approved = sum(r.approved_cents or 0 for r in _ctx_years(ctx).values())
+    approved = sum(r.approved_cents or 0 for r in ctx.years.values())
     if cents > approved:
         raise InvalidInput(
             "Die Rückforderung übersteigt die bewilligte Summe.",
@@ -601,7 +587,7 @@ assert set(GUARDS) == set(Guard), "every guard in the table needs an implementat
 
 
 def _approved_amounts(ctx: Context) -> dict[int, int]:
-    return {y: r.approved_cents for y, r in _ctx_years(ctx).items() if r.approved_cents}
+    return {y: r.approved_cents for y, r in ctx.years.items() if r.approved_cents}
 
 
 def _effect(ctx: Context, effect: Effect) -> None:
@@ -611,7 +597,7 @@ def _effect(ctx: Context, effect: Effect) -> None:
     elif effect == Effect.record_assessment:
         ctx.changes["assessment"] = ctx.reason
         amounts = ctx.record_payload["amounts_cents"]
-        _set_years(ctx, "approved_cents", {y: int(amounts.get(str(y), 0)) for y in _ctx_years(ctx)})
+        _set_years(ctx, "approved_cents", {y: int(amounts.get(str(y), 0)) for y in ctx.years})
     elif effect == Effect.mark_received:
         ctx.changes["received_at"] = ctx.now
     elif effect == Effect.mark_waitlisted:
@@ -632,7 +618,7 @@ def _effect(ctx: Context, effect: Effect) -> None:
     elif effect == Effect.release_underspend:
         under = {
             y: r.approved_cents - (r.spent_cents or 0)
-            for y, r in _ctx_years(ctx).items()
+            for y, r in ctx.years.items()
             if r.approved_cents and r.approved_cents > (r.spent_cents or 0)
         }
         ctx.lines = budget.budget_lines(s, app.call_id)
@@ -644,7 +630,7 @@ def _effect(ctx: Context, effect: Effect) -> None:
     elif effect == Effect.record_spending:
         spending = ctx.record_payload["spending_cents"]
         _set_years(ctx, "spent_cents",
-                   {y: int(spending[str(y)]) for y in _ctx_years(ctx) if str(y) in spending})
+                   {y: int(spending[str(y)]) for y in ctx.years if str(y) in spending})
     elif effect == Effect.record_repayment:
         ctx.changes["repayment_claim_cents"] = ctx.record_payload["repayment_cents"]
 
@@ -770,7 +756,7 @@ def _fire(
     dest = spec.dest_from(source)
     # A carrier's answer that meets a deadline after its due date is marked late.
     if actor.role == Role.carrier and spec.closes:
-        if deadlines.is_late(_ctx_deadlines(ctx), spec.closes, now):
+        if deadlines.is_late(ctx.deadlines, spec.closes, now):
             ctx.record_payload["late"] = True
     if "documents" in payload:
         ctx.record_payload["documents"] = [str(d) for d in payload["documents"]]
@@ -846,13 +832,13 @@ def _fire(
     )
 
     if spec.closes:
-        deadlines.close_deadlines(session, app, spec.closes, now, existing=_ctx_deadlines(ctx))
+        deadlines.close_deadlines(session, app, spec.closes, now, existing=ctx.deadlines)
     opened = deadlines.open_deadlines(
-        session, app, planned, now, record.id, existing=_ctx_deadlines(ctx)
+        session, app, planned, now, record.id, existing=ctx.deadlines
     ) if planned else []
     if dest in FINAL_STATES:
         deadlines.close_deadlines(
-            session, app, None, now, status="cancelled", existing=_ctx_deadlines(ctx)
+            session, app, None, now, status="cancelled", existing=ctx.deadlines
         )
 
     if spec.email:
@@ -1329,12 +1315,11 @@ def _base_context(programme: Programme, app: Application, user: User) -> dict[st
 def _email_carrier(
     session: Session, ctx: Context, template: str, record: TransitionRecord, opened: list[Any]
 ) -> None:
-    loaded = ctx.loaded
-    officer = loaded.officer if loaded else None
+    officer = ctx.loaded.officer  # as loaded: stale if this firing made someone else officer
     email_carrier(
         session, ctx.app, ctx.programme, template, record, opened, ctx.now,
-        years=_ctx_years(ctx),
-        carrier=loaded.carrier if loaded else None,
+        years=ctx.years,
+        carrier=ctx.loaded.carrier,
         officer=officer if officer and officer.id == ctx.app.case_officer_id else None,
         deadlines_of_app=ctx.deadlines,
     )
