@@ -10,7 +10,7 @@ Every transition renders its email inside its own database transaction, so rende
 cheap (about 0.1 ms for text, HTML and subject): each template is compiled once, one environment
 per language and variant lets the macro module run once instead of at every import, each block
 is rendered once per variant, the subject comes out of the text render, and a few of Jinja's
-general-purpose paths have exact shortcuts here (wordwrap, dict lookups, alignment), all through
+general-purpose paths have exact shortcuts here (dict lookups, alignment), all through
 Jinja's public hooks (filters, Environment.getattr). tests/notifications/test_render_helpers.py
 holds each shortcut to what it replaces.
 """
@@ -18,7 +18,6 @@ holds each shortcut to what it replaces.
 from __future__ import annotations
 
 import re
-import textwrap
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -32,7 +31,6 @@ from jinja2 import (
     Template,
     pass_environment,
 )
-from jinja2.filters import do_wordwrap
 from jinja2.runtime import Context
 from jinja2.utils import concat
 
@@ -163,94 +161,6 @@ def _reflow(value: Any) -> Any:
     return type(value)(_ASCII_SPACE.sub(" ", str(value)).strip())
 
 
-# textwrap's idea of whitespace (ASCII only) and its chunking of words (which may split at hyphens).
-_TEXTWRAP_SPACE = re.compile(r"([\t\n\x0b\x0c\r ]+)")
-_TEXTWRAP_WORDSEP = textwrap.TextWrapper.wordsep_re
-_OTHER_SPACE = re.compile(r"[^\S ]")
-
-
-def _wrap_line(line: str, width: int) -> list[str]:
-    """textwrap.wrap(line, width, expand_tabs=False, replace_whitespace=False,
-    break_long_words=False) for a line of str.splitlines(): the same lines, at a fraction of the
-    cost."""
-    if _words_and_blanks(line):
-        # textwrap's chunks are the words and the blanks between them: a line ends at the last
-        # blank that fits (the blank is dropped), or after a word too long for any line.
-        lines: list[str] = []
-        start, length = 0, len(line)
-        while length - start > width:
-            blank = line.rfind(" ", start, start + width + 1)
-            if blank < 0:
-                blank = line.find(" ", start + width + 1)
-                if blank < 0:
-                    break
-            lines.append(line[start:blank])
-            start = blank + 1
-        if start < length:
-            lines.append(line[start:])
-        return lines
-    return _wrap_chunks(line, width)
-
-
-def _words_and_blanks(line: str) -> bool:
-    """Whether textwrap splits the line into its words and the single blanks between them: no
-    other whitespace, no two blanks in a row, none at either end, no word that str.strip()
-    empties (a lone no-break space: textwrap drops it like a blank at a line's start or end),
-    no hyphenated word textwrap would break after a hyphen."""
-    if "  " in line or "\t" in line or line[:1] == " " or line[-1:] == " ":
-        return False
-    if _OTHER_SPACE.search(line) and not all(word.strip() for word in line.split(" ")):
-        return False
-    hyphen = line.find("-")
-    while hyphen >= 0:
-        start = line.rfind(" ", 0, hyphen) + 1
-        end = line.find(" ", hyphen)
-        end = len(line) if end < 0 else end
-        if _TEXTWRAP_WORDSEP.match(line, start, end).end() != end:  # it always matches
-            return False
-        hyphen = line.find("-", end)
-    return True
-
-
-def _wrap_chunks(line: str, width: int) -> list[str]:
-    """textwrap's general case. Its chunks never cross whitespace, so only the words that contain
-    a hyphen need its (slow) hyphen-aware regex. The loop is textwrap's _wrap_chunks for this
-    configuration (no indents, drop_whitespace, no max_lines)."""
-    chunks: list[str] = []
-    for piece in _TEXTWRAP_SPACE.split(line):
-        if "-" in piece:
-            chunks.extend([c for c in _TEXTWRAP_WORDSEP.split(piece) if c])
-        elif piece:
-            chunks.append(piece)
-    lines: list[str] = []
-    i, n = 0, len(chunks)
-    while i < n:
-        if lines and not chunks[i].strip():  # no whitespace at the start of a continued line
-            i += 1
-        start, length = i, 0
-        while i < n and length + len(chunks[i]) <= width:
-            length += len(chunks[i])
-            i += 1
-        if i == start and i < n:  # a word longer than a line gets a line of its own
-            i += 1
-        end = i
-        if end > start and not chunks[end - 1].strip():  # nor at its end
-            end -= 1
-        if end > start:
-            lines.append("".join(chunks[start:end]))
-    return lines
-
-
-@pass_environment
-def _wordwrap(environment: Environment, s: Any, width: int = 79, break_long_words: bool = True,
-              wrapstring: str | None = None, break_on_hyphens: bool = True) -> str:
-    """Jinja's wordwrap filter with identical output; the templates' case takes the fast path."""
-    if break_long_words or not break_on_hyphens or width <= 0 or type(s) is not str:
-        return do_wordwrap(environment, s, width, break_long_words, wrapstring, break_on_hyphens)
-    newline = environment.newline_sequence if wrapstring is None else wrapstring
-    return newline.join([newline.join(_wrap_line(line, width)) for line in s.splitlines()])
-
-
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
@@ -295,7 +205,6 @@ def _environment(html: bool, language: str, directory: Path) -> Environment:
     )
     env.filters["day"], env.filters["moment"] = _DATE_FILTERS[language]
     env.filters["reflow"] = _reflow
-    env.filters["wordwrap"] = _wordwrap
     env.filters["of_kind"] = _of_kind
     env.filters["widest_label"] = _widest_label
     env.filters["ljust"] = _ljust

@@ -1,15 +1,13 @@
-"""The renderer's shortcuts behave exactly like what they replace: wordwrap (textwrap), getattr,
-the alignment filters, autoescaped output, calls, dates."""
+"""The renderer's shortcuts behave exactly like what they replace: getattr, the alignment
+filters, dates."""
 
 from __future__ import annotations
 
-import random
 import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from jinja2 import Environment, StrictUndefined, UndefinedError
-from jinja2.filters import do_wordwrap
 
 from notifications.render import (
     MONTHS_EN,
@@ -22,49 +20,7 @@ from notifications.render import (
     _parse_moment,
     _rjust,
     _widest_label,
-    _wordwrap,
 )
-
-PIECES = ["a", "Ü", "ß", "1", " ", " ", "  ", "-", "--", "---", "\t", "\n", "\r\n", "\x0b", "\x0c",
-          "\u00a0", "\u2003", "\u2028", ".", ",", "!", "'", '"', "&", "?", "_", "–", "(", "/", "é",
-          "x-y", "ab-cd", "-a", "a-", "\x85"]
-WORDS = ["Zusammen", "im", "Quartier", "E-Mail", "ZiQ-2021-0042", "Kinder-und-Jugend-Hilfe", "a",
-         "Verwendungsnachweis", "self-explanatory", "--", "x--y", "word--", "1-2", "ab-1", "12-ab",
-         "2\u00a0November\u00a02020,", "\u00a0", "\x1f", "Ab-Cd-Ef", "x-", "-y", "a--b",
-         "https://example.org/" + "-".join("abcdefghijklmnopqrstuvwxyz")]
-SEPARATORS = [" ", " ", " ", "  ", "-", "\n", "", "\u00a0", " – ", "\t"]
-
-
-def samples(count: int) -> list[str]:
-    rnd = random.Random(6)
-    out = []
-    for _ in range(count):
-        shape = rnd.random()
-        if shape < 0.3:
-            out.append("".join(rnd.choice(PIECES) for _ in range(rnd.randint(0, 200))))
-        elif shape < 0.6:  # words and single blanks, the shape of the emails' paragraphs
-            out.append(" ".join(rnd.choice(WORDS + PIECES[:3]) for _ in range(rnd.randint(0, 40))))
-        else:
-            out.append("".join(rnd.choice(WORDS) + rnd.choice(SEPARATORS)
-                               for _ in range(rnd.randint(0, 40))))
-    return out
-
-
-def test_wraps_exactly_like_jinja() -> None:
-    env = Environment()
-    for i, text in enumerate(samples(4000)):
-        for width in (76, 1 + i % 30):
-            assert _wordwrap(env, text, width, break_long_words=False) == do_wordwrap(
-                env, text, width, break_long_words=False), (text, width)
-
-
-@pytest.mark.parametrize("kwargs", [{}, {"break_long_words": True}, {"break_on_hyphens": False},
-                                    {"wrapstring": "<br>"}, {"break_long_words": False,
-                                                             "wrapstring": "\r\n"}])
-def test_other_arguments_behave_like_jinja(kwargs: dict) -> None:
-    env = Environment()
-    for text in samples(300):
-        assert _wordwrap(env, text, 20, **kwargs) == do_wordwrap(env, text, 20, **kwargs)
 
 
 def test_getattr_prefers_attributes_like_jinja() -> None:
