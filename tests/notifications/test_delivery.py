@@ -22,7 +22,6 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, func, select
 
 from notifications import worker
-from notifications.catcher import CatcherHandler
 from notifications.outbox import DEAD, PENDING, SENT, OutboxMessage, enqueue, list_dead, requeue
 from notifications.render import TEMPLATES
 from notifications.worker import backoff, claim, deliver_due, deliver_due_async
@@ -30,6 +29,7 @@ from states import STATE_LABELS, State
 from states.lifecycle import ESCALATION_EMAIL, REMINDER_EMAIL
 from tests.factories import NOW, application_in, make_world
 from tests.notifications.conftest import SmtpServer
+from tests.notifications.handlers import RefusingHandler
 from tests.notifications.samples import sample_context
 from workflow import engine as wf
 from workflow import reports
@@ -347,20 +347,9 @@ def test_claim_takes_at_most_limit_due_rows_in_id_order(any_engine: Engine) -> N
     assert [r.attempts for r in outbox(any_engine)] == [1] * 7
 
 
-class RefusingHandler(CatcherHandler):
-    """The catcher, answering 451 (try again later) for recipients starting with "spaeter"."""
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
-                          rcpt_options: list[str]) -> str:
-        if address.startswith("spaeter"):
-            return "451 4.3.0 try again later"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-
 def test_a_pass_takes_each_row_once_even_when_it_is_due_again(
         any_engine: Engine, tmp_path: Path, mail_settings: Settings) -> None:
-    handler = RefusingHandler(tmp_path / "refusing")
+    handler = RefusingHandler(tmp_path / "refusing", "spaeter", "451 4.3.0 try again later")
     controller = Controller(handler, hostname="127.0.0.1", port=mail_settings.smtp_port)
     controller.start()
     try:

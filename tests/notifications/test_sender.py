@@ -16,10 +16,11 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from notifications.catcher import CatcherHandler, caught_messages
+from notifications.catcher import caught_messages
 from notifications.outbox import DEAD, PENDING, SENT, enqueue
 from notifications.worker import deliver_due
 from tests.notifications.conftest import free_port
+from tests.notifications.handlers import RefusingHandler
 from tests.notifications.samples import sample_context
 from tests.notifications.test_delivery import outbox
 from workflow.settings import Settings
@@ -50,11 +51,11 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
     return Certificate(cert, key)
 
 
-class CountingHandler(CatcherHandler):
+class CountingHandler(RefusingHandler):
     """The catcher, counting SMTP sessions (EHLO) and refusing one recipient for good."""
 
     def __init__(self, directory: Path) -> None:
-        super().__init__(directory)
+        super().__init__(directory, "gibt-es-nicht@", "550 5.1.1 no such mailbox")
         self.sessions = 0
 
     async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,  # noqa: N802
@@ -62,13 +63,6 @@ class CountingHandler(CatcherHandler):
         self.sessions += 1
         session.host_name = hostname  # this hook style must record the greeting itself
         return responses
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
-                          rcpt_options: list[str]) -> str:
-        if address.startswith("gibt-es-nicht@"):
-            return "550 5.1.1 no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
 
 
 def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
