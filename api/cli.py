@@ -70,7 +70,7 @@ def users_create(
     """Create an account."""
     from sqlmodel import select
 
-    from api import users
+    from workflow import users
     from workflow.cli import session_scope
     from workflow.errors import NotFound
     from workflow.models import Organisation
@@ -93,7 +93,7 @@ def users_create(
 @users_app.command("list")
 def users_list(as_json: JsonOpt = False) -> None:
     """All accounts with role and status."""
-    from api import users
+    from workflow import users
     from workflow.cli import emit, session_scope, table
 
     with session_scope() as session:
@@ -108,7 +108,7 @@ def users_list(as_json: JsonOpt = False) -> None:
 @users_app.command("disable")
 def users_disable(email: Annotated[str, typer.Argument(help="E-Mail-Adresse oder Id.")]) -> None:
     """Disable an account; its tokens stop working at once."""
-    from api import users
+    from workflow import users
     from workflow.cli import session_scope
 
     with session_scope() as session:

@@ -14,11 +14,11 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api import auth
-from api.errors import Conflict, language
+from api.errors import language
 from states import Role
-from workflow.engine import Actor
-from workflow.errors import InvalidInput, NotAuthenticated, NotPermitted
+from workflow.errors import Conflict, InvalidInput, NotAuthenticated, NotPermitted
 from workflow.models import User
+from workflow.rows import Actor
 from workflow.settings import Settings
 
 TOKEN_URL = "/api/v1/auth/token"

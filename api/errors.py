@@ -32,9 +32,6 @@ class IdempotencyKeyReused(WorkflowError):
     status, type, title = 422, "idempotency-key-reused", "Idempotency-Key bereits verwendet"
 
 
-class Conflict(WorkflowError):
-    status, type, title = 409, "conflict", "Konflikt"
-
 
 class NotReady(WorkflowError):
     status, type, title = 503, "not-ready", "Nicht bereit"

@@ -15,7 +15,6 @@ from sqlmodel import Session, select
 
 from states import DEADLINE_LABELS, ROLE_LABELS, STATE_LABELS, DeadlineKind, Role, State
 from workflow import budget
-from workflow.db import connection
 from workflow.models import (
     Application,
     ApplicationYear,
@@ -25,6 +24,7 @@ from workflow.models import (
     TransitionRecord,
     User,
 )
+from workflow.repository import connection
 
 
 def _money(value: Any) -> str | int:

@@ -38,6 +38,7 @@ from bench.common import (  # noqa: E402
 )
 from notifications.outbox import OutboxMessage  # noqa: E402
 from states import Role  # noqa: E402
+from workflow import drafts, rows
 from workflow import engine as wf  # noqa: E402
 from workflow.db import unit_of_work  # noqa: E402
 from workflow.models import Application, TransitionRecord  # noqa: E402
@@ -49,8 +50,8 @@ BODY_TEXT = "Sehr geehrte Damen und Herren,\n" + "Ihr Antrag wurde bearbeitet. "
 BODY_HTML = "<html><body><p>" + "Ihr Antrag wurde bearbeitet. " * 60 + "</p></body></html>"
 
 
-def actors(world: BenchWorld) -> dict[str, wf.Actor]:
-    return {role: wf.Actor(uid, Role(role), world.organisation_id if role == "carrier" else None,
+def actors(world: BenchWorld) -> dict[str, rows.Actor]:
+    return {role: rows.Actor(uid, Role(role), world.organisation_id if role == "carrier" else None,
                            f"Bench {role}") for role, uid in world.user_ids.items()}
 
 
@@ -59,7 +60,7 @@ def create_drafts(engine: Engine, world: BenchWorld, n: int) -> list[int]:
     ids = []
     with unit_of_work(engine) as session:
         for _ in range(n):
-            ids.append(wf.create_application(session, carrier, world.call_id, draft_fields()).id)
+            ids.append(drafts.create_application(session, carrier, world.call_id, draft_fields()).id)
     return ids
 
 

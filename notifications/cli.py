@@ -12,9 +12,10 @@ import typer
 from sqlmodel import Session, col, select
 
 from notifications import catcher
-from notifications.outbox import OutboxMessage, aware, list_dead, requeue
+from notifications.outbox import OutboxMessage, aware
 from notifications.worker import DeliveryReport, deliver_due, run_worker
 from workflow.db import make_engine
+from workflow.mail import list_dead, requeue
 from workflow.settings import get_settings
 
 mail_app = typer.Typer(help="E-Mails: Postausgang zustellen und ansehen, lokaler Mail-Catcher.",

@@ -9,12 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, bindparam, insert, update
+from sqlalchemy import JSON, Column, Connection, Index, bindparam, insert, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from notifications.render import language_of, render
-from workflow.db import connection
-from workflow.errors import NotFound, WrongState
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
 
@@ -72,7 +70,7 @@ _BY_DEDUPE_KEY = select(OutboxMessage.__table__.c.id).where(
 
 
 def enqueue(
-    session: Session,
+    conn: Connection,
     *,
     template: str,
     recipient: str,
@@ -82,15 +80,14 @@ def enqueue(
     dedupe_key: str | None = None,
     now: datetime | None = None,
 ) -> int:
-    """Render an email and add it to the outbox inside the caller's transaction (no commit);
+    """Render an email and add it to the outbox on the caller's connection (no commit);
     returns the outbox row's id.
 
     A template error (unknown template, missing variable) raises here, so the caller's
     transaction rolls back with it. With a `dedupe_key` that is already in the outbox, nothing is
     added and the existing row's id is returned: such an email goes out at most once.
     """
-    # A Core statement (the transition's hot path), after the caller's ORM changes are flushed.
-    conn = connection(session)
+    # A Core statement on the caller's connection: the email commits or rolls back with it.
     if dedupe_key is not None:
         existing = conn.execute(_BY_DEDUPE_KEY, {"key": dedupe_key}).scalar()
         if existing is not None:
@@ -113,19 +110,28 @@ def list_dead(session: Session) -> list[OutboxMessage]:
         select(OutboxMessage).where(OutboxMessage.status == DEAD).order_by(col(OutboxMessage.id))))
 
 
+class NotInOutbox(LookupError):
+    """No outbox row has this id."""
+
+
+class NotDead(ValueError):
+    """Only a dead message can be requeued; `status` says what it is."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+
 def requeue(session: Session, outbox_id: int, now: datetime | None = None) -> OutboxMessage:
-    """Give a dead message a fresh set of attempts; it keeps its Message-ID and its last error."""
+    """Give a dead message a fresh set of attempts; it keeps its Message-ID and its last error.
+
+    Raises NotInOutbox or NotDead (the caller words the refusal)."""
     now = now or utcnow()
     message = session.get(OutboxMessage, outbox_id)
     if message is None:
-        raise NotFound(f"E-Mail {outbox_id} ist nicht im Postausgang.",
-                       f"Email {outbox_id} is not in the outbox.")
+        raise NotInOutbox(outbox_id)
     if message.status != DEAD:
-        raise WrongState(
-            "Nur unzustellbare E-Mails können erneut eingereiht werden "
-            f"(Status: {message.status}).",
-            f"Only dead emails can be requeued (status: {message.status}).",
-            outbox_status=message.status)
+        raise NotDead(message.status)
     session.execute(
         update(OutboxMessage).where(col(OutboxMessage.id) == outbox_id,
                                     col(OutboxMessage.status) == DEAD)

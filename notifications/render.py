@@ -35,7 +35,7 @@ from jinja2.runtime import Context
 from jinja2.utils import concat
 
 from states import TRANSITIONS
-from states.lifecycle import (
+from states import (
     ESCALATION_EMAIL,
     FUNDING_STOP_EMAIL,
     FUNDING_STOP_LIFTED_EMAIL,

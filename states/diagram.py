@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from states.lifecycle import FINAL_STATES, INITIAL_STATE, STATE_LABELS, TRANSITIONS, State
+from states import FINAL_STATES, INITIAL_STATE, STATE_LABELS, TRANSITIONS, State
 
 
 def mermaid(language: str = "de") -> str:

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from states.deadlines import STAFF_ADJUSTABLE, DeadlineKind
+from states.labels import Label
+
 
 class State(StrEnum):
     """What an application can be."""
@@ -28,15 +31,6 @@ class State(StrEnum):
     closed = "closed"
     revocation_hearing = "revocation_hearing"
     revoked = "revoked"
-
-
-@dataclass(frozen=True)
-class Label:
-    de: str
-    en: str
-
-    def in_language(self, language: str) -> str:
-        return self.en if language == "en" else self.de
 
 
 STATE_LABELS: dict[State, Label] = {
@@ -82,25 +76,6 @@ ROLE_LABELS: dict[Role, Label] = {
 }
 
 
-class DeadlineKind(StrEnum):
-    """Deadlines a transition can open or close; their default due rules are programme data."""
-
-    document_request = "document_request"
-    interim_report = "interim_report"
-    final_report = "final_report"
-    report_changes = "report_changes"
-    hearing_reply = "hearing_reply"
-
-
-DEADLINE_LABELS: dict[DeadlineKind, Label] = {
-    DeadlineKind.document_request: Label("Nachforderung", "Document request"),
-    DeadlineKind.interim_report: Label("Zwischennachweis", "Interim report"),
-    DeadlineKind.final_report: Label("Verwendungsnachweis", "Final report"),
-    DeadlineKind.report_changes: Label("Nachbesserung", "Report changes"),
-    DeadlineKind.hearing_reply: Label("Stellungnahme zur Anhörung", "Hearing reply"),
-}
-
-
 class Guard(StrEnum):
     """Conditions a transition checks; the engine implements each and says why one fails."""
 
@@ -119,6 +94,13 @@ class Guard(StrEnum):
     repayment_given = "repayment_given"
 
 
+# Guards that check the firing's input (reason, payload). `check` and `available_triggers` skip
+# them: whether a trigger is possible now does not depend on what the user will type.
+INPUT_GUARDS: frozenset[Guard] = frozenset(
+    {Guard.reason_given, Guard.amounts_given, Guard.spending_given, Guard.repayment_given}
+)
+
+
 class Effect(StrEnum):
     """What a transition does besides changing the state."""
 
@@ -131,6 +113,34 @@ class Effect(StrEnum):
     record_repayment = "record_repayment"
     mark_received = "mark_received"
     mark_waitlisted = "mark_waitlisted"
+
+
+class Money(StrEnum):
+    """How an effect moves the call's money."""
+
+    commit = "commit"  # takes money from the budget (may be refused: not enough left)
+    release = "release"  # gives money back to the budget
+
+
+MONEY_EFFECTS: dict[Effect, Money] = {
+    Effect.commit_budget: Money.commit,
+    Effect.release_budget: Money.release,
+    Effect.release_underspend: Money.release,
+}
+
+
+class Policy(StrEnum):
+    """What a call does with an approval that finds no money."""
+
+    waitlist = "waitlist"  # the application goes to the waiting list, in order of receipt
+    reject = "reject"  # the approval is refused with the reason; the case stays recommended
+
+
+class StopKind(StrEnum):
+    """Why a funding stop is in force."""
+
+    declared = "declared"  # an admin declared it; only an admin lifts it
+    automatic = "automatic"  # no budget year has the minimum grant left; lifts with money back
 
 
 @dataclass(frozen=True)
@@ -147,10 +157,40 @@ class Transition:
     opens: tuple[DeadlineKind, ...] = ()
     closes: tuple[DeadlineKind, ...] = ()
     email: str | None = None  # template name of the carrier email it causes
-    fallback: str | None = None  # trigger the engine fires instead when money is missing (waitlist)
+    # The trigger the engine fires instead when money is missing, under the call policy named.
+    fallback: str | None = None
+    fallback_policy: Policy | None = None
+    # Reviewing work: whoever fired it on a case may not approve that case (four-eyes).
+    review_work: bool = False
 
     def dest_from(self, source: State) -> State:
         return self.dest if self.dest is not None else source
+
+    @property
+    def takes_money(self) -> bool:
+        return any(MONEY_EFFECTS.get(e) == Money.commit for e in self.effects)
+
+    @property
+    def returns_money(self) -> bool:
+        return any(MONEY_EFFECTS.get(e) == Money.release for e in self.effects)
+
+    @property
+    def moves_money(self) -> bool:
+        """Money effects lock the call row for the whole firing."""
+        return self.takes_money or self.returns_money
+
+    @property
+    def ends_case(self) -> bool:
+        return self.dest in FINAL_STATES
+
+    @property
+    def staff_sets_deadline(self) -> bool:
+        return any(kind in STAFF_ADJUSTABLE for kind in self.opens)
+
+    @property
+    def chosen_by_user(self) -> bool:
+        """Offered to users (the engine alone fires the system-only rows)."""
+        return self.roles != {Role.system}
 
 
 def _t(trigger: str, sources, dest, roles, label: Label, **kw) -> Transition:
@@ -161,7 +201,7 @@ def _t(trigger: str, sources, dest, roles, label: Label, **kw) -> Transition:
 
 S, R, G, E, D = State, Role, Guard, Effect, DeadlineKind
 # Approvers may also review; the four-eyes guard keeps them from approving what they reviewed.
-STAFF = {R.reviewer, R.approver}
+STAFF = frozenset({R.reviewer, R.approver})
 # Entering a final state cancels every open deadline (the engine does it), so the final
 # transitions need not list them in `closes`.
 BEFORE_DECISION = (S.submitted, S.in_review, S.documents_requested, S.recommended, S.waitlisted)
@@ -172,7 +212,7 @@ TRANSITIONS: tuple[Transition, ...] = (
                G.required_fields_complete, G.project_start_not_past),
        effects=(E.mark_received,), email="receipt_confirmation"),
     _t("start_review", S.submitted, S.in_review, STAFF, Label("Prüfung beginnen", "Start review"),
-       effects=(E.become_case_officer,)),
+       effects=(E.become_case_officer,), review_work=True),
     _t("request_documents", S.in_review, S.documents_requested, STAFF,
        Label("Unterlagen nachfordern", "Request documents"),
        guards=(G.reason_given,), opens=(D.document_request,), email="documents_requested"),
@@ -181,10 +221,12 @@ TRANSITIONS: tuple[Transition, ...] = (
        guards=(G.own_organisation,), closes=(D.document_request,), email="documents_received"),
     _t("recommend", S.in_review, S.recommended, STAFF,
        Label("Zur Bewilligung vorschlagen", "Recommend"),
-       guards=(G.reason_given, G.amounts_given), effects=(E.record_assessment,)),
+       guards=(G.reason_given, G.amounts_given), effects=(E.record_assessment,),
+       review_work=True),
     _t("approve", S.recommended, S.approved, {R.approver}, Label("Bewilligen", "Approve"),
        guards=(G.four_eyes, G.money_available), effects=(E.commit_budget,),
-       opens=(D.interim_report, D.final_report), email="approval", fallback="waitlist"),
+       opens=(D.interim_report, D.final_report), email="approval",
+       fallback="waitlist", fallback_policy=Policy.waitlist),
     _t("waitlist", S.recommended, S.waitlisted, {R.system}, Label("Auf die Warteliste", "Waitlist"),
        effects=(E.mark_waitlisted,), email="waitlisted"),
     _t("reoffer", S.waitlisted, S.recommended, {R.system},
@@ -222,14 +264,27 @@ TRANSITIONS: tuple[Transition, ...] = (
 
 TRANSITIONS_BY_TRIGGER: dict[str, Transition] = {t.trigger: t for t in TRANSITIONS}
 
-# Emails that do not follow from a single transition; each names its template.
-FUNDING_STOP_EMAIL = "funding_stop"
-FUNDING_STOP_LIFTED_EMAIL = "funding_stop_lifted"
-REMINDER_EMAIL = "deadline_reminder"
-# Interim reports are records, not states (workflow/reports.py); their carrier emails:
-INTERIM_REPORT_EMAILS = ("interim_report_received", "interim_report_accepted",
-                         "interim_report_changes_requested")
-ESCALATION_EMAIL = "deadline_escalation"
+
+
+@dataclass(frozen=True)
+class WaitingList:
+    """The waiting list: who waits in which state, and the trigger that offers a case again.
+
+    Waiting applications keep their place by time of receipt; when money comes back they are
+    offered again in that order, as far as the money reaches, and nobody overtakes the first
+    one that does not fit.
+    """
+
+    state: State
+    offer_again: str
+    message: Label
+
+
+WAITING_LIST = WaitingList(
+    State.waitlisted,
+    "reoffer",
+    Label("Es sind wieder Fördermittel verfügbar.", "Funds are available again."),
+)
 
 
 def transitions_from(state: State) -> list[Transition]:

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from workflow import budget, engine
-from workflow.engine import Actor
+from workflow import budget, drafts, engine
 from workflow.models import BudgetLine, Call, Module, Organisation, Programme, User
+from workflow.rows import Actor
 
 NOW = datetime(2020, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -149,7 +149,7 @@ def application_in(
 ) -> Any:
     """A new application driven through the engine to `state` (draft..report_submitted)."""
     amounts = amounts or {"2021": "50000", "2022": "50000"}
-    app = engine.create_application(
+    app = drafts.create_application(
         session, carrier or world.carrier, world.call_id, draft_fields(amounts), now=now
     )
     if state == "draft":

@@ -11,15 +11,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import Session, select
 
-from workflow.db import assign, connection, sync_loaded, view
+from notifications.formatting import money
+from workflow import repository
 from workflow.errors import InsufficientFunds, InvalidInput, NotFound
-from workflow.models import BudgetLine, Call, LedgerEntry
+from workflow.models import BudgetLine, Call
+from workflow.repository import connection
+from workflow.rows import ApplicationRow, BudgetLineRow, CallRow
 
 
 def parse_euros(value: object, field: str = "Betrag") -> int:
@@ -58,9 +59,7 @@ def parse_euros(value: object, field: str = "Betrag") -> int:
 
 def format_euros(cents: int) -> str:
     """German money format: 1.234,50 €."""
-    sign = "-" if cents < 0 else ""
-    euros, rest = divmod(abs(cents), 100)
-    return f"{sign}{euros:,}".replace(",", ".") + f",{rest:02d} €"
+    return money(cents, "de")
 
 
 @dataclass(frozen=True)
@@ -87,37 +86,13 @@ def lock_call(session: Session, call_id: int) -> Call:
     return call
 
 
-# Prebuilt Core statements (the approve and close transitions run them; see workflow.db).
-_L, _E = BudgetLine.__table__, LedgerEntry.__table__
-_LINES = (select(_L).where(_L.c.call_id == bindparam("call"))
-          .order_by(_L.c.year, _L.c.priority, _L.c.id))
-_COMMIT = (
-    update(_L)
-    .where(_L.c.id == bindparam("_id"),
-           _L.c.committed_cents + bindparam("cents") <= _L.c.budget_cents,
-           _L.c.committed_cents + bindparam("cents") >= 0)
-    .values(committed_cents=_L.c.committed_cents + bindparam("cents"))
-    .returning(_L.c.committed_cents)
-)
-_CHANGE = (
-    update(_L)
-    .where(_L.c.id == bindparam("_id"),
-           _L.c.budget_cents + bindparam("delta") >= _L.c.committed_cents)
-    .values(budget_cents=_L.c.budget_cents + bindparam("delta"))
-    .returning(_L.c.budget_cents, _L.c.committed_cents)
-)
-_ENTRY = insert(_E)
-_HELD = (select(_E.c.budget_line_id, func.sum(_E.c.committed_delta_cents))
-         .where(_E.c.application_id == bindparam("app")).group_by(_E.c.budget_line_id))
-
-
-def budget_lines(session: Session, call_id: int) -> list[SimpleNamespace]:
-    """The call's budget lines (plain rows), by year and priority."""
-    return [view(row) for row in connection(session).execute(_LINES, {"call": call_id})]
+def budget_lines(session: Session, call_id: int) -> list[BudgetLineRow]:
+    """The call's budget lines, by year and priority."""
+    return repository.budget_lines(connection(session), call_id)
 
 
 def years(
-    session: Session, call_id: int, lines: list[Any] | None = None
+    session: Session, call_id: int, lines: list[BudgetLineRow] | None = None
 ) -> dict[int, YearStatus]:
     """Budget, committed and available money per budget year of a call (of `lines` if given)."""
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
@@ -128,7 +103,7 @@ def years(
 
 
 def shortfalls(
-    session: Session, call_id: int, amounts: dict[int, int], lines: list[Any] | None = None
+    session: Session, call_id: int, amounts: dict[int, int], lines: list[BudgetLineRow] | None = None
 ) -> dict[int, int]:
     """For each year whose available money is below the amount: how much is missing."""
     status = years(session, call_id, lines)
@@ -140,7 +115,7 @@ def shortfalls(
     return missing
 
 
-def _entry(line: Any, kind: str, now: datetime, actor_id: int | None,
+def _entry(line: BudgetLineRow | BudgetLine, kind: str, now: datetime, actor_id: int | None,
            application_id: int | None = None, committed: int = 0, budget: int = 0,
            note: str = "") -> dict[str, Any]:
     """The values of one ledger row."""
@@ -150,9 +125,9 @@ def _entry(line: Any, kind: str, now: datetime, actor_id: int | None,
 
 
 def commit(
-    session: Session, app: Any, amounts: dict[int, int], now: datetime, actor_id: int | None,
-    lines: list[Any] | None = None,
-) -> list[Any]:
+    session: Session, app: ApplicationRow, amounts: dict[int, int], now: datetime, actor_id: int | None,
+    lines: list[BudgetLineRow] | None = None,
+) -> list[BudgetLineRow]:
     """Commit `amounts` (cents per year) for `app`, drawing on the year's sources by priority.
 
     Raises InsufficientFunds (and changes nothing) if any year lacks the money. Call `lock_call`
@@ -162,16 +137,16 @@ def commit(
     missing = shortfalls(session, app.call_id, amounts, lines)
     if missing:
         years_text = ", ".join(
-            f"{y}: es fehlen {format_euros(c)}" for y, c in sorted(missing.items())
+            f"{y}: es fehlen {money(c, 'de')}" for y, c in sorted(missing.items())
         )
-        years_en = ", ".join(f"{y}: {format_euros(c)} missing" for y, c in sorted(missing.items()))
+        years_en = ", ".join(f"{y}: {money(c, 'en')} missing" for y, c in sorted(missing.items()))
         raise InsufficientFunds(
             "Für dieses Haushaltsjahr sind nicht mehr genug Fördermittel verfügbar "
             f"({years_text}).",
             f"Not enough funds left in the budget year ({years_en}).",
             missing={str(y): c for y, c in missing.items()},
         )
-    lines_by_year: dict[int, list[Any]] = defaultdict(list)
+    lines_by_year: dict[int, list[BudgetLineRow]] = defaultdict(list)
     for line in lines:
         lines_by_year[line.year].append(line)
     entries = []
@@ -187,38 +162,36 @@ def commit(
             remaining -= take
             if remaining == 0:
                 break
-    if entries:
-        connection(session).execute(_ENTRY, entries)
+    repository.insert_ledger(connection(session), entries)
     return lines
 
 
-def _conditional_commit(session: Session, line: Any, cents: int) -> None:
+def _conditional_commit(session: Session, line: BudgetLineRow, cents: int) -> None:
     """committed += cents, only if it stays within the budget; the database decides."""
-    committed = connection(session).execute(_COMMIT, {"_id": line.id, "cents": cents}).first()
+    committed = repository.add_committed(connection(session), line.id, cents)
     if committed is None:
         raise InsufficientFunds(
             "Die Fördermittel wurden gleichzeitig anderweitig gebunden; bitte erneut versuchen.",
             "The funds were committed elsewhere at the same time; please try again.",
         )
     # The new value comes back with the UPDATE (RETURNING): no second query to refresh the line.
-    assign(line, {"committed_cents": committed[0]})
-    sync_loaded(session, BudgetLine, line.id, {"committed_cents": committed[0]})
+    line.committed_cents = committed
+    repository.sync(session, BudgetLine, line.id, {"committed_cents": committed})
 
 
 def commitments(session: Session, application_id: int) -> dict[int, int]:
     """Net committed cents of one application per budget line id."""
-    rows = connection(session).execute(_HELD, {"app": application_id}).all()
-    return {line_id: int(total) for line_id, total in rows if total}
+    return repository.commitments(connection(session), application_id)
 
 
 def release(
     session: Session,
-    app: Any,
+    app: ApplicationRow,
     now: datetime,
     actor_id: int | None,
     note: str,
     per_year: dict[int, int] | None = None,
-    lines: list[Any] | None = None,
+    lines: list[BudgetLineRow] | None = None,
 ) -> int:
     """Give back the application's commitment (all of it, or `per_year` cents); returns cents.
 
@@ -243,14 +216,13 @@ def release(
         entries.append(_entry(line, "release", now, actor_id, app.id, committed=-amount,
                               note=note))
         released += amount
-    if entries:
-        connection(session).execute(_ENTRY, entries)
+    repository.insert_ledger(connection(session), entries)
     return released
 
 
 def change_budget(
     session: Session,
-    line: Any,
+    line: BudgetLineRow | BudgetLine,
     delta_cents: int,
     now: datetime,
     actor_id: int | None,
@@ -258,20 +230,21 @@ def change_budget(
 ) -> None:
     """Increase or cut a budget line; a cut below what is committed is refused."""
     conn = connection(session)
-    row = conn.execute(_CHANGE, {"_id": line.id, "delta": delta_cents}).first()
+    row = repository.add_budget(conn, line.id, delta_cents)
     if row is None:
         raise InvalidInput(
             "Das Budget kann nicht unter die bereits gebundenen Mittel gekürzt werden.",
             "The budget cannot be cut below the money already committed.",
         )
     values = {"budget_cents": row[0], "committed_cents": row[1]}
-    assign(line, values)
-    sync_loaded(session, BudgetLine, line.id, values)
-    conn.execute(_ENTRY, _entry(line, "budget_change", now, actor_id, budget=delta_cents,
-                                note=note))
+    if isinstance(line, BudgetLineRow):
+        line.budget_cents, line.committed_cents = row
+    repository.sync(session, BudgetLine, line.id, values)
+    repository.insert_ledger(
+        conn, [_entry(line, "budget_change", now, actor_id, budget=delta_cents, note=note)])
 
 
-def automatic_stop_due(session: Session, call: Any, lines: list[Any] | None = None) -> bool:
+def automatic_stop_due(session: Session, call: CallRow | Call, lines: list[BudgetLineRow] | None = None) -> bool:
     """True when no budget year of the call has at least the minimum grant left (of `lines`, the
     call's budget lines, if already read)."""
     threshold = max(call.min_grant_cents, 1)

@@ -14,7 +14,7 @@ from sqlmodel import Session, func, select
 
 from states import STATE_LABELS, State
 from states.diagram import mermaid
-from workflow import budget, engine
+from workflow import applications, budget, drafts, engine, programme_admin, rows
 from workflow.db import make_engine, unit_of_work
 from workflow.errors import NotFound, WorkflowError
 from workflow.models import (
@@ -73,14 +73,14 @@ def session_scope() -> Iterator[Session]:
         engine_.dispose()
 
 
-def actor_for(session: Session, email: str) -> engine.Actor:
+def actor_for(session: Session, email: str) -> rows.Actor:
     user = session.exec(select(User).where(User.email == email)).first()
     if user is None or user.disabled:
         raise NotFound(
             f"Nutzer {email} existiert nicht oder ist gesperrt.",
             f"User {email} does not exist or is disabled.",
         )
-    return engine.Actor.of(user)
+    return rows.Actor.of(user)
 
 
 def table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -251,7 +251,7 @@ def applications_list(
 def applications_show(reference: str, as_json: JsonOpt = False) -> None:
     """One application with amounts and open deadlines."""
     with session_scope() as session:
-        data = application_dict(session, engine.load_application(session, reference))
+        data = application_dict(session, applications.load_application(session, reference))
         lines = [f"{k}: {v}" for k, v in data.items() if k not in ("years", "open_deadlines")]
         lines.append(
             table(
@@ -285,9 +285,9 @@ def applications_show(reference: str, as_json: JsonOpt = False) -> None:
 def applications_history(reference: str, as_json: JsonOpt = False) -> None:
     """Every transition of one application: who, when, from, to, why."""
     with session_scope() as session:
-        a = engine.load_application(session, reference)
+        a = applications.load_application(session, reference)
         rows = []
-        for r in engine.history(session, a):
+        for r in applications.history(session, a):
             user = session.get(User, r.actor_id) if r.actor_id else None
             rows.append(
                 {
@@ -351,7 +351,7 @@ def applications_create(
     if amount:
         fields["amounts"] = parse_pairs(amount, "--amount")
     with session_scope() as session:
-        a = engine.create_application(
+        a = drafts.create_application(
             session, actor_for(session, as_user), call, fields, now=Clock.now
         )
         emit(
@@ -526,7 +526,7 @@ def budget_change(
     negative = delta.strip().startswith("-")
     cents = budget.parse_euros(delta.strip().lstrip("-+"), "Änderung") * (-1 if negative else 1)
     with session_scope() as session:
-        engine.change_budget(
+        programme_admin.change_budget(
             session,
             _call(session, call),
             year,
@@ -547,7 +547,7 @@ def stop_declare(
 ) -> None:
     """Declare a funding stop for a call (admin)."""
     with session_scope() as session:
-        c = engine.declare_funding_stop(
+        c = programme_admin.declare_funding_stop(
             session, _call(session, call), reason, actor_for(session, as_user), now=Clock.now
         )
         typer.echo(f"Fördermittelstopp für {c.code} seit {c.stop_since}.")
@@ -557,7 +557,7 @@ def stop_declare(
 def stop_lift(as_user: AsOpt, call: Annotated[str | None, typer.Option()] = None) -> None:
     """Lift a funding stop (admin)."""
     with session_scope() as session:
-        c = engine.lift_funding_stop(
+        c = programme_admin.lift_funding_stop(
             session, _call(session, call), actor_for(session, as_user), now=Clock.now
         )
         typer.echo(

@@ -5,12 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import SimpleNamespace
-from typing import Any
 
-from sqlalchemy import Connection, Engine, event
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
+from sqlalchemy import Engine, event
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
@@ -71,39 +67,3 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
-
-
-# ---------------------------------------------------------------- Core statements in an ORM session
-#
-# The engine's hot path (`workflow.engine.fire`) reads and writes with prebuilt Core statements:
-# about a quarter of the CPU of ORM queries and flushes (bench/engine.py). These helpers keep the
-# session's ORM view consistent with such writes.
-
-
-def connection(session: Session) -> Connection:
-    """The session's connection for Core statements, after flushing pending ORM changes."""
-    if session.new or session.dirty or session.deleted:
-        session.flush()
-    return session.connection()
-
-
-def view(row: Any) -> SimpleNamespace:
-    """A plain, mutable object with a Core row's columns as attributes."""
-    return SimpleNamespace(**row._mapping)
-
-
-def sync_loaded(session: Session, model: type, pk: Any, values: dict[str, Any]) -> None:
-    """After a Core write: bring an instance the session has already loaded up to date."""
-    obj = session.identity_map.get(identity_key(model, pk))
-    if obj is not None:
-        for name, value in values.items():
-            set_committed_value(obj, name, value)
-
-
-def assign(obj: Any, values: dict[str, Any]) -> None:
-    """Set values that are already in the database: on an ORM instance without marking it dirty."""
-    if hasattr(obj, "_sa_instance_state"):
-        for name, value in values.items():
-            set_committed_value(obj, name, value)
-    else:
-        vars(obj).update(values)

@@ -4,30 +4,22 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 
-from states import DeadlineKind
-from workflow.db import connection, sync_loaded, view
-from workflow.models import Application, Deadline
+from states import DEFAULT_DUE_RULES, DeadlineKind, DeadlineStatus
+from workflow import repository
+from workflow.models import Deadline
+from workflow.repository import connection
+from workflow.rows import ApplicationRow, DeadlineRow
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
-# The default rules of DOMAIN.md; a programme's config["deadlines"] may override any of them.
-DEFAULT_RULES: dict[str, dict[str, int]] = {
-    DeadlineKind.document_request: {"days_after": 14},
-    DeadlineKind.report_changes: {"days_after": 14},
-    DeadlineKind.hearing_reply: {"days_after": 14},
-    # ANBest-P no. 6.1: interim report by 30 April after each budget year the project runs on.
-    DeadlineKind.interim_report: {"month": 4, "day": 30},
-    # ANBest-P no. 6.1: final report six months after the end of the funding period.
-    DeadlineKind.final_report: {"months_after_end": 6},
-}
+# The default due rules are lifecycle data (states.deadlines); a programme may override them.
+DEFAULT_RULES = DEFAULT_DUE_RULES
 
 
 @lru_cache(maxsize=64)
@@ -63,7 +55,7 @@ def rules_for(config: dict[str, Any]) -> dict[str, dict[str, int]]:
 
 
 def due_dates(
-    kind: DeadlineKind, app: Application, now: datetime, config: dict[str, Any],
+    kind: DeadlineKind, app: ApplicationRow, now: datetime, config: dict[str, Any],
     explicit: date | None = None,
 ) -> list[tuple[str, date]]:
     """(period, due date) pairs a transition opens for `kind`, already moved to working days."""
@@ -87,71 +79,65 @@ def due_dates(
     raise ValueError(f"no due rule for {kind}")
 
 
-_D = Deadline.__table__
-_OF_APPLICATION = select(_D).where(_D.c.application_id == bindparam("app")).order_by(_D.c.due_date)
-_INSERT = insert(_D).returning(_D.c.id, sort_by_parameter_order=True)
-_REOPEN = (update(_D).where(_D.c.id == bindparam("_id"))
-           .values(due_date=bindparam("due_date"), status="open", opened_at=bindparam("now"),
-                   closed_at=None, opened_by_id=bindparam("record"), next_reminder_on=None))
-_CLOSE = (update(_D).where(_D.c.id == bindparam("_id"))
-          .values(status=bindparam("status"), closed_at=bindparam("now")))
+def of_application(session: Session, application_id: int) -> list[DeadlineRow]:
+    """Every deadline of one application (earliest first), read with one statement."""
+    return repository.deadlines_of(connection(session), application_id)
 
 
-def of_application(session: Session, application_id: int) -> list[SimpleNamespace]:
-    """Every deadline of one application (plain rows, earliest first), read with one statement."""
-    rows = connection(session).execute(_OF_APPLICATION, {"app": application_id})
-    return [view(row) for row in rows]
+Planned = list[tuple[DeadlineKind, list[tuple[str, date]]]]
 
 
 def open_deadlines(
-    session: Session, app: Any, planned: list[tuple[DeadlineKind, list[tuple[str, date]]]],
-    now: datetime, record_id: int | None, existing: list[SimpleNamespace] | None = None,
-) -> list[SimpleNamespace]:
+    session: Session, app: ApplicationRow, planned: Planned, now: datetime,
+    record_id: int | None, existing: list[DeadlineRow] | None = None,
+) -> list[DeadlineRow]:
     """Open (or re-open) deadlines for `app`: `planned` is (kind, `due_dates(kind, …)`) pairs;
     `existing` is `of_application`, kept current. New rows are inserted with one statement."""
     existing = of_application(session, app.id) if existing is None else existing
     conn, opened, new = connection(session), [], []
     for kind, dues in planned:
         for period, due in dues:
-            values = {"due_date": due, "status": "open", "opened_at": now, "closed_at": None,
-                      "opened_by_id": record_id, "next_reminder_on": None}
             row = next((d for d in existing if d.kind == kind and d.period == period), None)
             if row is None:
-                row = SimpleNamespace(application_id=app.id, kind=str(kind), period=period,
-                                      **values)
+                row = DeadlineRow(None, str(kind), period, due, DeadlineStatus.open, app.id, now,
+                                  None, record_id, None)
                 new.append(row)
                 existing.append(row)
             else:
-                conn.execute(_REOPEN, {"_id": row.id, "due_date": due, "now": now,
-                                       "record": record_id})
-                vars(row).update(values)
-                sync_loaded(session, Deadline, row.id, values)
+                repository.reopen_deadline(conn, row.id, due, now, record_id)
+                values = {"due_date": due, "status": DeadlineStatus.open.value, "opened_at": now,
+                          "closed_at": None, "opened_by_id": record_id, "next_reminder_on": None}
+                for name, value in values.items():
+                    setattr(row, name, value)
+                repository.sync(session, Deadline, row.id, values)
             opened.append(row)
-    if new:
-        ids = conn.execute(_INSERT, [dict(vars(row)) for row in new]).scalars().all()
-        for row, new_id in zip(new, ids, strict=True):
-            row.id = new_id
+    ids = repository.insert_deadlines(conn, [
+        {name: getattr(row, name) for name in DeadlineRow.columns() if name != "id"}
+        for row in new
+    ])
+    for row, new_id in zip(new, ids, strict=True):
+        row.id = new_id
     return opened
 
 
 def close_deadlines(
-    session: Session, app: Any, kinds: Any, now: datetime, status: str = "met",
-    existing: list[SimpleNamespace] | None = None,
-) -> list[SimpleNamespace]:
+    session: Session, app: ApplicationRow, kinds: Any, now: datetime,
+    status: DeadlineStatus = DeadlineStatus.met, existing: list[DeadlineRow] | None = None,
+) -> list[DeadlineRow]:
     """Close the open deadlines of `kinds` (every period) with `status` (met or cancelled);
     `kinds=None` closes every open deadline of the application."""
     existing = of_application(session, app.id) if existing is None else existing
-    closing = [d for d in existing if d.status == "open" and (kinds is None or d.kind in kinds)]
-    if closing:
-        connection(session).execute(
-            _CLOSE, [{"_id": d.id, "status": status, "now": now} for d in closing])
-        for d in closing:
-            d.status, d.closed_at = status, now
-            sync_loaded(session, Deadline, d.id, {"status": status, "closed_at": now})
+    closing = [d for d in existing
+               if d.status == DeadlineStatus.open and (kinds is None or d.kind in kinds)]
+    repository.close_deadlines(connection(session), [d.id for d in closing], status.value, now)
+    for d in closing:
+        d.status, d.closed_at = status.value, now
+        repository.sync(session, Deadline, d.id, {"status": status.value, "closed_at": now})
     return closing
 
 
-def is_late(existing: list[SimpleNamespace], kinds: Any, now: datetime) -> bool:
+def is_late(existing: list[DeadlineRow], kinds: Any, now: datetime) -> bool:
     """Whether an open deadline of `kinds` is already past (a late answer is marked late)."""
     today = local_date(now)
-    return any(d.status == "open" and d.kind in kinds and today > d.due_date for d in existing)
+    return any(d.status == DeadlineStatus.open and d.kind in kinds and today > d.due_date
+               for d in existing)

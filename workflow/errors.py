@@ -81,3 +81,7 @@ class Incomplete(InvalidInput):
 
 class GuardFailed(WorkflowError):
     status, type, title = 409, "guard-failed", "Voraussetzung nicht erfüllt"
+
+
+class Conflict(WorkflowError):
+    status, type, title = 409, "conflict", "Konflikt"

@@ -23,33 +23,29 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from notifications.outbox import enqueue
-from states import DEADLINE_LABELS, DeadlineKind, Role
-from states.lifecycle import ESCALATION_EMAIL, REMINDER_EMAIL
+from states import (
+    BEFORE_STEP_PREFIX,
+    DEADLINE_LABELS,
+    DEFAULT_REMINDERS,
+    ESCALATION_EMAIL,
+    REMINDER_EMAIL,
+    STEP_LABELS,
+    DeadlineKind,
+    DeadlineStatus,
+    ReminderStatus,
+    ReminderStep,
+    Role,
+)
+from workflow import notices
 from workflow.db import is_postgres, unit_of_work
 from workflow.deadlines import local_date, next_working_day
-from workflow.engine import _base_context
 from workflow.models import Application, Call, Deadline, Programme, TransitionRecord, User
 from workflow.reminder_tables import ReminderSent
-
-# The reminder steps of DOMAIN.md, defined once. A programme overrides any key for all deadline
-# kinds with config["reminders"]["default"] and per kind with config["reminders"][<kind>].
-DEFAULT_REMINDERS: dict[str, Any] = {
-    "before_days": [28, 7],  # reminders this many days before the due date
-    "on_due": True,  # a reminder on the due date
-    "overdue_after_days": 7,  # the formal reminder (Mahnung) this many days after the due date
-    "grace_days": 14,  # the grace period the formal reminder sets
-    "escalate": True,  # tell the case officer when the grace period has ended
-}
+from workflow.repository import connection
 
 NO_MORE_STEPS = date(9999, 12, 31)
-ESCALATION = "escalation"
-OVERDUE = "overdue"
-
-STEP_LABELS = {
-    "due": ("Erinnerung am Fälligkeitstag", "Reminder on the due date"),
-    OVERDUE: ("Mahnung", "Formal reminder"),
-    ESCALATION: ("Eskalation an die Sachbearbeitung", "Escalation to the case officer"),
-}
+ESCALATION = ReminderStep.escalation
+OVERDUE = ReminderStep.overdue
 
 
 def reminder_rule(config: dict[str, Any] | None, kind: str) -> dict[str, Any]:
@@ -81,10 +77,10 @@ def plan_steps(due: date, opened_on: date, rule: dict[str, Any],
     """The steps of a deadline in order. Steps that would fall before the deadline was opened do
     not apply (a 14-day document request gets no 28-day reminder). `mahnung_grace_until` is the
     grace period an already sent formal reminder set; escalation follows the day after it ends."""
-    steps = [Step(f"before_{n}", due - timedelta(days=int(n)))
+    steps = [Step(f"{BEFORE_STEP_PREFIX}{n}", due - timedelta(days=int(n)))
              for n in sorted({int(n) for n in rule["before_days"]}, reverse=True) if int(n) > 0]
     if rule["on_due"]:
-        steps.append(Step("due", due))
+        steps.append(Step(ReminderStep.due, due))
     grace = mahnung_grace_until
     if rule["overdue_after_days"] is not None:
         overdue_on = due + timedelta(days=int(rule["overdue_after_days"]))
@@ -138,9 +134,9 @@ def due_deadline_ids(session: Session, today: date) -> list[int]:
     Two range lookups on the (status, next_reminder_on) index; rows not due are never touched.
     """
     due = session.exec(select(Deadline.id).where(
-        Deadline.status == "open", Deadline.next_reminder_on <= today)).all()
+        Deadline.status == DeadlineStatus.open, Deadline.next_reminder_on <= today)).all()
     unplanned = session.exec(select(Deadline.id).where(
-        Deadline.status == "open", Deadline.next_reminder_on.is_(None))).all()
+        Deadline.status == DeadlineStatus.open, Deadline.next_reminder_on.is_(None))).all()
     return sorted(set(due) | set(unplanned))
 
 
@@ -170,7 +166,7 @@ def remind(session: Session, deadline_ids: list[int], now: datetime,
     today = local_date(now)
     summary = summary or PassSummary(today)
     query = select(Deadline).where(
-        Deadline.id.in_(deadline_ids), Deadline.status == "open",
+        Deadline.id.in_(deadline_ids), Deadline.status == DeadlineStatus.open,
         or_(Deadline.next_reminder_on.is_(None), Deadline.next_reminder_on <= today),
     ).order_by(Deadline.id)
     if is_postgres(session):
@@ -202,7 +198,7 @@ def remind(session: Session, deadline_ids: list[int], now: datetime,
     # Insert first: every step of the batch is claimed in one statement; only steps whose row
     # this pass inserted are sent (another pass that got there first holds the others).
     summary.skipped += len(_claim(session, skipped))
-    won = _claim(session, [_claim_values(p.deadline, p.step, "sent" if p.recipient else "skipped",
+    won = _claim(session, [_claim_values(p.deadline, p.step, ReminderStatus.sent if p.recipient else ReminderStatus.skipped,
                                          now, p.recipient) for p in plans])
     claimed: list[tuple[int, int]] = []  # (reminder, outbox row)
     history: list[dict[str, Any]] = []
@@ -254,10 +250,10 @@ def _plan(deadline: Deadline, app: Application, programme: Programme, users: dic
     today = local_date(now)
     rule = reminder_rule(programme.config, deadline.kind)
     mahnung = rows.get(OVERDUE)
-    grace = mahnung.grace_until if mahnung is not None and mahnung.status == "sent" else None
+    grace = mahnung.grace_until if mahnung is not None and mahnung.status == ReminderStatus.sent else None
     steps = plan_steps(deadline.due_date, local_date(_aware(deadline.opened_at)), rule, grace)
     decision = decide(steps, set(rows), today)
-    skipped += [_claim_values(deadline, step, "skipped", now, None) for step in decision.skip]
+    skipped += [_claim_values(deadline, step, ReminderStatus.skipped, now, None) for step in decision.skip]
     next_on, plan = decision.next_on, None
     if decision.send is not None:
         step = decision.send
@@ -287,7 +283,7 @@ def _claim_values(deadline: Deadline, step: Step, status: str, now: datetime,
             "due_date": deadline.due_date, "step": step.name, "status": status,
             "scheduled_on": step.on, "at": now,
             "recipient": recipient.email if recipient is not None else None,
-            "grace_until": step.grace_until if status == "sent" else None}
+            "grace_until": step.grace_until if status == ReminderStatus.sent else None}
 
 
 def _claim(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[int, str], int]:
@@ -340,7 +336,7 @@ def _send(session: Session, programme: Programme, app: Application, deadline: De
     language = recipient.language
     kind = DeadlineKind(deadline.kind)
     context = {
-        **_base_context(programme, app, recipient),
+        **notices.base_context(programme, app, recipient),
         "deadline_kind": deadline.kind,
         "deadline_label": DEADLINE_LABELS[kind].in_language(language),
         "due_date": deadline.due_date.isoformat(),
@@ -351,7 +347,7 @@ def _send(session: Session, programme: Programme, app: Application, deadline: De
         "case_officer_email": officer.email if officer else programme.contact_email,
     }
     outbox_id = enqueue(
-        session, template=ESCALATION_EMAIL if step.to_case_officer else REMINDER_EMAIL,
+        connection(session), template=ESCALATION_EMAIL if step.to_case_officer else REMINDER_EMAIL,
         recipient=recipient.email, language=language, context=context,
         application_id=app.id, now=now)
     # The history row (written with the batch): the reminder shows in the application history.
@@ -371,9 +367,10 @@ def describe(step: Step, deadline: Deadline) -> str:
     """A German line for the history: which step, for which deadline, which grace period."""
     label = DEADLINE_LABELS[DeadlineKind(deadline.kind)].de
     period = f" {deadline.period}" if deadline.period else ""
-    what = STEP_LABELS.get(step.name, ("", ""))[0]
-    if step.name.startswith("before_"):
-        what = f"Erinnerung {step.name.removeprefix('before_')} Tage vor Fristablauf"
+    label = STEP_LABELS.get(step.name)
+    what = label.de if label else ""
+    if step.name.startswith(BEFORE_STEP_PREFIX):
+        what = f"Erinnerung {step.name.removeprefix(BEFORE_STEP_PREFIX)} Tage vor Fristablauf"
     text = f"{what}: {label}{period}, fällig am {deadline.due_date:%d.%m.%Y}"
     if step.name == OVERDUE and step.grace_until:
         text += f"; Nachfrist bis {step.grace_until:%d.%m.%Y}"
@@ -390,8 +387,8 @@ def overdue_filter(today: date | None = None) -> Any:
     escalated = (
         select(ReminderSent.application_id)
         .join(Deadline, Deadline.id == ReminderSent.deadline_id)
-        .where(Deadline.status == "open", ReminderSent.due_date == Deadline.due_date,
-               ReminderSent.step == ESCALATION, ReminderSent.status == "sent")
+        .where(Deadline.status == DeadlineStatus.open, ReminderSent.due_date == Deadline.due_date,
+               ReminderSent.step == ESCALATION, ReminderSent.status == ReminderStatus.sent)
     )
     if today is not None:
         escalated = escalated.where(ReminderSent.scheduled_on <= today)

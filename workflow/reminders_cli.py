@@ -123,8 +123,8 @@ def request_interim_changes(
 @reports_app.command("list")
 def list_interim(reference: str, as_json: JsonOpt = False) -> None:
     """Interim reports of one application."""
+    from workflow.applications import load_application
     from workflow.cli import table
-    from workflow.engine import load_application
 
     with session_scope() as session:
         rows = [reports.report_dict(r) for r in reports.interim_reports(

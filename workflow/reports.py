@@ -15,9 +15,9 @@ from sqlmodel import Session, select
 
 from states import FINAL_STATES, STATE_LABELS, DeadlineKind, Role, State
 from workflow import budget
+from workflow.applications import load_application
 from workflow.db import is_postgres
 from workflow.deadlines import local_date, next_working_day, rules_for
-from workflow.engine import Actor, email_carrier, load_application
 from workflow.errors import GuardFailed, InvalidInput, NotFound, NotPermitted, WrongState
 from workflow.models import (
     Application,
@@ -27,7 +27,9 @@ from workflow.models import (
     Programme,
     TransitionRecord,
 )
+from workflow.notices import email_carrier
 from workflow.reminder_tables import InterimReport
+from workflow.rows import Actor
 
 STAFF = frozenset({Role.reviewer, Role.approver})
 MAX_NARRATIVE = 20_000

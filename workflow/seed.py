@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from workflow import budget, engine
-from workflow.engine import Actor
+from workflow import budget, drafts, engine
 from workflow.models import BudgetLine, Call, Module, Organisation, Programme, User
+from workflow.rows import Actor
 from workflow.security import hash_password
 
 
@@ -130,7 +130,7 @@ def seed_demo_applications(session: Session, call: Call, users: dict[str, User])
         start: str = "2021-03-01",
         end: str = "2022-12-31",
     ) -> Any:
-        return engine.create_application(
+        return drafts.create_application(
             session,
             carrier,
             call,

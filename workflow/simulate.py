@@ -17,8 +17,8 @@ from sqlmodel import Session, SQLModel, select
 
 from notifications.outbox import OutboxMessage
 from states import DEADLINE_LABELS, STATE_LABELS, TRANSITIONS_BY_TRIGGER, DeadlineKind, State
+from workflow import drafts, reports, rows, seed
 from workflow import engine as wf
-from workflow import reports, seed
 from workflow.db import make_engine, unit_of_work
 from workflow.deadlines import BERLIN
 from workflow.models import Application, Deadline, TransitionRecord, User
@@ -220,10 +220,10 @@ class Timeline:
 
 
 def _act(session: Session, action: Action, refs: dict[str, str], users: dict[str, Any]) -> None:
-    actor = wf.Actor.of(users[action.who])
+    actor = rows.Actor.of(users[action.who])
     args = dict(action.args)
     if action.what == "create":
-        app = wf.create_application(session, actor, "ZiQ-2021", args, now=action.when)
+        app = drafts.create_application(session, actor, "ZiQ-2021", args, now=action.when)
         refs[action.app] = app.reference
         return
     ref = refs[action.app]

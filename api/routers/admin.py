@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import func
 from sqlmodel import select
 
-from api import users
 from api.deps import ActorDep, AdminDep, IdempotencyKeyDep, LanguageDep, SessionDep
 from api.idempotency import Idempotent
 from api.routers.calls import call_status, find_call
@@ -24,7 +23,7 @@ from api.schemas import (
     user_out,
 )
 from states.diagram import mermaid
-from workflow import engine
+from workflow import programme_admin, users
 from workflow.models import Application, BudgetLine, LedgerEntry
 
 router = APIRouter(prefix="/api/v1", tags=["administration"])
@@ -59,7 +58,7 @@ def change_budget(request: Request, code: str, body: BudgetChangeRequest, sessio
     if idem.replay:
         return idem.replay
     call = find_call(session, code)
-    engine.change_budget(session, call, body.year, body.source, body.delta_cents(), actor,
+    programme_admin.change_budget(session, call, body.year, body.source, body.delta_cents(), actor,
                          body.note)
     return idem.respond(200, call_status(session, find_call(session, code)), {})
 
@@ -68,14 +67,14 @@ def change_budget(request: Request, code: str, body: BudgetChangeRequest, sessio
              summary="Declare a funding stop (with a reason)")
 def declare_funding_stop(code: str, body: FundingStopRequest, session: SessionDep,
                          actor: AdminDep) -> dict[str, Any]:
-    engine.declare_funding_stop(session, find_call(session, code), body.reason, actor)
+    programme_admin.declare_funding_stop(session, find_call(session, code), body.reason, actor)
     return call_status(session, find_call(session, code))
 
 
 @router.delete("/admin/calls/{code}/funding-stop", response_model=CallOut,
                summary="Lift a funding stop (an automatic stop stays while money is short)")
 def lift_funding_stop(code: str, session: SessionDep, actor: AdminDep) -> dict[str, Any]:
-    engine.lift_funding_stop(session, find_call(session, code), actor)
+    programme_admin.lift_funding_stop(session, find_call(session, code), actor)
     return call_status(session, find_call(session, code))
 
 

@@ -37,7 +37,7 @@ from api.schemas import (
     history_entry,
 )
 from states import TRANSITIONS_BY_TRIGGER, Role, State
-from workflow import deadlines, engine
+from workflow import applications, deadlines, drafts, engine
 from workflow.errors import StaleVersion
 from workflow.models import Application, Call, Deadline, Organisation, User
 from workflow.reminders import overdue_filter
@@ -69,7 +69,7 @@ def create_application(request: Request, body: ApplicationCreate, session: Sessi
                             body.model_dump(mode="json", exclude_unset=True))
     if idem.replay:
         return idem.replay
-    app = engine.create_application(session, actor, body.call, body.engine_fields())
+    app = drafts.create_application(session, actor, body.call, body.engine_fields())
     out = application_out(session, app.id, lang)
     return idem.respond(201, out, {"ETag": etag(app.version),
                                    "Location": f"{PREFIX}/{app.reference}"})
@@ -130,7 +130,7 @@ def list_applications(
             responses={200: {"headers": {"ETag": {}}}})
 def get_application(reference: str, response: Response, session: SessionDep, actor: ActorDep,
                     lang: LanguageDep) -> dict[str, Any]:
-    app = engine.load_application(session, reference, actor)
+    app = applications.load_application(session, reference, actor)
     response.headers["ETag"] = etag(app.version)
     return application_out(session, app.id, lang)
 
@@ -140,16 +140,16 @@ def get_application(reference: str, response: Response, session: SessionDep, act
 def edit_application(reference: str, body: ApplicationUpdate, response: Response,
                      session: SessionDep, actor: WriterDep, lang: LanguageDep,
                      expected: IfMatchDep) -> dict[str, Any]:
-    app = engine.load_application(session, reference, actor)
+    app = applications.load_application(session, reference, actor)
     if expected is not None and app.version != expected:
         raise _stale(app.version, expected)
     try:
-        app = engine.edit_draft(session, app, actor, body.engine_fields(),
+        app = drafts.edit_draft(session, app, actor, body.engine_fields(),
                                 expected_version=expected)
     except StaleVersion:
         if expected is None:
             raise
-        raise _stale(engine.load_application(session, app.id).version, expected) from None
+        raise _stale(applications.load_application(session, app.id).version, expected) from None
     response.headers["ETag"] = etag(app.version)
     return application_out(session, app.id, lang)
 
@@ -157,9 +157,9 @@ def edit_application(reference: str, body: ApplicationUpdate, response: Response
 @router.get("/applications/{reference}/history", response_model=list[HistoryEntry],
             summary="Every transition: who, when, from, to, why")
 def get_history(reference: str, session: SessionDep, actor: ActorDep) -> list[dict[str, Any]]:
-    app = engine.load_application(session, reference, actor)
+    app = applications.load_application(session, reference, actor)
     out = []
-    for record in engine.history(session, app):
+    for record in applications.history(session, app):
         user = session.get(User, record.actor_id) if record.actor_id else None
         out.append(history_entry(record, user.name if user else None))
     return out
@@ -169,7 +169,7 @@ def get_history(reference: str, session: SessionDep, actor: ActorDep) -> list[di
             summary="Deadlines of one application")
 def get_deadlines(reference: str, session: SessionDep, actor: ActorDep,
                   lang: LanguageDep) -> list[dict[str, Any]]:
-    app = engine.load_application(session, reference, actor)
+    app = applications.load_application(session, reference, actor)
     rows = session.exec(select(Deadline).where(Deadline.application_id == app.id)
                         .order_by(Deadline.due_date, Deadline.id)).all()
     today = _today()
@@ -180,7 +180,7 @@ def get_deadlines(reference: str, session: SessionDep, actor: ActorDep,
             summary="What the current user may do now, and why not")
 def get_transitions(reference: str, session: SessionDep, actor: ActorDep,
                     lang: LanguageDep) -> list[dict[str, Any]]:
-    app = engine.load_application(session, reference, actor)
+    app = applications.load_application(session, reference, actor)
     out = []
     for trigger, refusal in engine.available_triggers(session, app, actor).items():
         reason = None
@@ -213,7 +213,7 @@ def fire_transition(request: Request, reference: str, trigger: str, session: Ses
     target: Application | str = reference
     if trigger not in TRANSITIONS_BY_TRIGGER:
         # Refused by fire anyway; first, as always, 'not found' and If-Match.
-        target = engine.load_application(session, reference, actor)
+        target = applications.load_application(session, reference, actor)
         if expected is not None and target.version != expected:
             raise _stale(target.version, expected)
     try:
@@ -224,7 +224,7 @@ def fire_transition(request: Request, reference: str, trigger: str, session: Ses
     except StaleVersion:
         if expected is None:
             raise
-        raise _stale(engine.load_application(session, reference).version, expected) from None
+        raise _stale(applications.load_application(session, reference).version, expected) from None
     if record.actor_id is None:
         actor_name = None
     elif record.actor_id == actor.id:

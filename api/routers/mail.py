@@ -9,7 +9,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import AdminDep, SessionDep
-from notifications.outbox import OutboxMessage, aware, list_dead, requeue
+from notifications.outbox import OutboxMessage, aware
+from workflow.mail import list_dead, requeue
 
 router = APIRouter(prefix="/api/v1", tags=["administration"])
 

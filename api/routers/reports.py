@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import ActorDep, SessionDep, WriterDep
 from api.schemas import Amounts, Strict, euros
-from workflow import engine, reminders, reports
+from workflow import applications, reminders, reports
 from workflow.reminder_tables import InterimReport, ReminderSent
 
 router = APIRouter(prefix="/api/v1/applications/{reference}", tags=["interim reports"])
@@ -72,7 +72,7 @@ def reminder_out(row: ReminderSent) -> dict[str, Any]:
             summary="Interim reports of one application")
 def list_interim_reports(reference: str, session: SessionDep,
                          actor: ActorDep) -> list[dict[str, Any]]:
-    app = engine.load_application(session, reference, actor)
+    app = applications.load_application(session, reference, actor)
     return [report_out(r) for r in reports.interim_reports(session, app)]
 
 
@@ -107,5 +107,5 @@ def request_interim_changes(reference: str, period: str, body: InterimChangesReq
 @router.get("/reminders", response_model=list[ReminderOut],
             summary="Every reminder step recorded (sent or skipped), with time and grace period")
 def list_reminders(reference: str, session: SessionDep, actor: ActorDep) -> list[dict[str, Any]]:
-    app = engine.load_application(session, reference, actor)
+    app = applications.load_application(session, reference, actor)
     return [reminder_out(r) for r in reminders.reminders_of(session, app.id)]

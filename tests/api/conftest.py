@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from api.app import create_app
 from tests.factories import World, draft_fields, make_world
+from workflow import drafts, rows
 from workflow import engine as wf
 from workflow.db import unit_of_work
 from workflow.models import Application, Call, User
@@ -52,7 +53,7 @@ class ApiWorld:
     emails: dict[str, str]  # role key -> email
     user_ids: dict[str, int]
 
-    def actor(self, role: str) -> wf.Actor:
+    def actor(self, role: str) -> rows.Actor:
         return getattr(self.world, role)
 
 
@@ -94,7 +95,7 @@ def application_in(aw: ApiWorld, state: str, carrier: str = "carrier") -> str:
     """An application of `carrier`'s organisation driven by the engine to `state`; its reference."""
     with unit_of_work(aw.engine) as session:
         fields = {k: v for k, v in application_body().items() if k != "call"}
-        app = wf.create_application(session, aw.actor(carrier), aw.world.call_id, fields)
+        app = drafts.create_application(session, aw.actor(carrier), aw.world.call_id, fields)
         reference = app.reference
         if state != "draft":
             for (who, trigger, body), reached in zip(PATH, STATE_AFTER, strict=True):

@@ -31,8 +31,7 @@ from tests.api.conftest import (
     login,
     version_of,
 )
-from workflow import budget, calendar
-from workflow import engine as wf
+from workflow import budget, calendar, programme_admin
 from workflow.db import make_engine, unit_of_work
 from workflow.models import Application, BudgetLine, Call, Deadline, Organisation, User
 from workflow.reminder_tables import InterimReport
@@ -218,7 +217,7 @@ def requeue_dead(env: Env, role: str) -> Req:
 def lift_stop(env: Env, role: str) -> Req:
     with unit_of_work(env.aw.engine) as session:
         call = session.exec(select(Call).where(Call.code == SPARE_CALL)).one()
-        wf.declare_funding_stop(session, call, "Haushaltssperre", env.aw.world.admin)
+        programme_admin.declare_funding_stop(session, call, "Haushaltssperre", env.aw.world.admin)
     return Req("DELETE", f"/api/v1/admin/calls/{SPARE_CALL}/funding-stop")
 
 

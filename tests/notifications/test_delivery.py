@@ -26,13 +26,13 @@ from notifications.outbox import DEAD, PENDING, SENT, OutboxMessage, enqueue, li
 from notifications.render import TEMPLATES
 from notifications.worker import backoff, claim, deliver_due, deliver_due_async
 from states import STATE_LABELS, State
-from states.lifecycle import ESCALATION_EMAIL, REMINDER_EMAIL
+from states import ESCALATION_EMAIL, REMINDER_EMAIL
 from tests.factories import NOW, application_in, make_world
 from tests.notifications.conftest import SmtpServer
 from tests.notifications.handlers import RefusingHandler
 from tests.notifications.samples import sample_context
 from workflow import engine as wf
-from workflow import reports
+from workflow import programme_admin, reports
 from workflow.db import unit_of_work
 from workflow.errors import NotPermitted
 from workflow.models import Application, Call
@@ -101,11 +101,11 @@ def every_carrier_email(engine: Engine, language: str) -> None:
         assert waiting.state == State.waitlisted
         application_in(s, world, "draft")
         call = s.get(Call, world.call_id)
-        wf.declare_funding_stop(s, call, "Haushaltssperre des Landes", world.admin, now=NOW)
-        wf.lift_funding_stop(s, call, world.admin, now=NOW)
-        wf.change_budget(s, call, 2021, "Landesmittel", 100_000_00, world.admin, "Aufstockung",
+        programme_admin.declare_funding_stop(s, call, "Haushaltssperre des Landes", world.admin, now=NOW)
+        programme_admin.lift_funding_stop(s, call, world.admin, now=NOW)
+        programme_admin.change_budget(s, call, 2021, "Landesmittel", 100_000_00, world.admin, "Aufstockung",
                          now=NOW)
-        wf.change_budget(s, call, 2022, "Landesmittel", 100_000_00, world.admin, "Aufstockung",
+        programme_admin.change_budget(s, call, 2022, "Landesmittel", 100_000_00, world.admin, "Aufstockung",
                          now=NOW)
         assert waiting.state == State.recommended
 
@@ -168,7 +168,7 @@ def test_rolled_back_transition_leaves_no_outbox_row_and_sends_nothing(
     # A template error fails the transition's own transaction: the state does not change.
     with pytest.raises(TemplateNotFound), unit_of_work(any_engine) as s:
         wf.fire(s, app_id, "submit", world.carrier, now=NOW)
-        enqueue(s, template="no_such_email", recipient="x@example.org", language="de",
+        enqueue(s.connection(), template="no_such_email", recipient="x@example.org", language="de",
                 context={})
 
     assert outbox(any_engine) == []
@@ -272,7 +272,7 @@ def test_worker_killed_mid_batch(engine: Engine, sqlite_url: str, smtp_server: S
     """A real `quartier mail deliver` process killed with SIGKILL while sending a batch."""
     with Session(engine) as s:
         for i in range(12):
-            enqueue(s, template="approval", recipient=f"traeger{i}@example.org", language="de",
+            enqueue(s.connection(), template="approval", recipient=f"traeger{i}@example.org", language="de",
                     context=sample_context("approval"))
         s.commit()
     smtp_server.set_delay(0.2)  # a slow server, so the kill lands in the middle of the batch
@@ -317,8 +317,8 @@ def test_funding_stop_lift_tells_waiting_carriers_once(engine: Engine) -> None:
         waiting = application_in(s, world, "recommended")
         wf.fire(s, waiting, "approve", world.approver, now=NOW)
         call = s.get(Call, world.call_id)
-        wf.declare_funding_stop(s, call, "Haushaltssperre", world.admin, now=NOW)
-        wf.lift_funding_stop(s, call, world.admin, now=NOW)
+        programme_admin.declare_funding_stop(s, call, "Haushaltssperre", world.admin, now=NOW)
+        programme_admin.lift_funding_stop(s, call, world.admin, now=NOW)
     lifted = [r for r in outbox(engine) if r.template == "funding_stop_lifted"]
     assert [(r.recipient, r.context["state"]) for r in lifted] == [
         ("traeger@example.org", "waitlisted")]
@@ -328,7 +328,7 @@ def test_funding_stop_lift_tells_waiting_carriers_once(engine: Engine) -> None:
 def fill(engine: Engine, recipients: list[str]) -> list[int]:
     """One approval email per recipient; their outbox ids."""
     with Session(engine) as s:
-        ids = [enqueue(s, template="approval", recipient=r, language="de",
+        ids = [enqueue(s.connection(), template="approval", recipient=r, language="de",
                        context=sample_context("approval"), now=NOW) for r in recipients]
         s.commit()
     return ids

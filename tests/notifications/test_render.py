@@ -10,7 +10,7 @@ from jinja2 import TemplateNotFound, UndefinedError
 
 from notifications.render import LANGUAGES, TEMPLATE_DIR, TEMPLATES, ZERO_EUROS, Renderer, render
 from states import TRANSITIONS
-from states.lifecycle import (
+from states import (
     ESCALATION_EMAIL,
     FUNDING_STOP_EMAIL,
     FUNDING_STOP_LIFTED_EMAIL,

@@ -92,7 +92,7 @@ def server_factory(tmp_path: Path) -> Iterator[Any]:
 def fill(engine: Engine, count: int, recipient: str = "traeger{i}@example.org") -> None:
     with Session(engine) as session:
         for i in range(count):
-            enqueue(session, template="approval", recipient=recipient.format(i=i),
+            enqueue(session.connection(), template="approval", recipient=recipient.format(i=i),
                     language="de", context=sample_context("approval"))
         session.commit()
 

@@ -6,8 +6,8 @@ import threading
 
 from workflow import engine as wf
 from workflow.db import make_engine, unit_of_work
-from workflow.engine import Actor
 from workflow.errors import InsufficientFunds, WorkflowError
+from workflow.rows import Actor
 
 
 def approve_all(url: str, references: list[str], approver: Actor,

@@ -12,7 +12,7 @@ from sqlmodel import Session, func, select
 from tests.factories import NOW, application_in, make_world
 from tests.workflow.approval_race import approve_all, process_main
 from tests.workflow.helpers import refused
-from workflow import budget
+from workflow import applications, budget, programme_admin
 from workflow import engine as wf
 from workflow.db import make_engine, unit_of_work
 from workflow.errors import InvalidInput
@@ -102,21 +102,21 @@ def test_stale_object_is_refused_on_postgres_race(pg_engine):
         w = make_world(s)
         ref = application_in(s, w, "submitted").reference
     with Session(pg_engine) as slow:
-        app = wf.load_application(slow, ref)  # transaction A reads version N
+        app = applications.load_application(slow, ref)  # transaction A reads version N
         with unit_of_work(pg_engine) as fast:  # transaction B changes the row and commits
             wf.fire(fast, ref, "start_review", w.reviewer, now=NOW)
         with pytest.raises(StaleVersion):
             wf.fire(slow, app, "withdraw", w.carrier, reason="x", now=NOW)
         slow.rollback()
     with Session(pg_engine) as s:
-        assert wf.load_application(s, ref).state == "in_review"
+        assert applications.load_application(s, ref).state == "in_review"
 
 
 def test_budget_cut_below_committed_is_refused(engine):
     with unit_of_work(engine) as s:
         w = make_world(s, years={2021: 100_000_00, 2022: 100_000_00})
         application_in(s, w, "approved")
-    refused(engine, InvalidInput, lambda s: wf.change_budget(
+    refused(engine, InvalidInput, lambda s: programme_admin.change_budget(
         s, s.get(Call, w.call_id), 2021, "Landesmittel", -60_000_00, w.admin, "Kürzung", now=NOW),
         "nicht unter die bereits gebundenen")
 
@@ -132,7 +132,7 @@ def test_automatic_stop_and_lift_with_reoffer_in_order_of_receipt(engine):
         draft = application_in(s, w, "draft")
         call = s.get(Call, w.call_id)
         assert call.stop_kind is None  # 2022 still has 50.000 € left
-        wf.change_budget(s, call, 2022, "Landesmittel", -45_000_00, w.admin, "Kürzung", now=NOW)
+        programme_admin.change_budget(s, call, 2022, "Landesmittel", -45_000_00, w.admin, "Kürzung", now=NOW)
         call = s.get(Call, w.call_id)
         assert call.stop_kind == "automatic" and call.stop_since is not None
         ref_first, refs_waiting, ref_draft = first.reference, [a.reference for a in waiting], \
@@ -143,16 +143,16 @@ def test_automatic_stop_and_lift_with_reoffer_in_order_of_receipt(engine):
             wf.fire(s, ref_draft, "submit", w.carrier, now=NOW)
     # Money comes back through budget increases.
     with unit_of_work(engine) as s:
-        wf.change_budget(s, s.get(Call, w.call_id), 2021, "Landesmittel", 60_000_00, w.admin,
+        programme_admin.change_budget(s, s.get(Call, w.call_id), 2021, "Landesmittel", 60_000_00, w.admin,
                          "Aufstockung", now=NOW)
-        wf.change_budget(s, s.get(Call, w.call_id), 2022, "Landesmittel", 45_000_00, w.admin,
+        programme_admin.change_budget(s, s.get(Call, w.call_id), 2022, "Landesmittel", 45_000_00, w.admin,
                          "Aufstockung", now=NOW)
     with unit_of_work(engine) as s:
         assert s.get(Call, w.call_id).stop_kind is None
-        states = [wf.load_application(s, r).state for r in refs_waiting]
+        states = [applications.load_application(s, r).state for r in refs_waiting]
         # 65.000 € free in 2021: the first two in order of receipt are offered again.
         assert states == ["recommended", "recommended", "waitlisted"]
-        assert wf.load_application(s, ref_first).state == "approved"
+        assert applications.load_application(s, ref_first).state == "approved"
     assert_ledger_consistent(engine, w.call_id)
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from sqlmodel import Session, select
 
 from tests.factories import NOW, application_in, draft_fields, make_world
+from workflow import drafts
 from workflow import engine as wf
 from workflow.db import unit_of_work
 from workflow.deadlines import BERLIN, DEFAULT_RULES, next_working_day, rules_for
@@ -19,7 +20,7 @@ def at(day: date, hour: int = 7) -> datetime:
 
 
 def approved_with_end(session: Session, world, end: str, start: str = "2021-03-01"):
-    app = wf.create_application(session, world.carrier, world.call_id,
+    app = drafts.create_application(session, world.carrier, world.call_id,
                                 draft_fields(project_start=start, project_end=end), now=NOW)
     wf.fire(session, app, "submit", world.carrier, now=NOW)
     wf.fire(session, app, "start_review", world.reviewer, now=NOW)

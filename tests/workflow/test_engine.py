@@ -11,7 +11,7 @@ from notifications.outbox import OutboxMessage
 from states import STATE_LABELS, TRANSITIONS, State
 from tests.factories import NOW, application_in, draft_fields, make_world
 from tests.workflow.helpers import refused
-from workflow import budget
+from workflow import applications, budget, drafts, programme_admin
 from workflow import engine as wf
 from workflow.db import unit_of_work
 from workflow.errors import (
@@ -44,13 +44,13 @@ def world(engine):
 
 
 def _app(s, ref):
-    return wf.load_application(s, ref)
+    return applications.load_application(s, ref)
 
 
 def test_whole_journey_releases_underspend(any_engine):
     with unit_of_work(any_engine) as s:
         w = make_world(s)
-        app = wf.create_application(
+        app = drafts.create_application(
             s, w.carrier, w.call_id, draft_fields({"2021": "60000", "2022": "20000"}), now=NOW
         )
         ref = app.reference
@@ -85,7 +85,7 @@ def test_whole_journey_releases_underspend(any_engine):
             )
         ]
         assert kinds == ["commit", "commit", "release", "release"]
-        hist = wf.history(s, app)
+        hist = applications.history(s, app)
         assert [h.trigger for h in hist] == ["create"] + [st[1] for st in steps]
         assert all(h.from_state == prev.to_state for prev, h in zip(hist, hist[1:], strict=False))
         templates = [m.template for m in s.exec(select(OutboxMessage).order_by(OutboxMessage.id))]
@@ -243,7 +243,7 @@ def test_concurrent_change_is_detected(engine, world):
     with unit_of_work(engine) as s:
         ref = application_in(s, world, "submitted").reference
     with unit_of_work(engine) as s:
-        seen_version = wf.load_application(s, ref).version  # what a client loaded earlier
+        seen_version = applications.load_application(s, ref).version  # what a client loaded earlier
     with unit_of_work(engine) as s:
         wf.fire(s, ref, "start_review", world.reviewer, now=NOW)
     refused(
@@ -262,7 +262,7 @@ def test_funding_stop_refuses_submission_and_keeps_draft(engine, world):
     with unit_of_work(engine) as s:
         ref = application_in(s, world, "draft").reference
         call = s.get(__import__("workflow.models", fromlist=["Call"]).Call, world.call_id)
-        wf.declare_funding_stop(s, call, "Mittel erschöpft", world.admin, now=NOW)
+        programme_admin.declare_funding_stop(s, call, "Mittel erschöpft", world.admin, now=NOW)
     refused(
         engine,
         FundingStopInForce,
@@ -300,7 +300,7 @@ def test_call_not_open_yet(engine):
 
 def test_incomplete_application(engine, world):
     with unit_of_work(engine) as s:
-        ref = wf.create_application(
+        ref = drafts.create_application(
             s, world.carrier, world.call_id, {"module_code": "B1"}, now=NOW
         ).reference
     refusal = refused(
@@ -391,7 +391,7 @@ def test_invalid_draft_fields(engine, world, fields, words):
     refused(
         engine,
         InvalidInput,
-        lambda s: wf.create_application(
+        lambda s: drafts.create_application(
             s, world.carrier, world.call_id, draft_fields(**fields), now=NOW
         ),
         *words,

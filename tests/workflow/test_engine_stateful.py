@@ -12,7 +12,7 @@ from sqlmodel import Session, SQLModel, func, select
 from states import FINAL_STATES, TRANSITIONS, TRANSITIONS_BY_TRIGGER, State, transitions_from
 from tests.factories import NOW, draft_fields, make_world
 from tests.workflow.helpers import snapshot
-from workflow import budget
+from workflow import applications, budget, drafts, programme_admin
 from workflow import engine as wf
 from workflow.db import make_engine, unit_of_work
 from workflow.errors import WorkflowError
@@ -62,7 +62,7 @@ class Lifecycle(RuleBasedStateMachine):
     @rule(target=apps, carrier=st.sampled_from(["carrier", "other_carrier"]), a=EUROS, b=EUROS)
     def create(self, carrier, a, b):
         with unit_of_work(self.db) as s:
-            return wf.create_application(
+            return drafts.create_application(
                 s,
                 getattr(self.world, carrier),
                 self.world.call_id,
@@ -97,7 +97,7 @@ class Lifecycle(RuleBasedStateMachine):
         actor = getattr(self.world, who)
         before = snapshot(self.db)
         with Session(self.db) as s:
-            old_state = wf.load_application(s, ref).state
+            old_state = applications.load_application(s, ref).state
         try:
             with unit_of_work(self.db) as s:
                 record = wf.fire(
@@ -118,7 +118,7 @@ class Lifecycle(RuleBasedStateMachine):
 
     def _advance_once(self, ref, data, days):
         with Session(self.db) as s:
-            state = State(wf.load_application(s, ref).state)
+            state = State(applications.load_application(s, ref).state)
         options = transitions_from(state)
         if not options:
             return
@@ -131,14 +131,14 @@ class Lifecycle(RuleBasedStateMachine):
             return
         role = data.draw(st.sampled_from(roles))
         with Session(self.db) as s:
-            own = wf.load_application(s, ref).organisation_id == self.world.carrier.organisation_id
+            own = applications.load_application(s, ref).organisation_id == self.world.carrier.organisation_id
         who = {
             "carrier": "carrier" if own else "other_carrier",
             "reviewer": data.draw(st.sampled_from(["reviewer", "reviewer2"])),
             "approver": "approver",
         }[role]
         with Session(self.db) as s:
-            app = wf.load_application(s, ref)
+            app = applications.load_application(s, ref)
             years = {
                 y.year: y
                 for y in s.exec(
@@ -168,7 +168,7 @@ class Lifecycle(RuleBasedStateMachine):
             data.draw(st.sampled_from(["0", "500"])),
         )
         with Session(self.db) as s:
-            event(f"reached {wf.load_application(s, ref).state}")
+            event(f"reached {applications.load_application(s, ref).state}")
 
     @rule(
         year=st.sampled_from([2021, 2022]),
@@ -179,7 +179,7 @@ class Lifecycle(RuleBasedStateMachine):
         before = snapshot(self.db)
         try:
             with unit_of_work(self.db) as s:
-                wf.change_budget(
+                programme_admin.change_budget(
                     s,
                     s.get(Call, self.world.call_id),
                     year,
@@ -199,9 +199,9 @@ class Lifecycle(RuleBasedStateMachine):
             with unit_of_work(self.db) as s:
                 call = s.get(Call, self.world.call_id)
                 if declare:
-                    wf.declare_funding_stop(s, call, "erklärt", self.world.admin, now=self.now)
+                    programme_admin.declare_funding_stop(s, call, "erklärt", self.world.admin, now=self.now)
                 else:
-                    wf.lift_funding_stop(s, call, self.world.admin, now=self.now)
+                    programme_admin.lift_funding_stop(s, call, self.world.admin, now=self.now)
         except WorkflowError:
             assert snapshot(self.db) == before
 

@@ -9,8 +9,7 @@ from sqlmodel import Session, select
 
 from tests.factories import application_in, make_world
 from tests.workflow.helpers import refused
-from workflow import engine as wf
-from workflow import reports
+from workflow import applications, reports
 from workflow.db import unit_of_work
 from workflow.deadlines import BERLIN
 from workflow.errors import GuardFailed, InvalidInput, NotFound, NotPermitted, WrongState
@@ -52,7 +51,7 @@ def test_submit_accept_closes_the_deadline_and_writes_history(engine, active):
         assert accepted.status == "accepted" and accepted.reviewed_by_id == world.reviewer.id
         app = session.get(Application, app_id)
         assert app.state == "active" and app.version == version  # a record, not a state change
-        history = wf.history(session, app)
+        history = applications.history(session, app)
         mine = [(r.trigger, r.from_state, r.to_state, r.actor_role) for r in history[-2:]]
         assert mine == [("submit_interim_report", "active", "active", "carrier"),
                         ("accept_interim_report", "active", "active", "reviewer")]

@@ -6,9 +6,8 @@ import re
 
 from sqlmodel import Session, select
 
-from api.errors import Conflict
 from states import Role
-from workflow.errors import InvalidInput, NotFound
+from workflow.errors import Conflict, InvalidInput, NotFound
 from workflow.models import Organisation, User
 from workflow.security import hash_password
 

@@ -1,0 +1,104 @@
+"""What users do besides firing a transition: drafts, funding stops, budgets, users, interim
+reports. Each action names the roles that may take it, its label, the history trigger it writes
+(if it writes one) and the carrier email it causes. Also the records that are not transitions
+(interim reports) and who is told of a funding stop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from states.deadlines import DeadlineKind
+from states.labels import Label
+from states.lifecycle import STAFF, Role, State
+
+
+class ActionName(StrEnum):
+    create_draft = "create_draft"
+    edit_draft = "edit_draft"
+    declare_funding_stop = "declare_funding_stop"
+    lift_funding_stop = "lift_funding_stop"
+    change_budget = "change_budget"
+    manage_users = "manage_users"
+    manage_mail = "manage_mail"
+    submit_interim_report = "submit_interim_report"
+    accept_interim_report = "accept_interim_report"
+    request_interim_changes = "request_interim_changes"
+
+
+@dataclass(frozen=True)
+class Action:
+    """One action that is not a transition of the application's state."""
+
+    name: ActionName
+    roles: frozenset[Role]
+    label: Label
+    history_trigger: str | None = None  # the trigger of the history row it writes, if any
+    email: str | None = None  # the carrier email it causes
+    in_states: tuple[State, ...] = ()  # the application states it needs (empty: any)
+    meets: DeadlineKind | None = None  # the deadline it meets
+    reopens: DeadlineKind | None = None  # the deadline it opens again (with the rule of `rule`)
+    rule: DeadlineKind | None = None
+
+    def allows(self, role: Role) -> bool:
+        return role in self.roles
+
+
+A, R, S, D = ActionName, Role, State, DeadlineKind
+ADMIN = frozenset({R.admin})
+
+ACTIONS: dict[ActionName, Action] = {a.name: a for a in (
+    Action(A.create_draft, frozenset({R.carrier}), Label("Antrag anlegen", "Create application"),
+           history_trigger="create"),
+    Action(A.edit_draft, frozenset({R.carrier}), Label("Entwurf bearbeiten", "Edit draft"),
+           in_states=(S.draft,)),
+    Action(A.declare_funding_stop, ADMIN,
+           Label("Fördermittelstopp erklären", "Declare a funding stop")),
+    Action(A.lift_funding_stop, ADMIN, Label("Fördermittelstopp aufheben", "Lift a funding stop")),
+    Action(A.change_budget, ADMIN, Label("Budget ändern", "Change a budget")),
+    Action(A.manage_users, ADMIN, Label("Benutzerkonten verwalten", "Manage user accounts")),
+    Action(A.manage_mail, ADMIN, Label("Postausgang verwalten", "Manage the outbox")),
+    Action(A.submit_interim_report, frozenset({R.carrier}),
+           Label("Zwischennachweis einreichen", "Submit interim report"),
+           history_trigger="submit_interim_report", email="interim_report_received",
+           in_states=(S.active,), meets=D.interim_report),
+    Action(A.accept_interim_report, frozenset(STAFF),
+           Label("Zwischennachweis anerkennen", "Accept interim report"),
+           history_trigger="accept_interim_report", email="interim_report_accepted"),
+    Action(A.request_interim_changes, frozenset(STAFF),
+           Label("Nachbesserung des Zwischennachweises anfordern",
+                 "Request interim report changes"),
+           history_trigger="request_interim_report_changes",
+           email="interim_report_changes_requested", reopens=D.interim_report,
+           rule=D.report_changes),
+)}
+
+
+class InterimReportStatus(StrEnum):
+    """An interim report submission: waiting for review, accepted, or sent back for changes."""
+
+    submitted = "submitted"
+    accepted = "accepted"
+    changes_requested = "changes_requested"
+
+
+@dataclass(frozen=True)
+class StopNotice:
+    """Who hears of a funding stop or its lifting: the carriers with an application of the call
+    in one of `states`, once per stop."""
+
+    email: str
+    states: tuple[State, ...]
+
+
+FUNDING_STOP_NOTICE = StopNotice("funding_stop", (S.draft,))
+FUNDING_STOP_LIFTED_NOTICE = StopNotice("funding_stop_lifted", (S.waitlisted, S.draft))
+
+# Emails that do not follow from one transition or action.
+REMINDER_EMAIL = "deadline_reminder"
+ESCALATION_EMAIL = "deadline_escalation"
+FUNDING_STOP_EMAIL = FUNDING_STOP_NOTICE.email
+FUNDING_STOP_LIFTED_EMAIL = FUNDING_STOP_LIFTED_NOTICE.email
+# The carrier emails of the actions above (all three are about interim reports).
+INTERIM_REPORT_EMAILS = tuple(a.email for a in ACTIONS.values() if a.email)

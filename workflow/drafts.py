@@ -1,0 +1,253 @@
+"""Drafts: a carrier creates an application and edits it until it is submitted."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from states import ACTIONS, INITIAL_STATE, STATE_LABELS, ActionName, State
+from workflow import budget, deadlines
+from workflow.applications import load_application
+from workflow.errors import InvalidInput, NotFound, NotPermitted, StaleVersion, WrongState
+from workflow.inputs import amounts_per_year, parse_date
+from workflow.models import (
+    Application,
+    ApplicationYear,
+    Call,
+    Module,
+    Organisation,
+    Programme,
+    TransitionRecord,
+)
+from workflow.rows import Actor, visible
+
+CREATE, EDIT = ACTIONS[ActionName.create_draft], ACTIONS[ActionName.edit_draft]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _years(session: Session, app: Application) -> dict[int, ApplicationYear]:
+    return {
+        r.year: r
+        for r in session.exec(
+            select(ApplicationYear)
+            .where(ApplicationYear.application_id == app.id)
+            .execution_options(populate_existing=True)
+        )
+    }
+
+
+EDITABLE_FIELDS = (
+    "module_code",
+    "municipality",
+    "quartier",
+    "title",
+    "summary",
+    "project_start",
+    "project_end",
+    "own_contribution",
+)
+
+
+def _validate_fields(session: Session, call: Call, fields: dict[str, Any]) -> dict[str, Any]:
+    clean: dict[str, Any] = {}
+    unknown = set(fields) - set(EDITABLE_FIELDS) - {"amounts"}
+    if unknown:
+        raise InvalidInput(
+            f"Unbekannte Felder: {', '.join(sorted(unknown))}.",
+            f"Unknown fields: {', '.join(sorted(unknown))}.",
+            field=sorted(unknown)[0],
+        )
+    for name, value in fields.items():
+        if name in ("project_start", "project_end"):
+            clean[name] = None if value in (None, "") else parse_date(value, name, name)
+        elif name == "own_contribution":
+            clean["own_contribution_cents"] = budget.parse_euros(value, "Eigenanteil")
+        elif name == "module_code":
+            codes = set(
+                session.exec(
+                    select(Module.code).where(Module.programme_id == call.programme_id)
+                ).all()
+            )
+            if value not in codes:
+                raise InvalidInput(
+                    f"Unbekannter Baustein „{value}“ (möglich: {', '.join(sorted(codes))}).",
+                    f"Unknown module '{value}' (possible: {', '.join(sorted(codes))}).",
+                    field="module_code",
+                )
+            clean[name] = value
+        elif name != "amounts":
+            if value is not None and not isinstance(value, str):
+                raise InvalidInput(f"{name}: Text erwartet.", f"{name}: text expected.", field=name)
+            if value and len(value) > 5000:
+                raise InvalidInput(
+                    f"{name}: höchstens 5000 Zeichen.",
+                    f"{name}: at most 5000 characters.",
+                    field=name,
+                )
+            clean[name] = (value or "").strip()
+    return clean
+
+
+def _check_period(call: Call, start: date | None, end: date | None) -> None:
+    if start and call.earliest_project_start and start < call.earliest_project_start:
+        raise InvalidInput(
+            f"Projekte können frühestens am {call.earliest_project_start:%d.%m.%Y} beginnen.",
+            f"Projects start on {call.earliest_project_start.isoformat()} at the earliest.",
+            field="project_start",
+        )
+    if start and end:
+        if end <= start:
+            raise InvalidInput(
+                "Das Projektende muss nach dem Projektbeginn liegen.",
+                "The project end must be after its start.",
+                field="project_end",
+            )
+        months = (
+            (end.year - start.year) * 12
+            + end.month
+            - start.month
+            + (1 if end.day >= start.day - 1 else 0)
+        )
+        if call.min_project_months and months < call.min_project_months:
+            raise InvalidInput(
+                f"Die Projektlaufzeit muss mindestens {call.min_project_months} Monate betragen.",
+                f"Projects must run at least {call.min_project_months} months.",
+                field="project_end",
+            )
+
+
+def _set_amounts(session: Session, app: Application, call: Call, raw: Any) -> None:
+    amounts = amounts_per_year({"amounts": raw}, "amounts", "Beantragter Betrag") or {}
+    call_years = set(budget.years(session, call.id))
+    for year in amounts:
+        if year not in call_years:
+            raise InvalidInput(
+                f"{year} ist kein Haushaltsjahr dieses Aufrufs "
+                f"({', '.join(str(y) for y in sorted(call_years))}).",
+                f"{year} is not a budget year of this call.",
+                field="amounts",
+            )
+    rows = _years(session, app)
+    for year, cents in amounts.items():
+        row = rows.get(year) or ApplicationYear(application_id=app.id, year=year)
+        row.requested_cents = cents
+        session.add(row)
+    for year, row in rows.items():
+        if year not in amounts:
+            session.delete(row)
+
+
+def create_application(
+    session: Session,
+    actor: Actor,
+    call: Call | str | int,
+    fields: dict[str, Any],
+    now: datetime | None = None,
+) -> Application:
+    """A new draft for the actor's organisation, with its reference number and a history row."""
+    now = now or utcnow()
+    if not CREATE.allows(actor.role) or actor.organisation_id is None:
+        raise NotPermitted(
+            "Nur Träger können Anträge anlegen.", "Only carriers create applications."
+        )
+    if not isinstance(call, Call):
+        found = session.exec(
+            select(Call).where(
+                (Call.code == str(call)) | (Call.id == (int(call) if str(call).isdigit() else -1))
+            )
+        ).first()
+        if found is None:
+            raise NotFound(f"Förderaufruf {call} wurde nicht gefunden.", f"Call {call} not found.")
+        call = found
+    if "module_code" not in fields:
+        raise InvalidInput("Bitte einen Baustein wählen.", "Choose a module.", field="module_code")
+    clean = _validate_fields(session, call, fields)
+    _check_period(call, clean.get("project_start"), clean.get("project_end"))
+    org = session.get(Organisation, actor.organisation_id)
+    clean.setdefault("municipality", org.municipality if org else "")
+    app = Application(
+        call_id=call.id,
+        organisation_id=actor.organisation_id,
+        created_by_id=actor.id,
+        created_at=now,
+        updated_at=now,
+        **clean,
+    )
+    session.add(app)
+    session.flush()
+    programme = session.get(Programme, call.programme_id)
+    app.reference = f"{programme.code}-{deadlines.local_date(now).year}-{app.id:04d}"
+    if "amounts" in fields:
+        _set_amounts(session, app, call, fields["amounts"])
+    session.add(
+        TransitionRecord(
+            application_id=app.id,
+            trigger=CREATE.history_trigger,
+            from_state=None,
+            to_state=INITIAL_STATE.value,
+            actor_id=actor.id,
+            actor_role=actor.role.value,
+            at=now,
+            payload={},
+        )
+    )
+    session.flush()
+    return app
+
+
+def edit_draft(
+    session: Session,
+    app: Application,
+    actor: Actor,
+    fields: dict[str, Any],
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Application:
+    """Change a draft's editable fields; bumps the version like any change."""
+    now = now or utcnow()
+    if not visible(actor, app):
+        raise NotFound("Antrag wurde nicht gefunden.", "Application not found.")
+    if not EDIT.allows(actor.role):
+        raise NotPermitted(
+            "Nur der Träger kann seinen Entwurf bearbeiten.", "Only the carrier can edit its draft."
+        )
+    if app.state not in EDIT.in_states:
+        raise WrongState(
+            f"Nur Entwürfe können bearbeitet werden (Status: {STATE_LABELS[State(app.state)].de}).",
+            "Only drafts can be edited.",
+            state=app.state,
+        )
+    if expected_version is not None and app.version != expected_version:
+        raise StaleVersion(
+            "Der Antrag wurde inzwischen geändert. Bitte neu laden.",
+            "The application has changed. Please reload.",
+            current_version=app.version,
+        )
+    call = session.get(Call, app.call_id)
+    clean = _validate_fields(session, call, fields)
+    _check_period(
+        call,
+        clean.get("project_start", app.project_start),
+        clean.get("project_end", app.project_end),
+    )
+    if "amounts" in fields:
+        _set_amounts(session, app, call, fields["amounts"])
+    result = session.execute(
+        update(Application)
+        .where(Application.id == app.id, Application.version == app.version)
+        .values(version=app.version + 1, updated_at=now, **clean)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise StaleVersion(
+            "Der Antrag wurde gleichzeitig geändert. Bitte neu laden.",
+            "The application was changed at the same time. Please reload.",
+        )
+    session.flush()
+    return load_application(session, app.id)

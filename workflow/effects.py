@@ -1,0 +1,76 @@
+"""The effects of the transition table: each records on the firing what it will write
+(`workflow.firing.apply` writes it). Effects read what the guards parsed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from states import Effect, Money
+from workflow.firing import Firing, MoneyChange
+
+
+def become_case_officer(f: Firing) -> None:
+    f.changes["case_officer_id"] = f.actor.id
+
+
+def record_assessment(f: Firing) -> None:
+    f.changes["assessment"] = f.reason
+    amounts = f.record_payload["amounts_cents"]
+    f.year_values["approved_cents"] = {y: int(amounts.get(str(y), 0)) for y in f.years}
+
+
+def mark_received(f: Firing) -> None:
+    f.changes["received_at"] = f.now
+
+
+def mark_waitlisted(f: Firing) -> None:
+    f.changes["waitlisted_at"] = f.now
+
+
+def approved_amounts(f: Firing) -> dict[int, int]:
+    return {y: r.approved_cents for y, r in f.years.items() if r.approved_cents}
+
+
+def commit_budget(f: Firing) -> None:
+    amounts = approved_amounts(f)
+    f.money = MoneyChange(Money.commit, amounts, f"Bewilligung {f.app.reference}")
+    f.changes.update(approved_at=f.now, approved_by_id=f.actor.id)
+    f.record_payload["committed_cents"] = {str(y): c for y, c in amounts.items()}
+
+
+def release_budget(f: Firing) -> None:
+    f.money = MoneyChange(Money.release, None, f"{f.spec.label.de} {f.app.reference}")
+
+
+def release_underspend(f: Firing) -> None:
+    under = {
+        y: r.approved_cents - (r.spent_cents or 0)
+        for y, r in f.years.items()
+        if r.approved_cents and r.approved_cents > (r.spent_cents or 0)
+    }
+    f.money = MoneyChange(Money.release, under, f"Minderausgabe {f.app.reference}")
+
+
+def record_spending(f: Firing) -> None:
+    spending = f.record_payload["spending_cents"]
+    f.year_values["spent_cents"] = {
+        y: int(spending[str(y)]) for y in f.years if str(y) in spending
+    }
+
+
+def record_repayment(f: Firing) -> None:
+    f.changes["repayment_claim_cents"] = f.record_payload["repayment_cents"]
+
+
+EFFECTS: dict[Effect, Callable[[Firing], None]] = {
+    Effect.become_case_officer: become_case_officer,
+    Effect.record_assessment: record_assessment,
+    Effect.mark_received: mark_received,
+    Effect.mark_waitlisted: mark_waitlisted,
+    Effect.commit_budget: commit_budget,
+    Effect.release_budget: release_budget,
+    Effect.release_underspend: release_underspend,
+    Effect.record_spending: record_spending,
+    Effect.record_repayment: record_repayment,
+}
+assert set(EFFECTS) == set(Effect), "every effect in the table needs an implementation"

@@ -1,0 +1,245 @@
+"""The guards of the transition table: each reads a firing and raises the refusal, with the
+reason in German and English, when its condition does not hold. Guards write nothing; those
+that parse input record what they parsed on the firing for the effects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from notifications.formatting import money
+from states import DeadlineKind, DeadlineStatus, Guard, Role, StopKind
+from workflow import deadlines, inputs, repository
+from workflow.budget import parse_euros
+from workflow.errors import (
+    CallWindowClosed,
+    FourEyesViolation,
+    FundingStopInForce,
+    GuardFailed,
+    Incomplete,
+    InvalidInput,
+    NotFound,
+)
+from workflow.firing import Firing
+from workflow.repository import connection
+from workflow.rows import ApplicationRow, YearRow
+
+
+def local_text(moment: datetime) -> str:
+    """A moment as Berlin's clock shows it, in German: 01.12.2026 14:00."""
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(deadlines.BERLIN).strftime("%d.%m.%Y %H:%M")
+
+
+def own_organisation(f: Firing) -> None:
+    if f.actor.role == Role.carrier and f.actor.organisation_id != f.app.organisation_id:
+        raise NotFound("Antrag wurde nicht gefunden.", "Application not found.")
+
+
+def call_window_open(f: Firing) -> None:
+    opens, closes = f.call.opens_at, f.call.closes_at
+    opens = opens if opens.tzinfo else opens.replace(tzinfo=UTC)
+    closes = closes if closes.tzinfo else closes.replace(tzinfo=UTC)
+    if f.now < opens:
+        raise CallWindowClosed(
+            f"Der Förderaufruf ist noch nicht geöffnet; Anträge ab {local_text(opens)}.",
+            f"The call is not open yet; applications from {local_text(opens)}.",
+        )
+    if f.now > closes:
+        raise CallWindowClosed(
+            f"Die Einreichungsfrist ist am {local_text(closes)} abgelaufen. "
+            "Der Entwurf bleibt erhalten.",
+            f"The submission window closed on {local_text(closes)}. The draft is kept.",
+        )
+
+
+def no_funding_stop(f: Firing) -> None:
+    if f.call.stop_kind:
+        since = local_text(f.call.stop_since) if f.call.stop_since else "?"
+        raise FundingStopInForce(
+            f"Seit {since} gilt ein Fördermittelstopp: Die Mittel dieses Aufrufs sind vollständig "
+            "gebunden, neue Anträge können nicht eingereicht werden. Ihr Entwurf bleibt erhalten.",
+            f"A funding stop has been in force since {since}: the call's money is fully committed "
+            "and no new applications can be submitted. Your draft is kept.",
+            since=f.call.stop_since.isoformat() if f.call.stop_since else None,
+        )
+
+
+REQUIRED_FIELDS = (
+    ("title", "Projekttitel", "project title"),
+    ("summary", "Kurzbeschreibung", "summary"),
+    ("municipality", "Kommune", "municipality"),
+    ("quartier", "Quartier", "neighbourhood"),
+    ("project_start", "Projektbeginn", "project start"),
+    ("project_end", "Projektende", "project end"),
+)
+
+
+def missing_fields(app: ApplicationRow, years: dict[int, YearRow]) -> list[tuple[str, str, str]]:
+    """(field, German, English) for every required field that is empty or inconsistent."""
+    missing = []
+    for name, de, en in REQUIRED_FIELDS:
+        value = getattr(app, name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            missing.append((name, de, en))
+    if sum(r.requested_cents for r in years.values()) <= 0:
+        missing.append(
+            ("amounts", "beantragte Beträge je Haushaltsjahr", "requested amounts per budget year")
+        )
+    return missing
+
+
+def required_fields_complete(f: Firing) -> None:
+    missing = missing_fields(f.app, f.years)
+    if missing:
+        raise Incomplete(
+            "Der Antrag ist unvollständig. Es fehlen: " + ", ".join(m[1] for m in missing) + ".",
+            "The application is incomplete. Missing: " + ", ".join(m[2] for m in missing) + ".",
+            fields=[m[0] for m in missing],
+        )
+
+
+def project_start_not_past(f: Firing) -> None:
+    start = f.app.project_start
+    if start and start < deadlines.local_date(f.now) and not f.app.early_start_granted:
+        raise GuardFailed(
+            f"Der Projektbeginn ({start:%d.%m.%Y}) liegt in der Vergangenheit und ein vorzeitiger "
+            "Maßnahmebeginn wurde nicht genehmigt.",
+            f"The project start ({start.isoformat()}) is in the past and no early start was "
+            "granted.",
+            field="project_start",
+        )
+
+
+def reason_given(f: Firing) -> None:
+    if not (f.reason and f.reason.strip()):
+        raise InvalidInput(
+            f"Für „{f.spec.label.de}“ ist eine Begründung erforderlich.",
+            f"'{f.spec.label.en}' needs a reason.",
+            field="reason",
+        )
+
+
+def amounts_given(f: Firing) -> None:
+    amounts = inputs.amounts_per_year(f.payload, "amounts", "Bewilligungsbetrag")
+    if amounts is None:
+        raise InvalidInput(
+            "Bitte den vorgeschlagenen Betrag je Haushaltsjahr angeben.",
+            "Give the recommended amount per budget year.",
+            field="amounts",
+        )
+    requested = {y: r.requested_cents for y, r in f.years.items()}
+    for year, cents in amounts.items():
+        if year not in requested:
+            raise InvalidInput(
+                f"Für {year} wurde nichts beantragt.",
+                f"Nothing was requested for {year}.",
+                field="amounts",
+            )
+        if cents > requested[year]:
+            raise InvalidInput(
+                f"{year}: Der Betrag ({money(cents)}) übersteigt den beantragten "
+                f"Betrag ({money(requested[year])}).",
+                f"{year}: the amount ({money(cents, 'en')}) exceeds the requested amount "
+                f"({money(requested[year], 'en')}).",
+                field="amounts",
+            )
+    total, minimum = sum(amounts.values()), max(f.call.min_grant_cents, 1)
+    if total <= 0 or total < f.call.min_grant_cents:
+        raise InvalidInput(
+            f"Die Gesamtsumme muss mindestens {money(minimum)} betragen.",
+            f"The total must be at least {money(minimum, 'en')}.",
+            field="amounts",
+        )
+    f.record_payload["amounts_cents"] = {str(y): c for y, c in sorted(amounts.items())}
+
+
+def spending_given(f: Firing) -> None:
+    spending = inputs.amounts_per_year(f.payload, "spending", "Ausgaben")
+    approved = {y: r.approved_cents or 0 for y, r in f.years.items() if r.approved_cents}
+    if spending is None or set(spending) != set(approved):
+        years = ", ".join(str(y) for y in sorted(approved))
+        raise InvalidInput(
+            f"Bitte die tatsächlichen Ausgaben für jedes bewilligte Haushaltsjahr angeben ({years}).",
+            f"Give the actual spending for every approved budget year ({years}).",
+            field="spending",
+        )
+    for year, cents in spending.items():
+        if cents > approved[year]:
+            raise InvalidInput(
+                f"{year}: Die Ausgaben übersteigen den bewilligten Betrag "
+                f"({money(approved[year])}).",
+                f"{year}: spending exceeds the approved amount ({money(approved[year], 'en')}).",
+                field="spending",
+            )
+    f.record_payload["spending_cents"] = {str(y): c for y, c in sorted(spending.items())}
+
+
+def four_eyes(f: Firing) -> None:
+    reviewers = {f.app.case_officer_id} | repository.reviewers(connection(f.session), f.app.id)
+    if f.actor.id in reviewers:
+        raise FourEyesViolation(
+            "Vier-Augen-Prinzip: Wer einen Antrag geprüft hat, darf ihn nicht selbst bewilligen.",
+            "Four-eyes principle: whoever reviewed an application may not approve it.",
+        )
+
+
+def money_available(f: Firing) -> None:
+    # The money itself is checked, and committed atomically, when the firing is applied.
+    if f.call.stop_kind == StopKind.declared:
+        raise FundingStopInForce(
+            "Für diesen Aufruf gilt ein erklärter Fördermittelstopp; "
+            "es kann nichts bewilligt werden.",
+            "A funding stop has been declared for this call; nothing can be approved.",
+        )
+
+
+def approval_notice_exists(f: Firing) -> None:
+    if f.app.approved_at is None:
+        raise GuardFailed("Es liegt kein Zuwendungsbescheid vor.", "There is no grant notice.")
+
+
+def hearing_done(f: Firing) -> None:
+    hearing = f.deadline(DeadlineKind.hearing_reply)
+    if (hearing and hearing.status == DeadlineStatus.open
+            and deadlines.local_date(f.now) <= hearing.due_date):
+        raise GuardFailed(
+            f"Die Anhörung läuft noch: Der Träger kann bis {hearing.due_date:%d.%m.%Y} Stellung "
+            "nehmen.",
+            f"The hearing is still open until {hearing.due_date.isoformat()}.",
+        )
+
+
+def repayment_given(f: Firing) -> None:
+    if "repayment" not in f.payload:
+        raise InvalidInput(
+            "Bitte den Rückforderungsbetrag angeben (0 wenn keiner).",
+            "Give the repayment claim (0 if none).",
+            field="repayment",
+        )
+    cents = parse_euros(f.payload["repayment"], "Rückforderung")
+    if cents > sum(r.approved_cents or 0 for r in f.years.values()):
+        raise InvalidInput(
+            "Die Rückforderung übersteigt die bewilligte Summe.",
+            "The repayment claim exceeds the approved total.",
+            field="repayment",
+        )
+    f.record_payload["repayment_cents"] = cents
+
+
+GUARDS: dict[Guard, Callable[[Firing], None]] = {
+    Guard.own_organisation: own_organisation,
+    Guard.call_window_open: call_window_open,
+    Guard.no_funding_stop: no_funding_stop,
+    Guard.required_fields_complete: required_fields_complete,
+    Guard.project_start_not_past: project_start_not_past,
+    Guard.reason_given: reason_given,
+    Guard.amounts_given: amounts_given,
+    Guard.spending_given: spending_given,
+    Guard.four_eyes: four_eyes,
+    Guard.money_available: money_available,
+    Guard.approval_notice_exists: approval_notice_exists,
+    Guard.hearing_done: hearing_done,
+    Guard.repayment_given: repayment_given,
+}
+assert set(GUARDS) == set(Guard), "every guard in the table needs an implementation"

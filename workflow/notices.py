@@ -1,0 +1,140 @@
+"""Who is told what: the carrier emails of transitions and actions, and the carriers told of a
+funding stop. Each email is written to the outbox in the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from notifications.outbox import enqueue
+from states import DEADLINE_LABELS, STATE_LABELS, DeadlineKind, DeadlineStatus, State, StopNotice
+from workflow import repository
+from workflow.models import TransitionRecord
+from workflow.repository import connection
+from workflow.rows import CallRow, DeadlineRow, ProgrammeRow, UserRow, YearRow
+
+
+def base_context(programme: Any, app: Any, user: Any) -> dict[str, Any]:
+    """What every carrier email says: programme, contact, reference, title, recipient, state."""
+    return {
+        "programme_name": programme.name,
+        "programme_code": programme.code,
+        "contact_name": programme.contact_name,
+        "contact_email": programme.contact_email,
+        "reference": app.reference,
+        "title": app.title,
+        "recipient_name": user.name,
+        "state": app.state,
+        "state_label": STATE_LABELS[State(app.state)].in_language(user.language),
+    }
+
+
+def email_carrier(
+    session: Session,
+    app: Any,
+    programme: ProgrammeRow | Any,
+    template: str,
+    record: TransitionRecord,
+    opened: list[DeadlineRow] | list[Any],
+    now: datetime,
+    years: dict[int, YearRow] | None = None,
+    carrier: UserRow | None = None,
+    officer: UserRow | None = None,
+    deadlines_of_app: list[DeadlineRow] | None = None,
+) -> None:
+    """Queue `template` for the application's carrier contact, about the change in `record`.
+
+    `carrier`, `officer`, `years` and `deadlines_of_app` are read here unless given."""
+    conn = connection(session)
+    user = carrier or repository.user(conn, app.created_by_id)
+    if user is None or user.disabled:
+        return
+    years = years if years is not None else repository.years_of(conn, app.id)
+    case_officer = officer or repository.user(conn, app.case_officer_id)
+    if not opened:
+        every = deadlines_of_app if deadlines_of_app is not None else repository.deadlines_of(
+            conn, app.id)
+        opened = sorted((d for d in every if d.status == DeadlineStatus.open),
+                        key=lambda d: d.due_date)
+    context = {
+        **base_context(programme, app, user),
+        "trigger": record.trigger,
+        "reason": record.reason or "",
+        "at": record.at.isoformat(),
+        "case_officer_name": case_officer.name if case_officer else programme.contact_name,
+        "case_officer_email": case_officer.email if case_officer else programme.contact_email,
+        "documents": record.payload.get("documents", []),
+        "years": [
+            {
+                "year": y,
+                "requested_cents": r.requested_cents,
+                "approved_cents": r.approved_cents or 0,
+                "spent_cents": r.spent_cents or 0,
+            }
+            for y, r in sorted(years.items())
+        ],
+        "approved_total_cents": sum(r.approved_cents or 0 for r in years.values()),
+        "released_cents": int(record.payload.get("released_cents", 0)),
+        "repayment_cents": int(record.payload.get("repayment_cents", 0)),
+        "deadlines": [
+            {
+                "kind": d.kind,
+                "period": d.period,
+                "due_date": d.due_date.isoformat(),
+                "label": DEADLINE_LABELS[DeadlineKind(d.kind)].in_language(user.language),
+            }
+            for d in opened
+        ],
+        "late": record.late,
+    }
+    _legacy_money_keys(context)
+    enqueue(
+        conn,
+        template=template,
+        recipient=user.email,
+        language=user.language,
+        context=context,
+        application_id=app.id,
+        now=now,
+    )
+
+
+def tell_carriers(
+    session: Session,
+    call: CallRow | Any,
+    programme: Any,
+    notice: StopNotice,
+    since: datetime,
+    extra: dict[str, Any],
+) -> None:
+    """One email per carrier contact with an application of the call in the notice's states
+    (deduplicated per call, moment and user, so each carrier hears of one stop or lift once)."""
+    conn = connection(session)
+    told: set[int] = set()
+    for app, user in repository.carrier_contacts(conn, call.id, [s.value for s in notice.states]):
+        if user.disabled or user.id in told:
+            continue
+        told.add(user.id)
+        enqueue(
+            conn,
+            template=notice.email,
+            recipient=user.email,
+            language=user.language,
+            application_id=app.id,
+            dedupe_key=f"{notice.email}:{call.id}:{since.isoformat()}:{user.id}",
+            context={**base_context(programme, app, user), "call_title": call.title, **extra},
+        )
+
+
+def _legacy_money_keys(context: dict[str, Any]) -> None:
+    """The preformatted German money texts today's templates still read (until they format
+    the cents themselves)."""
+    from workflow.budget import format_euros
+
+    for y in context["years"]:
+        for name in ("requested", "approved", "spent"):
+            y[name] = format_euros(y[f"{name}_cents"])
+    for name in ("approved_total", "released", "repayment"):
+        context[name] = format_euros(context[f"{name}_cents"])

@@ -1,0 +1,80 @@
+"""What programme administration does to a call: declare or lift a funding stop, change a
+budget line. Each re-evaluates the stop and the waiting list in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import Session
+
+from states import ACTIONS, ActionName, StopKind
+from workflow import budget, engine, funding_stop
+from workflow.errors import InvalidInput, NotFound, NotPermitted, WrongState
+from workflow.models import Call, Programme
+from workflow.rows import Actor
+
+
+def _allowed(action: ActionName, actor: Actor, de: str, en: str) -> None:
+    if not ACTIONS[action].allows(actor.role):
+        raise NotPermitted(de, en)
+
+
+def _after_money_change(session: Session, call: Call, now: datetime) -> None:
+    programme = session.get(Programme, call.programme_id)
+    outcome = funding_stop.reevaluate(session, call, programme, now)
+    engine.offer_again(session, call, programme, outcome, now)
+
+
+def declare_funding_stop(
+    session: Session, call: Call, reason: str, actor: Actor, now: datetime | None = None
+) -> Call:
+    """An admin declares a stop (with a reason); carriers with drafts are told once."""
+    now = now or datetime.now(UTC)
+    _allowed(ActionName.declare_funding_stop, actor,
+             "Nur die Programmverwaltung kann einen Fördermittelstopp erklären.",
+             "Only programme administration can declare a funding stop.")
+    if not reason or not reason.strip():
+        raise InvalidInput("Bitte einen Grund für den Fördermittelstopp angeben.",
+                           "Give a reason for the funding stop.", field="reason")
+    call = budget.lock_call(session, call.id)
+    programme = session.get(Programme, call.programme_id)
+    funding_stop.set_stop(session, call, programme, StopKind.declared, reason.strip(), now)
+    return call
+
+
+def lift_funding_stop(
+    session: Session, call: Call, actor: Actor, now: datetime | None = None
+) -> Call:
+    """An admin lifts a stop; if money is still short the automatic stop stays in force."""
+    now = now or datetime.now(UTC)
+    _allowed(ActionName.lift_funding_stop, actor,
+             "Nur die Programmverwaltung kann einen Fördermittelstopp aufheben.",
+             "Only programme administration can lift a funding stop.")
+    call = budget.lock_call(session, call.id)
+    if not call.stop_kind:
+        raise WrongState("Für diesen Aufruf gilt kein Fördermittelstopp.",
+                         "No funding stop is in force for this call.")
+    since = call.stop_since
+    funding_stop.clear_stop(session, call)
+    _after_money_change(session, call, now)
+    if not call.stop_kind:
+        funding_stop.announce_lifted(session, call, session.get(Programme, call.programme_id),
+                                     since or now)
+    return call
+
+
+def change_budget(
+    session: Session, call: Call, year: int, source: str, delta_cents: int, actor: Actor,
+    note: str, now: datetime | None = None,
+) -> None:
+    """Increase or cut one budget line; re-evaluates the stop and the waiting list."""
+    now = now or datetime.now(UTC)
+    _allowed(ActionName.change_budget, actor, "Nur die Programmverwaltung ändert Budgets.",
+             "Only programme administration changes budgets.")
+    call = budget.lock_call(session, call.id)
+    line = next((ln for ln in budget.budget_lines(session, call.id)
+                 if ln.year == year and ln.source == source), None)
+    if line is None:
+        raise NotFound(f"Keine Budgetzeile {year}/{source}.", f"No budget line {year}/{source}.")
+    budget.change_budget(session, line, delta_cents, now, actor.id, note)
+    _after_money_change(session, call, now)
