@@ -10,21 +10,9 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
-from sqlalchemy import bindparam
-from sqlmodel import Session, select
 
-from states import DEADLINE_LABELS, ROLE_LABELS, STATE_LABELS, DeadlineKind, Role, State
+from states import Role
 from workflow import budget
-from workflow.models import (
-    Application,
-    ApplicationYear,
-    Call,
-    Deadline,
-    Organisation,
-    TransitionRecord,
-    User,
-)
-from workflow.repository import connection
 
 
 def _money(value: Any) -> str | int:
@@ -38,15 +26,6 @@ Money = Annotated[str | int, PlainValidator(_money), WithJsonSchema(
     {"anyOf": [{"type": "string"}, {"type": "integer"}],
      "description": 'Euros, e.g. "50000.00" or 50000 (never a float)'})]
 Amounts = dict[str, Money]
-
-
-def euros(cents: int | None) -> str | None:
-    """Cents as a plain euro string with two decimals: 5000050 -> "50000.50"."""
-    if cents is None:
-        return None
-    sign = "-" if cents < 0 else ""
-    whole, rest = divmod(abs(cents), 100)
-    return f"{sign}{whole}.{rest:02d}"
 
 
 class Strict(BaseModel):
@@ -286,96 +265,3 @@ class LedgerPage(BaseModel):
     total: int
     limit: int
     offset: int
-
-
-# ------------------------------------------------------------------ presenters
-
-
-def user_out(user: User, lang: str = "de") -> dict[str, Any]:
-    return {"id": user.id, "email": user.email, "name": user.name, "role": user.role,
-            "role_label": ROLE_LABELS[Role(user.role)].in_language(lang),
-            "organisation_id": user.organisation_id, "language": user.language,
-            "disabled": user.disabled}
-
-
-def application_summary(app: Application, call_code: str, organisation: str,
-                        lang: str) -> dict[str, Any]:
-    return {
-        "id": app.id, "reference": app.reference, "call": call_code,
-        "module_code": app.module_code, "organisation_id": app.organisation_id,
-        "organisation": organisation, "municipality": app.municipality,
-        "quartier": app.quartier, "title": app.title, "state": app.state,
-        "state_label": STATE_LABELS[State(app.state)].in_language(lang),
-        "version": app.version, "received_at": app.received_at, "updated_at": app.updated_at,
-    }
-
-
-_APP = Application.__table__.c  # type: ignore[attr-defined]
-_YEAR = ApplicationYear.__table__.c  # type: ignore[attr-defined]
-_CALL = Call.__table__  # type: ignore[attr-defined]
-_ORG = Organisation.__table__  # type: ignore[attr-defined]
-# One statement for the whole ApplicationOut: the row as committed, call code, organisation name
-# and one row per budget year (none for an application without years). Plain Core, no ORM.
-_APPLICATION_VIEW = (
-    select(*(_APP[name] for name in (
-        "id", "reference", "module_code", "organisation_id", "municipality", "quartier", "title",
-        "state", "version", "received_at", "updated_at", "summary", "project_start",
-        "project_end", "own_contribution_cents", "early_start_granted", "case_officer_id",
-        "approved_by_id", "assessment", "approved_at", "waitlisted_at", "repayment_claim_cents",
-        "created_at")),
-        _CALL.c.code.label("call_code"), _ORG.c.name.label("organisation_name"),
-        _YEAR.year, _YEAR.requested_cents, _YEAR.approved_cents, _YEAR.spent_cents)
-    .select_from(Application.__table__  # type: ignore[attr-defined]
-                 .join(_CALL, _CALL.c.id == _APP.call_id)
-                 .outerjoin(_ORG, _ORG.c.id == _APP.organisation_id)
-                 .outerjoin(ApplicationYear.__table__,  # type: ignore[attr-defined]
-                            _YEAR.application_id == _APP.id))
-    .where(_APP.id == bindparam("application_id"))
-    .order_by(_YEAR.year)
-)
-
-
-def _iso(value: date | datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _as_is(value: Any) -> Any:
-    return value
-
-
-def application_out(session: Session, application_id: int, lang: str,
-                    iso: bool = False) -> dict[str, Any]:
-    """ApplicationOut of the application as it stands in the session's transaction, read with
-    one statement. `iso`: dates as ISO strings (as the JSON encoder writes them), JSON-ready."""
-    rows = connection(session).execute(_APPLICATION_VIEW, {"application_id": application_id}).all()
-    a, when = rows[0], (_iso if iso else _as_is)
-    return {
-        **application_summary(a, a.call_code, a.organisation_name or "", lang),
-        "received_at": when(a.received_at), "updated_at": when(a.updated_at),
-        "summary": a.summary, "project_start": when(a.project_start),
-        "project_end": when(a.project_end), "own_contribution": euros(a.own_contribution_cents),
-        "early_start_granted": a.early_start_granted, "case_officer_id": a.case_officer_id,
-        "approved_by_id": a.approved_by_id, "assessment": a.assessment,
-        "approved_at": when(a.approved_at), "waitlisted_at": when(a.waitlisted_at),
-        "repayment_claim": euros(a.repayment_claim_cents), "created_at": when(a.created_at),
-        "years": [{"year": y.year, "requested": euros(y.requested_cents),
-                   "approved": euros(y.approved_cents), "spent": euros(y.spent_cents)}
-                  for y in rows if y.year is not None],
-    }
-
-
-def history_entry(record: TransitionRecord, actor_name: str | None,
-                  iso: bool = False) -> dict[str, Any]:
-    """HistoryEntry of a record; `iso`: JSON-ready (the payload is JSON already)."""
-    return {"id": record.id, "trigger": record.trigger, "from_state": record.from_state,
-            "to_state": record.to_state, "actor_id": record.actor_id, "actor_name": actor_name,
-            "actor_role": record.actor_role, "at": _iso(record.at) if iso else record.at,
-            "reason": record.reason, "late": record.late, "payload": record.payload or {}}
-
-
-def deadline_out(deadline: Deadline, today: date, lang: str) -> dict[str, Any]:
-    return {"kind": deadline.kind,
-            "label": DEADLINE_LABELS[DeadlineKind(deadline.kind)].in_language(lang),
-            "period": deadline.period, "due_date": deadline.due_date, "status": deadline.status,
-            "overdue": deadline.status == "open" and deadline.due_date < today,
-            "opened_at": deadline.opened_at, "closed_at": deadline.closed_at}

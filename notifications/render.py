@@ -34,13 +34,13 @@ from jinja2 import (
 from jinja2.runtime import Context
 from jinja2.utils import concat
 
-from states import TRANSITIONS
 from states import (
     ESCALATION_EMAIL,
     FUNDING_STOP_EMAIL,
     FUNDING_STOP_LIFTED_EMAIL,
     INTERIM_REPORT_EMAILS,
     REMINDER_EMAIL,
+    TRANSITIONS,
 )
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"

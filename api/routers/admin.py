@@ -11,7 +11,6 @@ from sqlmodel import select
 
 from api.deps import ActorDep, AdminDep, IdempotencyKeyDep, LanguageDep, SessionDep
 from api.idempotency import Idempotent
-from api.routers.calls import call_status, find_call
 from api.schemas import (
     BudgetChangeRequest,
     CallOut,
@@ -19,12 +18,11 @@ from api.schemas import (
     LedgerPage,
     UserCreate,
     UserOut,
-    euros,
-    user_out,
 )
 from states.diagram import mermaid
 from workflow import programme_admin, users
 from workflow.models import Application, BudgetLine, LedgerEntry
+from workflow.presenters import call_status, euros, find_call, user_out
 
 router = APIRouter(prefix="/api/v1", tags=["administration"])
 

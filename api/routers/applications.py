@@ -31,15 +31,12 @@ from api.schemas import (
     FireResult,
     HistoryEntry,
     TriggerOut,
-    application_out,
-    application_summary,
-    deadline_out,
-    history_entry,
 )
 from states import TRANSITIONS_BY_TRIGGER, Role, State
 from workflow import applications, deadlines, drafts, engine
 from workflow.errors import StaleVersion
 from workflow.models import Application, Call, Deadline, Organisation, User
+from workflow.presenters import application_out, application_summary, deadline_out, history_entry
 from workflow.reminders import overdue_filter
 
 router = APIRouter(prefix="/api/v1", tags=["applications"])

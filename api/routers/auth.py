@@ -9,7 +9,8 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from api import auth
 from api.deps import LanguageDep, SessionDep, SettingsDep, UserDep
-from api.schemas import Token, UserOut, user_out
+from api.schemas import Token, UserOut
+from workflow.presenters import user_out
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 

@@ -9,8 +9,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import AdminDep, SessionDep
-from notifications.outbox import OutboxMessage, aware
 from workflow.mail import list_dead, requeue
+from workflow.presenters import outbox_out
 
 router = APIRouter(prefix="/api/v1", tags=["administration"])
 
@@ -29,16 +29,6 @@ class OutboxMessageOut(BaseModel):
     next_attempt_at: datetime
     sent_at: datetime | None
     last_error: str | None
-
-
-def outbox_out(message: OutboxMessage) -> dict[str, Any]:
-    return {"id": message.id, "status": message.status, "attempts": message.attempts,
-            "template": message.template, "recipient": message.recipient,
-            "language": message.language, "subject": message.subject,
-            "message_id": message.message_id, "application_id": message.application_id,
-            "created_at": aware(message.created_at),
-            "next_attempt_at": aware(message.next_attempt_at),
-            "sent_at": aware(message.sent_at), "last_error": message.last_error}
 
 
 @router.get("/admin/mail/dead", response_model=list[OutboxMessageOut],

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
 from api.deps import ActorDep, SessionDep, WriterDep
-from api.schemas import Amounts, Strict, euros
+from api.schemas import Amounts, Strict
 from workflow import applications, reminders, reports
-from workflow.reminder_tables import InterimReport, ReminderSent
+from workflow.presenters import reminder_out, report_out
 
 router = APIRouter(prefix="/api/v1/applications/{reference}", tags=["interim reports"])
 
@@ -52,20 +52,6 @@ class ReminderOut(BaseModel):
     at: datetime
     recipient: str | None
     grace_until: date | None
-
-
-def report_out(report: InterimReport) -> dict[str, Any]:
-    return {"id": report.id, "period": report.period, "status": report.status,
-            "narrative": report.narrative,
-            "spending": {y: euros(int(c)) for y, c in report.spending_cents.items()},
-            "late": report.late, "submitted_at": report.submitted_at,
-            "reviewed_at": report.reviewed_at, "review_note": report.review_note}
-
-
-def reminder_out(row: ReminderSent) -> dict[str, Any]:
-    return {"deadline_id": row.deadline_id, "due_date": row.due_date, "step": row.step,
-            "status": row.status, "scheduled_on": row.scheduled_on, "at": row.at,
-            "recipient": row.recipient, "grace_until": row.grace_until}
 
 
 @router.get("/interim-reports", response_model=list[InterimReportOut],

@@ -25,8 +25,7 @@ from notifications import worker
 from notifications.outbox import DEAD, PENDING, SENT, OutboxMessage, enqueue, list_dead, requeue
 from notifications.render import TEMPLATES
 from notifications.worker import backoff, claim, deliver_due, deliver_due_async
-from states import STATE_LABELS, State
-from states import ESCALATION_EMAIL, REMINDER_EMAIL
+from states import ESCALATION_EMAIL, REMINDER_EMAIL, STATE_LABELS, State
 from tests.factories import NOW, application_in, make_world
 from tests.notifications.conftest import SmtpServer
 from tests.notifications.handlers import RefusingHandler

@@ -9,13 +9,13 @@ import pytest
 from jinja2 import TemplateNotFound, UndefinedError
 
 from notifications.render import LANGUAGES, TEMPLATE_DIR, TEMPLATES, ZERO_EUROS, Renderer, render
-from states import TRANSITIONS
 from states import (
     ESCALATION_EMAIL,
     FUNDING_STOP_EMAIL,
     FUNDING_STOP_LIFTED_EMAIL,
     INTERIM_REPORT_EMAILS,
     REMINDER_EMAIL,
+    TRANSITIONS,
 )
 from tests.notifications.samples import REMINDER, sample_context
 from workflow.budget import format_euros
