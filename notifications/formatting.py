@@ -9,8 +9,11 @@ holds every function to Babel's output for the same explicit pattern.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -35,7 +38,7 @@ LOCALES = {"de": "de_DE", "en": "en_GB"}
 DEFAULT_LANGUAGE = "de"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Money:
     """One language's money format, taken apart once: what Babel's pattern.apply puts around
     the digits, and the separators it puts between them."""
@@ -75,11 +78,6 @@ _MONEY = {language: _Money.of(MONEY_PATTERNS[language], locale)
 MONTHS_EN = ("",) + tuple(_LOCALES["en"].months["format"]["wide"][m] for m in range(1, 13))
 
 
-def money(cents: int, language: str = DEFAULT_LANGUAGE) -> str:
-    """An amount of integer cents in euros: "20.000,00 €" in German, "€20,000.00" in English."""
-    return (_MONEY.get(language) or _MONEY[DEFAULT_LANGUAGE]).format(cents)
-
-
 def parse_day(value: date | datetime | str) -> date:
     """The calendar day of a date, an ISO date, or a timestamp (in Berlin; naive means UTC)."""
     if isinstance(value, datetime):
@@ -101,20 +99,59 @@ def parse_moment(value: datetime | str) -> datetime:
 
 # Field by field rather than through strftime or Babel's pattern.apply, which cost as much again
 # or more. (A year is not zero-padded, like Babel's "y"; no deadline falls before the year 1000.)
+def _day_de(value: date | datetime | str) -> str:
+    when = parse_day(value)
+    return f"{when.day:02d}.{when.month:02d}.{when.year}"
+
+
+def _day_en(value: date | datetime | str) -> str:
+    when = parse_day(value)
+    return f"{when.day}{NBSP}{MONTHS_EN[when.month]}{NBSP}{when.year}"
+
+
+def _moment_de(value: datetime | str) -> str:
+    when = parse_moment(value)
+    return (f"{when.day:02d}.{when.month:02d}.{when.year}, "
+            f"{when.hour:02d}:{when.minute:02d}{NBSP}Uhr")
+
+
+def _moment_en(value: datetime | str) -> str:
+    when = parse_moment(value)
+    return (f"{when.day}{NBSP}{MONTHS_EN[when.month]}{NBSP}{when.year}, "
+            f"{when.hour:02d}:{when.minute:02d}")
+
+
+class Formatters(NamedTuple):
+    """money, day and moment with the language bound: the filters of one language's emails."""
+
+    money: Callable[[int], str]
+    day: Callable[[date | datetime | str], str]
+    moment: Callable[[datetime | str], str]
+
+
+# The amounts of an application come back in each of its emails: a hit costs a tenth of a format.
+_FORMATTERS = {
+    "de": Formatters(lru_cache(maxsize=4096)(_MONEY["de"].format), _day_de, _moment_de),
+    "en": Formatters(lru_cache(maxsize=4096)(_MONEY["en"].format), _day_en, _moment_en),
+}
+
+
+def formatters(language: str) -> Formatters:
+    """The one-argument formatters of a language (German unless English)."""
+    return _FORMATTERS.get(language) or _FORMATTERS[DEFAULT_LANGUAGE]
+
+
+def money(cents: int, language: str = DEFAULT_LANGUAGE) -> str:
+    """An amount of integer cents in euros: "20.000,00 €" in German, "€20,000.00" in English."""
+    return formatters(language).money(cents)
+
+
 def day(value: date | datetime | str, language: str = DEFAULT_LANGUAGE) -> str:
     """A date: "14.12.2020" in German, "14 December 2020" (no-break spaces) in English."""
-    when = parse_day(value)
-    if language == "en":
-        return f"{when.day}{NBSP}{MONTHS_EN[when.month]}{NBSP}{when.year}"
-    return f"{when.day:02d}.{when.month:02d}.{when.year}"
+    return formatters(language).day(value)
 
 
 def moment(value: datetime | str, language: str = DEFAULT_LANGUAGE) -> str:
     """A timestamp in Berlin time: "14.12.2020, 10:00 Uhr" in German, "14 December 2020, 10:00"
     in English (no-break spaces inside the date and before "Uhr")."""
-    when = parse_moment(value)
-    if language == "en":
-        return (f"{when.day}{NBSP}{MONTHS_EN[when.month]}{NBSP}{when.year}, "
-                f"{when.hour:02d}:{when.minute:02d}")
-    return (f"{when.day:02d}.{when.month:02d}.{when.year}, "
-            f"{when.hour:02d}:{when.minute:02d}{NBSP}Uhr")
+    return formatters(language).moment(value)

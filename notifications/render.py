@@ -18,7 +18,6 @@ holds each shortcut to what it replaces.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,16 +65,6 @@ class RenderedEmail:
 def language_of(language: str | None) -> str:
     """The recipient's language if Quartier speaks it, else German."""
     return language if language in LANGUAGES else DEFAULT_LANGUAGE
-
-
-def _in_language(format_value: Callable[[Any, str], str], language: str) -> Callable[[Any], str]:
-    """A formatting function as a filter of one language's environments."""
-
-    def apply(value: Any) -> str:
-        return format_value(value, language)
-
-    apply.__name__ = format_value.__name__
-    return apply
 
 
 def _cents_of(text: str) -> int:
@@ -184,9 +173,8 @@ def _environment(html: bool, language: str, directory: Path) -> Environment:
         extensions=["jinja2.ext.do"],
     )
     # Money (integer cents), dates and timestamps as the environment's language writes them.
-    env.filters["money"] = _in_language(formatting.money, language)
-    env.filters["day"] = _in_language(formatting.day, language)
-    env.filters["moment"] = _in_language(formatting.moment, language)
+    env.filters["money"], env.filters["day"], env.filters["moment"] = formatting.formatters(
+        language)
     env.filters["reflow"] = _reflow
     env.filters["of_kind"] = _of_kind
     env.filters["widest_label"] = _widest_label
