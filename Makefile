@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export QUARTIER_DATABASE_URL ?= sqlite:///var/quartier.sqlite3
 
-.PHONY: run journey test bench install lint diagram clean
+.PHONY: run journey test bench install lint wheel-smoke diagram clean
 
 $(BIN)/quartier: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,14 @@ test: install
 bench: install
 	@for b in engine http mail memory scaleout; do echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || exit 1; done
 
+## lint: ruff, and the import contract of pyproject.toml (api -> workflow -> notifications -> states)
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-logo --no-cache
+
+## wheel-smoke: build the wheel, install it into a fresh venv, migrate and serve from outside the repo
+wheel-smoke:
+	bash scripts/wheel_smoke.sh
 
 diagram: install
 	$(BIN)/quartier workflow diagram

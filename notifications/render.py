@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import (
     Environment,
@@ -34,6 +32,7 @@ from jinja2 import (
 from jinja2.runtime import Context
 from jinja2.utils import concat
 
+from notifications import formatting
 from states import (
     ESCALATION_EMAIL,
     FUNDING_STOP_EMAIL,
@@ -53,13 +52,6 @@ TEMPLATES: tuple[str, ...] = tuple(dict.fromkeys(
     + [FUNDING_STOP_EMAIL, FUNDING_STOP_LIFTED_EMAIL, REMINDER_EMAIL, ESCALATION_EMAIL]
     + list(INTERIM_REPORT_EMAILS)))
 
-# Deliberately no workflow imports: workflow.models imports the outbox, which renders.
-BERLIN = ZoneInfo("Europe/Berlin")
-ZERO_EUROS = "0,00 €"  # workflow.budget.format_euros(0)
-NBSP = "\u00a0"  # inside dates, so wrapping never splits "2 November 2020" or "10:00 Uhr"
-MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
-             "September", "October", "November", "December")
-
 
 @dataclass(frozen=True)
 class RenderedEmail:
@@ -73,55 +65,6 @@ class RenderedEmail:
 def language_of(language: str | None) -> str:
     """The recipient's language if Quartier speaks it, else German."""
     return language if language in LANGUAGES else DEFAULT_LANGUAGE
-
-
-def _parse_day(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.astimezone(BERLIN).date() if value.tzinfo else value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value)
-    if "T" in text or " " in text:
-        return _parse_moment(text).date()
-    return date.fromisoformat(text)
-
-
-def _parse_moment(value: Any) -> datetime:
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return moment.astimezone(BERLIN)
-
-
-# Formatted field by field: strftime costs as much again. (A year is not zero-padded, like
-# glibc's %Y; no deadline falls before the year 1000.)
-def _day_de(value: Any) -> str:
-    """A date as Germans write it: 14.12.2020."""
-    day = _parse_day(value)
-    return f"{day.day:02d}.{day.month:02d}.{day.year}"
-
-
-def _day_en(value: Any) -> str:
-    """A date in English: 14 December 2020."""
-    day = _parse_day(value)
-    return f"{day.day}{NBSP}{MONTHS_EN[day.month - 1]}{NBSP}{day.year}"
-
-
-def _moment_de(value: Any) -> str:
-    """A timestamp in Berlin time, in German: 14.12.2020, 10:00 Uhr."""
-    moment = _parse_moment(value)
-    return (f"{moment.day:02d}.{moment.month:02d}.{moment.year}, "
-            f"{moment.hour:02d}:{moment.minute:02d}{NBSP}Uhr")
-
-
-def _moment_en(value: Any) -> str:
-    """A timestamp in Berlin time, in English: 14 December 2020, 10:00."""
-    moment = _parse_moment(value)
-    return (f"{moment.day}{NBSP}{MONTHS_EN[moment.month - 1]}{NBSP}{moment.year}, "
-            f"{moment.hour:02d}:{moment.minute:02d}")
-
-
-# The `day` and `moment` filters of each language's environments.
-_DATE_FILTERS = {"de": (_day_de, _moment_de), "en": (_day_en, _moment_en)}
 
 
 @pass_environment
@@ -203,13 +146,14 @@ def _environment(html: bool, language: str, directory: Path) -> Environment:
         keep_trailing_newline=False,
         extensions=["jinja2.ext.do"],
     )
-    env.filters["day"], env.filters["moment"] = _DATE_FILTERS[language]
+    # Money (integer cents), dates and timestamps as the environment's language writes them.
+    env.filters["money"], env.filters["day"], env.filters["moment"] = formatting.formatters(
+        language)
     env.filters["reflow"] = _reflow
     env.filters["of_kind"] = _of_kind
     env.filters["widest_label"] = _widest_label
     env.filters["ljust"] = _ljust
     env.filters["rjust"] = _rjust
-    env.globals["zero_euros"] = ZERO_EUROS
     env.globals["html"] = html
     env.globals["language"] = language
     return env

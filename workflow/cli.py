@@ -119,7 +119,7 @@ def main_callback(now: NowOpt = None) -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "heads") -> None:
+def db_upgrade(revision: str = "head") -> None:
     """Migrate the database (QUARTIER_DATABASE_URL) to the newest schema."""
     from workflow import migrate
 

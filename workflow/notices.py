@@ -89,7 +89,6 @@ def email_carrier(
         ],
         "late": record.late,
     }
-    _legacy_money_keys(context)
     enqueue(
         conn,
         template=template,
@@ -127,14 +126,3 @@ def tell_carriers(
             context={**base_context(programme, app, user), "call_title": call.title, **extra},
         )
 
-
-def _legacy_money_keys(context: dict[str, Any]) -> None:
-    """The preformatted German money texts today's templates still read (until they format
-    the cents themselves)."""
-    from workflow.budget import format_euros
-
-    for y in context["years"]:
-        for name in ("requested", "approved", "spent"):
-            y[name] = format_euros(y[f"{name}_cents"])
-    for name in ("approved_total", "released", "repayment"):
-        context[name] = format_euros(context[f"{name}_cents"])

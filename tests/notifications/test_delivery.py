@@ -143,7 +143,9 @@ def test_every_carrier_email_arrives_complete(engine: Engine, smtp_server: SmtpS
         assert state_label in text
     by_template = {r.template: received[r.message_id] for r in outbox(engine)}
     approval = by_template["approval"].get_body(preferencelist=("plain",)).get_content()
-    assert "50.000,00 €" in approval and "100.000,00 €" in approval
+    # Issue 10: an English-preferring carrier reads English money.
+    amounts = ("50.000,00 €", "100.000,00 €") if language == "de" else ("€50,000.00", "€100,000.00")
+    assert all(amount in approval for amount in amounts)
     documents = by_template["documents_requested"].get_body(("plain",)).get_content()
     assert "Satzung des Trägers" in documents
 

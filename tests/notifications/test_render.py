@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 from jinja2 import TemplateNotFound, UndefinedError
 
-from notifications.render import LANGUAGES, TEMPLATE_DIR, TEMPLATES, ZERO_EUROS, Renderer, render
+from notifications.render import LANGUAGES, TEMPLATE_DIR, TEMPLATES, Renderer, render
 from states import (
     ESCALATION_EMAIL,
     FUNDING_STOP_EMAIL,
@@ -18,8 +19,8 @@ from states import (
     TRANSITIONS,
 )
 from tests.notifications.samples import REMINDER, sample_context
-from workflow.budget import format_euros
 
+GERMAN_AMOUNT = re.compile(r"\d,\d\d\s€")
 GREETING = {"de": "Guten Tag Jürgen Weiß,", "en": "Dear Jürgen Weiß,"}
 NEXT = {"de": "Was Sie jetzt tun müssen", "en": "What you need to do"}
 
@@ -72,7 +73,7 @@ def test_a_template_with_an_unknown_variable_fails(tmp_path: Path) -> None:
     shutil.copytree(TEMPLATE_DIR, tmp_path / "templates")
     broken = tmp_path / "templates" / "de" / "approval.j2"
     broken.write_text(broken.read_text(encoding="utf-8").replace(
-        "{{ approved_total }}", "{{ approved_totl }}", 1), encoding="utf-8")
+        "{{ approved_total_cents|money }}", "{{ approved_totl|money }}", 1), encoding="utf-8")
     renderer = Renderer(tmp_path / "templates")
     with pytest.raises(UndefinedError, match="approved_totl"):
         renderer.render("approval", "de", sample_context("approval"))
@@ -116,9 +117,39 @@ def test_reminder_steps(step: str, days: int, language: str) -> None:
     assert context["reference"] in escalation.subject
 
 
-def test_amounts_zero_matches_the_budget_format() -> None:
-    assert ZERO_EUROS == format_euros(0)
-    revoked = render("revocation", "de", {**sample_context("revocation"), "repayment": ZERO_EUROS})
+def test_no_repayment_claimed_when_it_is_zero() -> None:
+    revoked = render("revocation", "de", {**sample_context("revocation"), "repayment_cents": 0})
     assert "Rückforderung wird nicht geltend gemacht" in revoked.text
+    assert "Rückforderungsbetrag" not in revoked.html
     claimed = render("revocation", "de", sample_context("revocation"))
     assert "1.234,50 €" in claimed.text and "Rückforderungsbetrag" in claimed.html
+
+
+def test_no_released_money_mentioned_when_none_is_released() -> None:
+    closed = render("closure", "en", {**sample_context("closure"), "released_cents": 0})
+    assert "Unspent money" not in closed.text
+    released = render("closure", "en", sample_context("closure"))
+    assert "Unspent money of €5,000.00" in " ".join(released.text.split())
+
+
+@pytest.mark.parametrize("template,amounts", [
+    ("approval", ["€95,000.00", "€50,000.00", "€45,000.00"]),
+    ("closure", ["€5,000.00", "€45,000.00", "€40,000.00", "€0.00"]),
+    ("revocation", ["€1,234.50"]),
+])
+def test_english_emails_show_english_money_and_dates(template: str, amounts: list[str]) -> None:
+    context = {**sample_context(template), "years": [
+        *sample_context(template)["years"],
+        {"year": 2023, "requested_cents": 20_000_00, "approved_cents": 20_000_00,
+         "spent_cents": 20_000_00}]}
+    english = render(template, "en", context)
+    german = render(template, "de", context)
+    for part, german_part in ((english.text, german.text), (english.html, german.html)):
+        flat = " ".join(part.split())
+        for amount in amounts:
+            assert amount in flat
+        assert not GERMAN_AMOUNT.search(flat) and GERMAN_AMOUNT.search(german_part)
+        if template != "revocation":
+            assert "€20,000.00" in flat and "20.000,00 €" in " ".join(german_part.split())
+        if template == "approval":  # the reporting deadlines
+            assert "2 May 2022" in flat and "02.05.2022" in german_part

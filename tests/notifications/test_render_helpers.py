@@ -1,23 +1,19 @@
 """The renderer's shortcuts behave exactly like what they replace: getattr, the alignment
-filters, dates."""
+filters. (The date filters are notifications.formatting's, tested in test_formatting.py.)"""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from jinja2 import Environment, StrictUndefined, UndefinedError
 
 from notifications.render import (
-    MONTHS_EN,
-    _day_de,
     _Environment,
     _ljust,
-    _moment_de,
-    _moment_en,
     _of_kind,
-    _parse_moment,
     _rjust,
     _widest_label,
 )
@@ -67,14 +63,3 @@ def test_of_kind_is_selectattr_in() -> None:
         after.render(deadlines=[{"due_date": "2022-05-02"}])
     with pytest.raises(UndefinedError):
         before.render(deadlines=[{"due_date": "2022-05-02"}])
-
-
-def test_dates_read_as_strftime_wrote_them() -> None:
-    start = datetime(2019, 12, 30, 22, 30, tzinfo=UTC)
-    for step in range(0, 24 * 900, 5):  # every fifth hour for 900 days, both DST changes
-        at = (start + timedelta(hours=step, minutes=step % 60)).isoformat()
-        local = _parse_moment(at)
-        assert _moment_de(at) == f"{local:%d.%m.%Y}, {local:%H:%M}\u00a0Uhr"
-        assert _moment_en(at) == (
-            f"{local.day}\u00a0{MONTHS_EN[local.month - 1]}\u00a0{local.year}, {local:%H:%M}")
-        assert _day_de(at[:10]) == f"{date.fromisoformat(at[:10]):%d.%m.%Y}"
