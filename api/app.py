@@ -17,12 +17,11 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
-from api.auth import check_settings
 from api.routers import admin, applications, auth, calls, health, mail
 from api.routers import calendar as calendar_feed
 from api.routers import reports as interim_reports
 from workflow.db import make_engine
-from workflow.settings import Settings, get_settings
+from workflow.settings import Settings, check_settings, get_settings
 
 log = logging.getLogger("quartier.api")
 

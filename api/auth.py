@@ -10,11 +10,10 @@ from functools import lru_cache
 import jwt
 from sqlmodel import Session, select
 
-from api.errors import InsecureSettings
 from workflow.errors import NotAuthenticated
 from workflow.models import User
 from workflow.security import hash_password, verify_password
-from workflow.settings import DEFAULT_SECRET, Settings
+from workflow.settings import Settings
 
 ALGORITHM = "HS256"
 
@@ -23,18 +22,6 @@ ALGORITHM = "HS256"
 def _dummy_hash() -> str:
     # Verified against when the email is unknown, so both failures take about the same time.
     return hash_password("quartier-no-such-user")
-
-
-def check_settings(settings: Settings) -> None:
-    """Refuse to serve outside development with the default (public) secret key."""
-    if settings.environment != "development" and settings.secret_key == DEFAULT_SECRET:
-        raise InsecureSettings(
-            f"Quartier startet nicht: QUARTIER_ENVIRONMENT={settings.environment}, aber "
-            "QUARTIER_SECRET_KEY ist der öffentlich bekannte Standardwert. Bitte einen geheimen "
-            "Schlüssel setzen, z. B. QUARTIER_SECRET_KEY=$(python -c 'import secrets; "
-            "print(secrets.token_urlsafe(48))').\n"
-            f"Quartier refuses to start: QUARTIER_ENVIRONMENT={settings.environment} with the "
-            "default QUARTIER_SECRET_KEY. Set a secret key.")
 
 
 @lru_cache(maxsize=8)

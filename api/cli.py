@@ -28,10 +28,8 @@ def serve(
     """Start the HTTP API (OpenAPI at /docs, everything under /api/v1)."""
     import uvicorn
 
-    from api.auth import check_settings
-    from api.errors import InsecureSettings
     from workflow.seed import load_programme_data
-    from workflow.settings import get_settings
+    from workflow.settings import InsecureSettings, check_settings, get_settings
 
     settings = get_settings()
     try:

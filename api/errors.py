@@ -37,10 +37,6 @@ class NotReady(WorkflowError):
     status, type, title = 503, "not-ready", "Nicht bereit"
 
 
-class InsecureSettings(RuntimeError):
-    """The server refuses to start, e.g. outside development with the default secret key."""
-
-
 # English titles per problem type; the German title lives on the error class.
 TITLES_EN = {
     "workflow-error": "Request refused",

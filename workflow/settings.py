@@ -34,6 +34,22 @@ class Settings(BaseSettings):
     mail_poll_seconds: float = 2.0  # how often `quartier worker` looks for due messages
 
 
+class InsecureSettings(RuntimeError):
+    """The server refuses to start, e.g. outside development with the default secret key."""
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse to serve outside development with the default (public) secret key."""
+    if settings.environment != "development" and settings.secret_key == DEFAULT_SECRET:
+        raise InsecureSettings(
+            f"Quartier startet nicht: QUARTIER_ENVIRONMENT={settings.environment}, aber "
+            "QUARTIER_SECRET_KEY ist der öffentlich bekannte Standardwert. Bitte einen geheimen "
+            "Schlüssel setzen, z. B. QUARTIER_SECRET_KEY=$(python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))').\n"
+            f"Quartier refuses to start: QUARTIER_ENVIRONMENT={settings.environment} with the "
+            "default QUARTIER_SECRET_KEY. Set a secret key.")
+
+
 @lru_cache
 def get_settings() -> Settings:
     return Settings()

@@ -8,7 +8,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.errors import InsecureSettings
 from tests.api.conftest import (
     Y1,
     Y2,
@@ -20,7 +19,7 @@ from tests.api.conftest import (
     login,
     version_of,
 )
-from workflow.settings import DEFAULT_SECRET, Settings
+from workflow.settings import DEFAULT_SECRET, InsecureSettings, Settings
 
 A = "/api/v1"
 PROBLEM = "application/problem+json"

@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from jinja2 import Environment, StrictUndefined, UndefinedError
 
 from notifications.render import (
