@@ -1,0 +1,65 @@
+"""How many SQL statements each trigger costs, pinned: readability work must not quietly cost
+speed (bench/engine.py measures the time; this measures the round trips)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from sqlalchemy import Engine, event
+
+from tests.factories import NOW, draft_fields, make_world
+from workflow import drafts
+from workflow import engine as wf
+from workflow.db import unit_of_work
+
+# Statements inside `fire`, per trigger, on each database (SQLite's BEGIN IMMEDIATE included).
+EXPECTED = {
+    "sqlite": {"submit": 5, "start_review": 4, "request_documents": 6, "provide_documents": 6,
+               "recommend": 5, "approve": 12, "start": 5, "submit_final_report": 7, "close": 12},
+    "postgresql": {"submit": 4, "start_review": 3, "request_documents": 5,
+                   "provide_documents": 5, "recommend": 4, "approve": 10, "start": 4,
+                   "submit_final_report": 6, "close": 11},
+}
+
+JOURNEY = [
+    ("carrier", "submit", None, None),
+    ("reviewer", "start_review", None, None),
+    ("reviewer", "request_documents", {"documents": ["Satzung"]}, "Satzung fehlt"),
+    ("carrier", "provide_documents", None, "anbei"),
+    ("reviewer", "recommend", {"amounts": {"2021": "55000", "2022": "20000"}}, "ok"),
+    ("approver", "approve", None, None),
+    ("carrier", "start", None, None),
+    ("carrier", "submit_final_report", {"spending": {"2021": "50000", "2022": "18000"}}, "VN"),
+    ("reviewer", "close", None, "geprüft"),
+]
+
+
+@contextmanager
+def counting(engine: Engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_statements_per_trigger(any_engine: Engine) -> None:
+    with unit_of_work(any_engine) as s:
+        w = make_world(s)
+        ref = drafts.create_application(
+            s, w.carrier, w.call_id, draft_fields({"2021": "60000", "2022": "20000"}), now=NOW
+        ).reference
+    counted = {}
+    for i, (who, trigger, payload, reason) in enumerate(JOURNEY):
+        with unit_of_work(any_engine) as s, counting(any_engine) as statements:
+            wf.fire(s, ref, trigger, getattr(w, who), payload=payload, reason=reason,
+                    now=NOW + timedelta(days=i))
+        counted[trigger] = len(statements)
+    assert counted == EXPECTED[any_engine.dialect.name]
