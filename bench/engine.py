@@ -38,7 +38,7 @@ from bench.common import (  # noqa: E402
 )
 from notifications.outbox import OutboxMessage  # noqa: E402
 from states import Role  # noqa: E402
-from workflow import drafts, rows
+from workflow import drafts, rows  # noqa: E402
 from workflow import engine as wf  # noqa: E402
 from workflow.db import unit_of_work  # noqa: E402
 from workflow.models import Application, TransitionRecord  # noqa: E402
@@ -60,7 +60,8 @@ def create_drafts(engine: Engine, world: BenchWorld, n: int) -> list[int]:
     ids = []
     with unit_of_work(engine) as session:
         for _ in range(n):
-            ids.append(drafts.create_application(session, carrier, world.call_id, draft_fields()).id)
+            draft = drafts.create_application(session, carrier, world.call_id, draft_fields())
+            ids.append(draft.id)
     return ids
 
 

@@ -75,6 +75,14 @@ ACTIONS: dict[ActionName, Action] = {a.name: a for a in (
 )}
 
 
+INTERIM_REPORT_ACTIONS = tuple(
+    ACTIONS[a] for a in (A.submit_interim_report, A.accept_interim_report,
+                         A.request_interim_changes))
+# The history rows actions write, with their labels (transitions have their own table).
+HISTORY_TRIGGERS: dict[str, Action] = {
+    a.history_trigger: a for a in ACTIONS.values() if a.history_trigger}
+
+
 class InterimReportStatus(StrEnum):
     """An interim report submission: waiting for review, accepted, or sent back for changes."""
 
@@ -100,5 +108,4 @@ REMINDER_EMAIL = "deadline_reminder"
 ESCALATION_EMAIL = "deadline_escalation"
 FUNDING_STOP_EMAIL = FUNDING_STOP_NOTICE.email
 FUNDING_STOP_LIFTED_EMAIL = FUNDING_STOP_LIFTED_NOTICE.email
-# The carrier emails of the actions above (all three are about interim reports).
-INTERIM_REPORT_EMAILS = tuple(a.email for a in ACTIONS.values() if a.email)
+INTERIM_REPORT_EMAILS = tuple(a.email for a in INTERIM_REPORT_ACTIONS if a.email)

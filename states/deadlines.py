@@ -67,6 +67,8 @@ class ReminderStep(StrEnum):
 
 
 BEFORE_STEP_PREFIX = "before_"
+# A reminder writes a history row with the trigger REMINDER_TRIGGER_PREFIX + step name.
+REMINDER_TRIGGER_PREFIX = "reminder:"
 
 # The reminder steps of DOMAIN.md, defined once.
 DEFAULT_REMINDERS: dict[str, Any] = {

@@ -103,7 +103,8 @@ def years(
 
 
 def shortfalls(
-    session: Session, call_id: int, amounts: dict[int, int], lines: list[BudgetLineRow] | None = None
+    session: Session, call_id: int, amounts: dict[int, int],
+    lines: list[BudgetLineRow] | None = None,
 ) -> dict[int, int]:
     """For each year whose available money is below the amount: how much is missing."""
     status = years(session, call_id, lines)
@@ -125,7 +126,8 @@ def _entry(line: BudgetLineRow | BudgetLine, kind: str, now: datetime, actor_id:
 
 
 def commit(
-    session: Session, app: ApplicationRow, amounts: dict[int, int], now: datetime, actor_id: int | None,
+    session: Session, app: ApplicationRow, amounts: dict[int, int], now: datetime,
+    actor_id: int | None,
     lines: list[BudgetLineRow] | None = None,
 ) -> list[BudgetLineRow]:
     """Commit `amounts` (cents per year) for `app`, drawing on the year's sources by priority.
@@ -244,7 +246,8 @@ def change_budget(
         conn, [_entry(line, "budget_change", now, actor_id, budget=delta_cents, note=note)])
 
 
-def automatic_stop_due(session: Session, call: CallRow | Call, lines: list[BudgetLineRow] | None = None) -> bool:
+def automatic_stop_due(session: Session, call: CallRow | Call,
+                       lines: list[BudgetLineRow] | None = None) -> bool:
     """True when no budget year of the call has at least the minimum grant left (of `lines`, the
     call's budget lines, if already read)."""
     threshold = max(call.min_grant_cents, 1)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from icalendar import Alarm, Calendar, Event
 from sqlmodel import Session, select
 
-from states import DEADLINE_LABELS, DeadlineKind
+from states import DEADLINE_LABELS, DeadlineKind, DeadlineStatus
 from workflow.errors import NotFound
 from workflow.models import Application, Deadline, Organisation
 
@@ -51,7 +51,8 @@ def organisation_by_token(session: Session, token: str) -> Organisation:
 def open_deadlines_of(session: Session, organisation_id: int) -> list[tuple[Deadline, Application]]:
     return list(session.exec(
         select(Deadline, Application).join(Application, Application.id == Deadline.application_id)
-        .where(Application.organisation_id == organisation_id, Deadline.status == "open")
+        .where(Application.organisation_id == organisation_id,
+               Deadline.status == DeadlineStatus.open)
         .order_by(Deadline.due_date, Deadline.id)).all())
 
 

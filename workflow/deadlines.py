@@ -64,11 +64,11 @@ def due_dates(
         return [("", next_working_day(explicit))]
     if "days_after" in rule:
         return [("", next_working_day(local_date(now) + timedelta(days=rule["days_after"])))]
-    if kind == DeadlineKind.final_report:
+    if "months_after_end" in rule:
         if app.project_end is None:
             return []
         return [("", next_working_day(_add_months(app.project_end, rule["months_after_end"])))]
-    if kind == DeadlineKind.interim_report:
+    if "month" in rule:
         if app.project_start is None or app.project_end is None:
             return []
         # One per budget year in which the project runs on into the next year.

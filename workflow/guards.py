@@ -160,7 +160,8 @@ def spending_given(f: Firing) -> None:
     if spending is None or set(spending) != set(approved):
         years = ", ".join(str(y) for y in sorted(approved))
         raise InvalidInput(
-            f"Bitte die tatsächlichen Ausgaben für jedes bewilligte Haushaltsjahr angeben ({years}).",
+            "Bitte die tatsächlichen Ausgaben für jedes bewilligte Haushaltsjahr angeben "
+            f"({years}).",
             f"Give the actual spending for every approved budget year ({years}).",
             field="spending",
         )

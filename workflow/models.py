@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, SQLModel
 
 from notifications.outbox import OutboxMessage  # noqa: F401  (registers the outbox table)
+from states import INITIAL_STATE, DeadlineStatus, Policy
 
 
 def utcnow() -> datetime:
@@ -62,11 +63,11 @@ class Call(SQLModel, table=True):
     title: str
     opens_at: datetime = _ts(nullable=False)
     closes_at: datetime = _ts(nullable=False)
-    policy: str = "waitlist"  # waitlist | reject
+    policy: str = Policy.waitlist.value  # states.Policy
     min_grant_cents: int = _money(nullable=False, default=0)
     earliest_project_start: date | None = None
     min_project_months: int = 0
-    stop_kind: str | None = None  # None | declared | automatic
+    stop_kind: str | None = None  # None or a states.StopKind
     stop_since: datetime | None = _ts(nullable=True)
     stop_reason: str | None = None
 
@@ -143,7 +144,7 @@ class Application(SQLModel, table=True):
     project_end: date | None = None
     own_contribution_cents: int = _money(nullable=False, default=0)
     early_start_granted: bool = False
-    state: str = Field(default="draft", index=True)
+    state: str = Field(default=INITIAL_STATE.value, index=True)
     version: int = 1
     case_officer_id: int | None = Field(default=None, foreign_key="app_user.id")
     assessment: str | None = None
@@ -198,7 +199,7 @@ class Deadline(SQLModel, table=True):
     kind: str  # states.DeadlineKind
     period: str = ""  # distinguishes several deadlines of one kind (interim report per year)
     due_date: date = Field(index=True)
-    status: str = Field(default="open", index=True)  # open | met | cancelled
+    status: str = Field(default=DeadlineStatus.open.value, index=True)  # states.DeadlineStatus
     opened_at: datetime = _ts(nullable=False)
     closed_at: datetime | None = _ts(nullable=True)
     opened_by_id: int | None = Field(default=None, foreign_key="transition_record.id")
@@ -219,7 +220,7 @@ def _protect_state(session: OrmSession, flush_context: Any, instances: Any) -> N
             if attrs.state.history.has_changes() or attrs.version.history.has_changes():
                 raise StateWriteForbidden("only workflow.engine may change state or version")
     for obj in session.new:
-        if isinstance(obj, Application) and obj.state != "draft":
+        if isinstance(obj, Application) and obj.state != INITIAL_STATE:
             raise StateWriteForbidden("applications are created as drafts")
 
 

@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
+from states import InterimReportStatus, ReminderStatus
+
 
 class ReminderSent(SQLModel, table=True):
     """One reminder step of one deadline (for one due date): sent, or skipped in a catch-up.
@@ -30,7 +32,7 @@ class ReminderSent(SQLModel, table=True):
     application_id: int = Field(foreign_key="application.id", index=True)
     due_date: date
     step: str  # before_28 | before_7 | due | overdue | escalation (before_<n> if configured)
-    status: str = "sent"  # sent | skipped
+    status: str = ReminderStatus.sent.value  # states.ReminderStatus
     scheduled_on: date  # the day the step was due
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     recipient: str | None = None
@@ -50,7 +52,7 @@ class InterimReport(SQLModel, table=True):
     narrative: str
     spending_cents: dict[str, Any] = Field(default_factory=dict,
                                            sa_column=Column(JSON, nullable=False))
-    status: str = "submitted"  # submitted | accepted | changes_requested
+    status: str = InterimReportStatus.submitted.value  # states.InterimReportStatus
     late: bool = False
     submitted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     submitted_by_id: int | None = Field(default=None, foreign_key="app_user.id")

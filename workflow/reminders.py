@@ -29,6 +29,7 @@ from states import (
     DEFAULT_REMINDERS,
     ESCALATION_EMAIL,
     REMINDER_EMAIL,
+    REMINDER_TRIGGER_PREFIX,
     STEP_LABELS,
     DeadlineKind,
     DeadlineStatus,
@@ -198,7 +199,9 @@ def remind(session: Session, deadline_ids: list[int], now: datetime,
     # Insert first: every step of the batch is claimed in one statement; only steps whose row
     # this pass inserted are sent (another pass that got there first holds the others).
     summary.skipped += len(_claim(session, skipped))
-    won = _claim(session, [_claim_values(p.deadline, p.step, ReminderStatus.sent if p.recipient else ReminderStatus.skipped,
+    won = _claim(session, [_claim_values(p.deadline, p.step,
+                                         ReminderStatus.sent if p.recipient
+                                         else ReminderStatus.skipped,
                                          now, p.recipient) for p in plans])
     claimed: list[tuple[int, int]] = []  # (reminder, outbox row)
     history: list[dict[str, Any]] = []
@@ -250,10 +253,12 @@ def _plan(deadline: Deadline, app: Application, programme: Programme, users: dic
     today = local_date(now)
     rule = reminder_rule(programme.config, deadline.kind)
     mahnung = rows.get(OVERDUE)
-    grace = mahnung.grace_until if mahnung is not None and mahnung.status == ReminderStatus.sent else None
+    sent = mahnung is not None and mahnung.status == ReminderStatus.sent
+    grace = mahnung.grace_until if sent else None
     steps = plan_steps(deadline.due_date, local_date(_aware(deadline.opened_at)), rule, grace)
     decision = decide(steps, set(rows), today)
-    skipped += [_claim_values(deadline, step, ReminderStatus.skipped, now, None) for step in decision.skip]
+    skipped += [_claim_values(deadline, step, ReminderStatus.skipped, now, None)
+                for step in decision.skip]
     next_on, plan = decision.next_on, None
     if decision.send is not None:
         step = decision.send
@@ -352,7 +357,8 @@ def _send(session: Session, programme: Programme, app: Application, deadline: De
         application_id=app.id, now=now)
     # The history row (written with the batch): the reminder shows in the application history.
     history.append({
-        "application_id": app.id, "trigger": f"reminder:{step.name}", "from_state": app.state,
+        "application_id": app.id, "trigger": f"{REMINDER_TRIGGER_PREFIX}{step.name}",
+        "from_state": app.state,
         "to_state": app.state, "actor_id": None, "actor_role": Role.system.value, "at": now,
         "reason": describe(step, deadline), "late": False, "payload": {
             "deadline_id": deadline.id, "deadline_kind": deadline.kind,

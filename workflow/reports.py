@@ -13,7 +13,16 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from states import FINAL_STATES, STATE_LABELS, DeadlineKind, Role, State
+from notifications.formatting import money
+from states import (
+    ACTIONS,
+    FINAL_STATES,
+    STATE_LABELS,
+    ActionName,
+    DeadlineStatus,
+    InterimReportStatus,
+    State,
+)
 from workflow import budget
 from workflow.applications import load_application
 from workflow.db import is_postgres
@@ -31,7 +40,9 @@ from workflow.notices import email_carrier
 from workflow.reminder_tables import InterimReport
 from workflow.rows import Actor
 
-STAFF = frozenset({Role.reviewer, Role.approver})
+SUBMIT = ACTIONS[ActionName.submit_interim_report]
+ACCEPT = ACTIONS[ActionName.accept_interim_report]
+REQUEST_CHANGES = ACTIONS[ActionName.request_interim_changes]
 MAX_NARRATIVE = 20_000
 
 
@@ -50,7 +61,7 @@ def _interim_deadlines(session: Session, app: Application) -> list[Deadline]:
     """The application's interim-report deadlines, locked (PostgreSQL) so that two submissions
     at once cannot both meet the same deadline; SQLite transactions are serial anyway."""
     query = select(Deadline).where(
-        Deadline.application_id == app.id, Deadline.kind == DeadlineKind.interim_report.value,
+        Deadline.application_id == app.id, Deadline.kind == SUBMIT.meets.value,
     ).order_by(Deadline.due_date).execution_options(populate_existing=True)
     if is_postgres(session):
         query = query.with_for_update()
@@ -95,8 +106,9 @@ def _spending(session: Session, app: Application, raw: Any) -> dict[str, int]:
         if cents > approved[year]:
             raise InvalidInput(
                 f"{year}: Die Ausgaben übersteigen den bewilligten Betrag "
-                f"({budget.format_euros(approved[year])}).",
-                f"{year}: spending exceeds the approved amount.", field="spending")
+                f"({money(approved[year])}).",
+                f"{year}: spending exceeds the approved amount ({money(approved[year], 'en')}).",
+                field="spending")
         out[str(year)] = cents
     return dict(sorted(out.items()))
 
@@ -106,11 +118,11 @@ def submit_interim_report(session: Session, app: Application | int | str, actor:
                           now: datetime | None = None) -> InterimReport:
     """The carrier submits the interim report of one budget year; its deadline is met."""
     now = _now(now)
-    if actor.role != Role.carrier:
+    if not SUBMIT.allows(actor.role):
         raise NotPermitted("Nur der Träger reicht Zwischennachweise ein.",
                            "Only the carrier submits interim reports.")
     app = _app(session, app, actor)
-    if app.state != State.active:
+    if app.state not in SUBMIT.in_states:
         label = STATE_LABELS[State(app.state)]
         raise WrongState(
             "Zwischennachweise können nur für Projekte in Durchführung eingereicht werden "
@@ -125,7 +137,7 @@ def submit_interim_report(session: Session, app: Application | int | str, actor:
                            f"The narrative may have at most {MAX_NARRATIVE} characters.",
                            field="narrative")
     deadlines = _interim_deadlines(session, app)
-    open_ones = [d for d in deadlines if d.status == "open"]
+    open_ones = [d for d in deadlines if d.status == DeadlineStatus.open]
     if period is None:
         if not open_ones:
             raise WrongState("Für diesen Antrag ist kein Zwischennachweis offen.",
@@ -136,7 +148,7 @@ def submit_interim_report(session: Session, app: Application | int | str, actor:
         if deadline is None:
             raise NotFound(f"Für {period} ist kein Zwischennachweis vorgesehen.",
                            f"No interim report is due for {period}.", field="period")
-        if deadline.status != "open":
+        if deadline.status != DeadlineStatus.open:
             raise WrongState(f"Der Zwischennachweis für {period} liegt bereits vor.",
                              f"The interim report for {period} has already been submitted.")
     today = local_date(now)
@@ -153,21 +165,21 @@ def submit_interim_report(session: Session, app: Application | int | str, actor:
                            spending_cents=spent, late=late, submitted_at=now,
                            submitted_by_id=actor.id)
     session.add(report)
-    deadline.status, deadline.closed_at = "met", now
+    deadline.status, deadline.closed_at = DeadlineStatus.met.value, now
     session.add(deadline)
     session.flush()
-    _history(session, app, "submit_interim_report", actor, now,
+    _history(session, app, SUBMIT.history_trigger, actor, now,
              f"Zwischennachweis {deadline.period}",
              {"report_id": report.id, "period": deadline.period, "spending_cents": spent,
               "due_date": deadline.due_date.isoformat(), "late": late}, late=late,
-             email="interim_report_received")
+             email=SUBMIT.email)
     session.flush()
     return report
 
 
 def _pending(session: Session, app: Application, period: str | None) -> InterimReport:
     query = select(InterimReport).where(InterimReport.application_id == app.id,
-                                        InterimReport.status == "submitted")
+                                        InterimReport.status == InterimReportStatus.submitted)
     if period is not None:
         query = query.where(InterimReport.period == str(period))
     query = query.order_by(InterimReport.id).execution_options(populate_existing=True)
@@ -184,7 +196,7 @@ def _pending(session: Session, app: Application, period: str | None) -> InterimR
 
 
 def _staff_check(session: Session, app: Application | int | str, actor: Actor) -> Application:
-    if actor.role not in STAFF:
+    if not ACCEPT.allows(actor.role):
         raise NotPermitted("Nur die Sachbearbeitung prüft Zwischennachweise.",
                            "Only reviewers review interim reports.")
     app = _app(session, app, actor)
@@ -202,12 +214,13 @@ def accept_interim_report(session: Session, app: Application | int | str, actor:
     now = _now(now)
     app = _staff_check(session, app, actor)
     report = _pending(session, app, period)
-    report.status, report.reviewed_at, report.reviewed_by_id = "accepted", now, actor.id
+    report.status, report.reviewed_at = InterimReportStatus.accepted.value, now
+    report.reviewed_by_id = actor.id
     report.review_note = (note or "").strip() or None
     session.add(report)
-    _history(session, app, "accept_interim_report", actor, now,
+    _history(session, app, ACCEPT.history_trigger, actor, now,
              report.review_note or f"Zwischennachweis {report.period} anerkannt",
-             {"report_id": report.id, "period": report.period}, email="interim_report_accepted")
+             {"report_id": report.id, "period": report.period}, email=ACCEPT.email)
     session.flush()
     return report
 
@@ -231,22 +244,23 @@ def request_interim_changes(session: Session, app: Application | int | str, acto
     else:
         call = session.get(Call, app.call_id)
         programme = session.get(Programme, call.programme_id)
-        days = rules_for(programme.config)[DeadlineKind.report_changes]["days_after"]
+        days = rules_for(programme.config)[REQUEST_CHANGES.rule]["days_after"]
         due = next_working_day(today + timedelta(days=days))
     row = session.get(Deadline, report.deadline_id) if report.deadline_id else None
     if row is None:
-        row = Deadline(application_id=app.id, kind=DeadlineKind.interim_report.value,
+        row = Deadline(application_id=app.id, kind=REQUEST_CHANGES.reopens.value,
                        period=report.period, due_date=due, opened_at=now)
-    row.due_date, row.status, row.opened_at, row.closed_at = due, "open", now, None
+    row.due_date, row.status, row.opened_at, row.closed_at = due, DeadlineStatus.open, now, None
     session.add(row)
-    report.status, report.reviewed_at, report.reviewed_by_id = "changes_requested", now, actor.id
+    report.status, report.reviewed_at = InterimReportStatus.changes_requested.value, now
+    report.reviewed_by_id = actor.id
     report.review_note = reason.strip()
     session.add(report)
     session.flush()
-    _history(session, app, "request_interim_report_changes", actor, now, reason.strip(),
+    _history(session, app, REQUEST_CHANGES.history_trigger, actor, now, reason.strip(),
              {"report_id": report.id, "period": report.period, "deadline_id": row.id,
-              "deadlines": {f"interim_report:{report.period}": due.isoformat()}},
-             email="interim_report_changes_requested", opened=[row])
+              "deadlines": {f"{REQUEST_CHANGES.reopens}:{report.period}": due.isoformat()}},
+             email=REQUEST_CHANGES.email, opened=[row])
     session.flush()
     return report
 

@@ -262,7 +262,8 @@ def add_committed(conn: Connection, line_id: int, cents: int) -> int | None:
 
 _CHANGE = (
     update(_L)
-    .where(_L.c.id == bindparam("_id"), _L.c.budget_cents + bindparam("delta") >= _L.c.committed_cents)
+    .where(_L.c.id == bindparam("_id"),
+           _L.c.budget_cents + bindparam("delta") >= _L.c.committed_cents)
     .values(budget_cents=_L.c.budget_cents + bindparam("delta"))
     .returning(_L.c.budget_cents, _L.c.committed_cents)
 )

@@ -16,7 +16,19 @@ from typing import Any
 from sqlmodel import Session, SQLModel, select
 
 from notifications.outbox import OutboxMessage
-from states import DEADLINE_LABELS, STATE_LABELS, TRANSITIONS_BY_TRIGGER, DeadlineKind, State
+from states import (
+    ACTIONS,
+    DEADLINE_LABELS,
+    HISTORY_TRIGGERS,
+    INTERIM_REPORT_ACTIONS,
+    REMINDER_TRIGGER_PREFIX,
+    STATE_LABELS,
+    TRANSITIONS_BY_TRIGGER,
+    ActionName,
+    DeadlineKind,
+    DeadlineStatus,
+    State,
+)
 from workflow import drafts, reports, rows, seed
 from workflow import engine as wf
 from workflow.db import make_engine, unit_of_work
@@ -187,14 +199,15 @@ class Timeline:
 
     @staticmethod
     def _record(day: date, ref: str, r: TransitionRecord, emails: dict[str, User]) -> Entry:
-        if r.trigger.startswith("reminder:"):
-            step = r.trigger.removeprefix("reminder:")
+        if r.trigger.startswith(REMINDER_TRIGGER_PREFIX):
+            step = r.trigger.removeprefix(REMINDER_TRIGGER_PREFIX)
             return Entry(day, "reminder", ref, f"{r.reason} → {r.payload.get('recipient')}",
                          step=step, deadline_kind=r.payload.get("deadline_kind"))
-        if r.trigger.endswith("interim_report") or "interim" in r.trigger:
+        action = HISTORY_TRIGGERS.get(r.trigger)
+        if action in INTERIM_REPORT_ACTIONS:
             text = f"{r.trigger}: {r.reason or ''}" + (" (verspätet)" if r.late else "")
             return Entry(day, "report", ref, text)
-        spec = TRANSITIONS_BY_TRIGGER.get(r.trigger)
+        spec = TRANSITIONS_BY_TRIGGER.get(r.trigger) or action
         label = spec.label.de if spec else r.trigger
         to = STATE_LABELS[State(r.to_state)].de
         source = STATE_LABELS[State(r.from_state)].de if r.from_state else "–"
@@ -208,11 +221,11 @@ class Timeline:
     @staticmethod
     def _deadline(day: date, ref: str, d: Deadline, before: tuple[str, date] | None) -> Entry:
         label = DEADLINE_LABELS[DeadlineKind(d.kind)].de + (f" {d.period}" if d.period else "")
-        if before is None or (before[0] != "open" and d.status == "open"):
+        if before is None or (before[0] != DeadlineStatus.open and d.status == DeadlineStatus.open):
             text = f"Frist geöffnet: {label}, fällig am {d.due_date:%d.%m.%Y}"
-        elif d.status == "open":
+        elif d.status == DeadlineStatus.open:
             text = f"Frist verlängert: {label}, jetzt fällig am {d.due_date:%d.%m.%Y}"
-        elif d.status == "met":
+        elif d.status == DeadlineStatus.met:
             text = f"Frist erfüllt: {label}"
         else:
             text = f"Frist aufgehoben: {label}"
@@ -222,7 +235,7 @@ class Timeline:
 def _act(session: Session, action: Action, refs: dict[str, str], users: dict[str, Any]) -> None:
     actor = rows.Actor.of(users[action.who])
     args = dict(action.args)
-    if action.what == "create":
+    if action.what == ACTIONS[ActionName.create_draft].history_trigger:
         app = drafts.create_application(session, actor, "ZiQ-2021", args, now=action.when)
         refs[action.app] = app.reference
         return

@@ -132,7 +132,8 @@ def test_automatic_stop_and_lift_with_reoffer_in_order_of_receipt(engine):
         draft = application_in(s, w, "draft")
         call = s.get(Call, w.call_id)
         assert call.stop_kind is None  # 2022 still has 50.000 € left
-        programme_admin.change_budget(s, call, 2022, "Landesmittel", -45_000_00, w.admin, "Kürzung", now=NOW)
+        programme_admin.change_budget(s, call, 2022, "Landesmittel", -45_000_00, w.admin,
+                                      "Kürzung", now=NOW)
         call = s.get(Call, w.call_id)
         assert call.stop_kind == "automatic" and call.stop_since is not None
         ref_first, refs_waiting, ref_draft = first.reference, [a.reference for a in waiting], \
@@ -143,9 +144,11 @@ def test_automatic_stop_and_lift_with_reoffer_in_order_of_receipt(engine):
             wf.fire(s, ref_draft, "submit", w.carrier, now=NOW)
     # Money comes back through budget increases.
     with unit_of_work(engine) as s:
-        programme_admin.change_budget(s, s.get(Call, w.call_id), 2021, "Landesmittel", 60_000_00, w.admin,
+        programme_admin.change_budget(s, s.get(Call, w.call_id), 2021, "Landesmittel",
+                                      60_000_00, w.admin,
                          "Aufstockung", now=NOW)
-        programme_admin.change_budget(s, s.get(Call, w.call_id), 2022, "Landesmittel", 45_000_00, w.admin,
+        programme_admin.change_budget(s, s.get(Call, w.call_id), 2022, "Landesmittel",
+                                      45_000_00, w.admin,
                          "Aufstockung", now=NOW)
     with unit_of_work(engine) as s:
         assert s.get(Call, w.call_id).stop_kind is None

@@ -131,7 +131,8 @@ class Lifecycle(RuleBasedStateMachine):
             return
         role = data.draw(st.sampled_from(roles))
         with Session(self.db) as s:
-            own = applications.load_application(s, ref).organisation_id == self.world.carrier.organisation_id
+            own = (applications.load_application(s, ref).organisation_id
+                   == self.world.carrier.organisation_id)
         who = {
             "carrier": "carrier" if own else "other_carrier",
             "reviewer": data.draw(st.sampled_from(["reviewer", "reviewer2"])),
@@ -199,7 +200,8 @@ class Lifecycle(RuleBasedStateMachine):
             with unit_of_work(self.db) as s:
                 call = s.get(Call, self.world.call_id)
                 if declare:
-                    programme_admin.declare_funding_stop(s, call, "erklärt", self.world.admin, now=self.now)
+                    programme_admin.declare_funding_stop(s, call, "erklärt", self.world.admin,
+                                                         now=self.now)
                 else:
                     programme_admin.lift_funding_stop(s, call, self.world.admin, now=self.now)
         except WorkflowError:
