@@ -11,7 +11,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
 
 from sqlmodel import Session, select
 
@@ -118,7 +117,7 @@ def shortfalls(
 
 def _entry(line: BudgetLineRow | BudgetLine, kind: str, now: datetime, actor_id: int | None,
            application_id: int | None = None, committed: int = 0, budget: int = 0,
-           note: str = "") -> dict[str, Any]:
+           note: str = "") -> dict[str, object]:
     """The values of one ledger row."""
     return {"budget_line_id": line.id, "application_id": application_id, "kind": kind,
             "committed_delta_cents": committed, "budget_delta_cents": budget, "at": now,

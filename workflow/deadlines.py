@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -14,7 +14,7 @@ from states import DEFAULT_DUE_RULES, DeadlineKind, DeadlineStatus
 from workflow import repository
 from workflow.models import Deadline
 from workflow.repository import connection
-from workflow.rows import ApplicationRow, DeadlineRow
+from workflow.rows import ApplicationRow, DeadlineRow, Payload
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -49,13 +49,13 @@ def _add_months(day: date, months: int) -> date:
     raise ValueError(day)
 
 
-def rules_for(config: dict[str, Any]) -> dict[str, dict[str, int]]:
+def rules_for(config: Payload | None) -> dict[str, dict[str, int]]:
     overrides = (config or {}).get("deadlines", {})
     return {kind: {**rule, **overrides.get(kind, {})} for kind, rule in DEFAULT_RULES.items()}
 
 
 def due_dates(
-    kind: DeadlineKind, app: ApplicationRow, now: datetime, config: dict[str, Any],
+    kind: DeadlineKind, app: ApplicationRow, now: datetime, config: Payload,
     explicit: date | None = None,
 ) -> list[tuple[str, date]]:
     """(period, due date) pairs a transition opens for `kind`, already moved to working days."""
@@ -121,7 +121,7 @@ def open_deadlines(
 
 
 def close_deadlines(
-    session: Session, app: ApplicationRow, kinds: Any, now: datetime,
+    session: Session, app: ApplicationRow, kinds: Collection[str] | None, now: datetime,
     status: DeadlineStatus = DeadlineStatus.met, existing: list[DeadlineRow] | None = None,
 ) -> list[DeadlineRow]:
     """Close the open deadlines of `kinds` (every period) with `status` (met or cancelled);
@@ -136,7 +136,7 @@ def close_deadlines(
     return closing
 
 
-def is_late(existing: list[DeadlineRow], kinds: Any, now: datetime) -> bool:
+def is_late(existing: list[DeadlineRow], kinds: Collection[str], now: datetime) -> bool:
     """Whether an open deadline of `kinds` is already past (a late answer is marked late)."""
     today = local_date(now)
     return any(d.status == DeadlineStatus.open and d.kind in kinds and today > d.due_date

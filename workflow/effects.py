@@ -15,8 +15,8 @@ def become_case_officer(f: Firing) -> None:
 
 def record_assessment(f: Firing) -> None:
     f.changes["assessment"] = f.reason
-    amounts = f.record_payload["amounts_cents"]
-    f.year_values["approved_cents"] = {y: int(amounts.get(str(y), 0)) for y in f.years}
+    amounts = f.parsed.amounts or {}
+    f.year_values["approved_cents"] = {y: amounts.get(y, 0) for y in f.years}
 
 
 def mark_received(f: Firing) -> None:
@@ -52,14 +52,12 @@ def release_underspend(f: Firing) -> None:
 
 
 def record_spending(f: Firing) -> None:
-    spending = f.record_payload["spending_cents"]
-    f.year_values["spent_cents"] = {
-        y: int(spending[str(y)]) for y in f.years if str(y) in spending
-    }
+    spending = f.parsed.spending or {}
+    f.year_values["spent_cents"] = {y: spending[y] for y in f.years if y in spending}
 
 
 def record_repayment(f: Firing) -> None:
-    f.changes["repayment_claim_cents"] = f.record_payload["repayment_cents"]
+    f.changes["repayment_claim_cents"] = f.parsed.repayment_cents
 
 
 EFFECTS: dict[Effect, Callable[[Firing], None]] = {

@@ -10,7 +10,6 @@ never commits; on any refusal it raises a domain error and the caller's unit of 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlmodel import Session
 from transitions import Machine
@@ -41,9 +40,9 @@ from workflow.errors import (
 from workflow.firing import Firing, apply, due_dates_planned
 from workflow.guards import GUARDS
 from workflow.inputs import parse_date
-from workflow.models import Application, TransitionRecord
+from workflow.models import Application, Call, Programme, TransitionRecord
 from workflow.repository import connection
-from workflow.rows import SYSTEM, Actor, Loaded, visible
+from workflow.rows import SYSTEM, Actor, CallRow, Loaded, Payload, ProgrammeRow, visible
 
 
 def utcnow() -> datetime:
@@ -67,8 +66,9 @@ MACHINE = Machine(
 def load(session: Session, app: Application | int | str, actor: Actor | None,
          lock: bool = False) -> Loaded:
     """What a firing reads (`repository.load_context`); 'not found' if the actor may not see it."""
+    key: int | str
     if isinstance(app, Application):
-        key: int | str = app.id
+        key = app.id or 0
     else:
         key = int(app) if isinstance(app, int) or app.isdigit() else app
     loaded = repository.load_context(connection(session), key, lock)
@@ -144,7 +144,7 @@ def fire(
     actor: Actor,
     *,
     reason: str | None = None,
-    payload: dict[str, Any] | None = None,
+    payload: Payload | None = None,
     expected_version: int | None = None,
     now: datetime | None = None,
 ) -> TransitionRecord:
@@ -164,19 +164,19 @@ def fire(
         )
     firing = Firing(session, loaded, spec, actor, now, reason, dict(payload or {}))
     try:
-        _run(firing)
+        record = _run(firing)
     except InsufficientFunds as refusal:
         fallback = spec.fallback and TRANSITIONS_BY_TRIGGER[spec.fallback]
         if not fallback or spec.fallback_policy != loaded.call.policy:
             raise
         firing = Firing(session, loaded, fallback, SYSTEM, now, refusal.de,
                         {"refused_trigger": spec.trigger, "refused_by": actor.id})
-        _run(firing)
+        record = _run(firing)
     _follow_up_money(firing)
-    return firing.record
+    return record
 
 
-def _run(firing: Firing) -> None:
+def _run(firing: Firing) -> TransitionRecord:
     """Check, decide, apply and tell the carrier: one transition of one application."""
     spec, actor = firing.spec, firing.actor
     _check_role_and_state(spec, firing.app.state, actor)
@@ -185,14 +185,16 @@ def _run(firing: Firing) -> None:
     # A carrier's answer that meets a deadline after its due date is marked late.
     if actor.role == Role.carrier and deadlines.is_late(firing.deadlines, spec.closes, firing.now):
         firing.record_payload["late"] = True
-    if "documents" in firing.payload:
-        firing.record_payload["documents"] = [str(d) for d in firing.payload["documents"]]
+    documents = firing.payload.get("documents")
+    if isinstance(documents, list):
+        firing.record_payload["documents"] = [str(d) for d in documents]
     for effect in spec.effects:
         EFFECTS[effect](firing)
     _plan_deadlines(firing)
-    apply(firing)
+    record = apply(firing)
     if spec.email:
-        _tell_carrier(firing)
+        _tell_carrier(firing, spec.email, record)
+    return record
 
 
 def _plan_deadlines(firing: Firing) -> None:
@@ -209,10 +211,10 @@ def _plan_deadlines(firing: Firing) -> None:
         }
 
 
-def _tell_carrier(firing: Firing) -> None:
+def _tell_carrier(firing: Firing, template: str, record: TransitionRecord) -> None:
     officer = firing.loaded.officer  # as loaded: stale if this firing made someone else officer
     notices.email_carrier(
-        firing.session, firing.app, firing.programme, firing.spec.email, firing.record,
+        firing.session, firing.app, firing.programme, template, record,
         firing.opened, firing.now, years=firing.years, carrier=firing.loaded.carrier,
         officer=officer if officer and officer.id == firing.app.case_officer_id else None,
         deadlines_of_app=firing.deadlines,
@@ -230,7 +232,7 @@ def _follow_up_money(firing: Firing) -> None:
         offer_again(session, call, firing.programme, outcome, firing.now)
 
 
-def offer_again(session: Session, call: Any, programme: Any,
+def offer_again(session: Session, call: CallRow | Call, programme: ProgrammeRow | Programme,
                 outcome: funding_stop.Reevaluation, now: datetime) -> None:
     """Fire the waiting list's offer-again transition for each application that fits now, in
     order; then tell the carriers still waiting that an automatic stop has lifted."""

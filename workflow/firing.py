@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
 from sqlmodel import Session
 
@@ -36,6 +35,7 @@ from workflow.rows import (
     CallRow,
     DeadlineRow,
     Loaded,
+    Payload,
     ProgrammeRow,
     YearRow,
 )
@@ -50,6 +50,15 @@ class MoneyChange:
     note: str
 
 
+@dataclass(slots=True)
+class ParsedInput:
+    """What the input guards parsed from the payload, for the effects (cents per budget year)."""
+
+    amounts: dict[int, int] | None = None  # recommended amounts
+    spending: dict[int, int] | None = None  # actual spending (final report)
+    repayment_cents: int | None = None  # repayment claim (revocation)
+
+
 @dataclass
 class Firing:
     """Everything one firing read, and the writes its guards and effects recorded."""
@@ -60,17 +69,18 @@ class Firing:
     actor: Actor
     now: datetime
     reason: str | None
-    payload: dict[str, Any]
+    payload: Payload
     # Recorded by guards and effects; written by `apply`.
-    changes: dict[str, Any] = field(default_factory=dict)  # application columns
-    record_payload: dict[str, Any] = field(default_factory=dict)  # the history row's payload
+    parsed: ParsedInput = field(default_factory=ParsedInput)
+    changes: dict[str, object] = field(default_factory=dict)  # application columns
+    record_payload: Payload = field(default_factory=dict)  # the history row's payload
     year_values: dict[str, dict[int, int]] = field(default_factory=dict)  # column: {year: cents}
     money: MoneyChange | None = None
     planned: deadlines.Planned = field(default_factory=list)  # deadlines to open
     source: State = field(init=False)  # the state the firing started from
     # Filled by `apply`.
     lines: list[BudgetLineRow] | None = None  # the call's budget lines after the money change
-    record: TransitionRecord | None = None
+    record: TransitionRecord | None = None  # the history row, once written
     opened: list[DeadlineRow] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -105,9 +115,9 @@ def apply(firing: Firing) -> TransitionRecord:
     _apply_money(firing)
     _apply_years(firing)
     _apply_state(firing)
-    firing.record = _insert_record(firing)
-    _apply_deadlines(firing)
-    return firing.record
+    record = firing.record = _insert_record(firing)
+    _apply_deadlines(firing, record.id)
+    return record
 
 
 def _apply_money(firing: Firing) -> None:
@@ -172,14 +182,14 @@ def _insert_record(firing: Firing) -> TransitionRecord:
     return TransitionRecord.model_construct(id=record_id, **row)
 
 
-def _apply_deadlines(firing: Firing) -> None:
+def _apply_deadlines(firing: Firing, record_id: int) -> None:
     session, app, spec, now = firing.session, firing.app, firing.spec, firing.now
     existing = firing.deadlines
     if spec.closes:
         deadlines.close_deadlines(session, app, spec.closes, now, existing=existing)
     if firing.planned:
         firing.opened = deadlines.open_deadlines(session, app, firing.planned, now,
-                                                 firing.record.id, existing=existing)
+                                                 record_id, existing=existing)
     if State(app.state) in FINAL_STATES:
         deadlines.close_deadlines(session, app, None, now, status=DeadlineStatus.cancelled,
                                   existing=existing)

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import Session
 
 from states import FUNDING_STOP_LIFTED_NOTICE, FUNDING_STOP_NOTICE, StopKind
 from workflow import budget, notices, repository, waitlist
-from workflow.models import Call
+from workflow.models import Call, Programme
 from workflow.repository import connection
 from workflow.rows import BudgetLineRow, CallRow, ProgrammeRow
 
@@ -30,29 +29,30 @@ class Reevaluation:
 def _write_stop(session: Session, call: CallRow | Call, kind: StopKind | None,
                 since: datetime | None, reason: str | None) -> None:
     repository.set_stop(connection(session), call.id, kind, since, reason)
-    values = {"stop_kind": kind.value if kind else None, "stop_since": since,
-              "stop_reason": reason}
+    stop_kind = kind.value if kind else None
     if isinstance(call, CallRow):
-        call.stop_kind, call.stop_since, call.stop_reason = values.values()
-    repository.sync(session, Call, call.id, values)
+        call.stop_kind, call.stop_since, call.stop_reason = stop_kind, since, reason
+    repository.sync(session, Call, call.id,
+                    {"stop_kind": stop_kind, "stop_since": since, "stop_reason": reason})
 
 
-def set_stop(session: Session, call: CallRow | Call, programme: ProgrammeRow | Any,
+def set_stop(session: Session, call: CallRow | Call, programme: ProgrammeRow | Programme,
              kind: StopKind, reason: str, now: datetime) -> None:
     """A stop of `kind` is in force from now (or since it already was); the carriers with drafts
     hear of a new stop once."""
     already = bool(call.stop_kind)
     _write_stop(session, call, kind, call.stop_since if already else now, reason)
+    since = call.stop_since or now
     if not already:
-        notices.tell_carriers(session, call, programme, FUNDING_STOP_NOTICE, call.stop_since, {
-            "stop_since": call.stop_since.isoformat(), "stop_reason": call.stop_reason or ""})
+        notices.tell_carriers(session, call, programme, FUNDING_STOP_NOTICE, since, {
+            "stop_since": since.isoformat(), "stop_reason": call.stop_reason or ""})
 
 
 def clear_stop(session: Session, call: CallRow | Call) -> None:
     _write_stop(session, call, None, None, None)
 
 
-def announce_lifted(session: Session, call: CallRow | Call, programme: ProgrammeRow | Any,
+def announce_lifted(session: Session, call: CallRow | Call, programme: ProgrammeRow | Programme,
                     since: datetime) -> None:
     """Carriers still waiting or holding a draft hear once that the stop lifted."""
     notices.tell_carriers(session, call, programme, FUNDING_STOP_LIFTED_NOTICE, since, {})
@@ -70,7 +70,7 @@ def needs_reevaluation(session: Session, call: CallRow, lines: list[BudgetLineRo
     return money_returned and waitlist.anyone_waiting(session, call.id)
 
 
-def reevaluate(session: Session, call: CallRow | Call, programme: ProgrammeRow | Any,
+def reevaluate(session: Session, call: CallRow | Call, programme: ProgrammeRow | Programme,
                now: datetime, money_returned: bool = True,
                lines: list[BudgetLineRow] | None = None) -> Reevaluation:
     """After the call's money changed: set or lift the automatic stop, and say who on the

@@ -151,6 +151,7 @@ def amounts_given(f: Firing) -> None:
             f"The total must be at least {money(minimum, 'en')}.",
             field="amounts",
         )
+    f.parsed.amounts = amounts
     f.record_payload["amounts_cents"] = {str(y): c for y, c in sorted(amounts.items())}
 
 
@@ -173,6 +174,7 @@ def spending_given(f: Firing) -> None:
                 f"{year}: spending exceeds the approved amount ({money(approved[year], 'en')}).",
                 field="spending",
             )
+    f.parsed.spending = spending
     f.record_payload["spending_cents"] = {str(y): c for y, c in sorted(spending.items())}
 
 
@@ -225,6 +227,7 @@ def repayment_given(f: Firing) -> None:
             "The repayment claim exceeds the approved total.",
             field="repayment",
         )
+    f.parsed.repayment_cents = cents
     f.record_payload["repayment_cents"] = cents
 
 

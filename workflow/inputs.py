@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from workflow.budget import parse_euros
 from workflow.errors import InvalidInput
+from workflow.rows import Payload
 
 
-def amounts_per_year(payload: dict[str, Any], key: str, label: str) -> dict[int, int] | None:
+def amounts_per_year(payload: Payload, key: str, label: str) -> dict[int, int] | None:
     """`payload[key]` as cents per budget year ({"2021": "50000", ...}); None if absent."""
     raw = payload.get(key)
     if raw is None:
@@ -34,7 +34,7 @@ def amounts_per_year(payload: dict[str, Any], key: str, label: str) -> dict[int,
     return out
 
 
-def parse_date(value: Any, label: str, key: str) -> date:
+def parse_date(value: object, label: str, key: str) -> date:
     """A date given as a date or as ISO text (YYYY-MM-DD)."""
     try:
         return value if isinstance(value, date) else date.fromisoformat(str(value))

@@ -4,19 +4,30 @@ funding stop. Each email is written to the outbox in the caller's transaction.""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import Session
 
 from notifications.outbox import enqueue
 from states import DEADLINE_LABELS, STATE_LABELS, DeadlineKind, DeadlineStatus, State, StopNotice
 from workflow import repository
-from workflow.models import TransitionRecord
+from workflow.models import Application, Call, Deadline, Programme, TransitionRecord, User
 from workflow.repository import connection
-from workflow.rows import CallRow, DeadlineRow, ProgrammeRow, UserRow, YearRow
+from workflow.rows import (
+    ApplicationRow,
+    ApplicationSummary,
+    CallRow,
+    DeadlineRow,
+    JsonValue,
+    ProgrammeRow,
+    UserRow,
+    YearRow,
+)
+
+Context = dict[str, JsonValue]
 
 
-def base_context(programme: Any, app: Any, user: Any) -> dict[str, Any]:
+def base_context(programme: ProgrammeRow | Programme, app: ApplicationRow | ApplicationSummary
+                 | Application, user: UserRow | User) -> Context:
     """What every carrier email says: programme, contact, reference, title, recipient, state."""
     return {
         "programme_name": programme.name,
@@ -33,11 +44,11 @@ def base_context(programme: Any, app: Any, user: Any) -> dict[str, Any]:
 
 def email_carrier(
     session: Session,
-    app: Any,
-    programme: ProgrammeRow | Any,
+    app: ApplicationRow | Application,
+    programme: ProgrammeRow | Programme,
     template: str,
     record: TransitionRecord,
-    opened: list[DeadlineRow] | list[Any],
+    opened: list[DeadlineRow] | list[Deadline],
     now: datetime,
     years: dict[int, YearRow] | None = None,
     carrier: UserRow | None = None,
@@ -102,11 +113,11 @@ def email_carrier(
 
 def tell_carriers(
     session: Session,
-    call: CallRow | Any,
-    programme: Any,
+    call: CallRow | Call,
+    programme: ProgrammeRow | Programme,
     notice: StopNotice,
     since: datetime,
-    extra: dict[str, Any],
+    extra: Context,
 ) -> None:
     """One email per carrier contact with an application of the call in the notice's states
     (deduplicated per call, moment and user, so each carrier hears of one stop or lift once)."""

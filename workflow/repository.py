@@ -9,14 +9,23 @@ return typed rows (`workflow.rows`).
 from __future__ import annotations
 
 import json
-from datetime import date
+from collections.abc import Mapping
+from datetime import date, datetime
 from functools import cache
-from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    FromClause,
+    Update,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session
 
 from states import TRANSITIONS, DeadlineStatus
@@ -37,6 +46,7 @@ from workflow.rows import (
     BudgetLineRow,
     CallRow,
     DeadlineRow,
+    JsonValue,
     Loaded,
     ProgrammeRow,
     UserRow,
@@ -55,7 +65,7 @@ def connection(session: Session) -> Connection:
     return session.connection()
 
 
-def sync(session: Session, model: type, pk: Any, values: dict[str, Any]) -> None:
+def sync(session: Session, model: type, pk: int, values: Mapping[str, object]) -> None:
     """After a Core write: bring an instance the session has already loaded up to date (without
     marking it dirty). Every Core write of a firing passes through here."""
     obj = session.identity_map.get(identity_key(model, pk))
@@ -67,7 +77,7 @@ def sync(session: Session, model: type, pk: Any, values: dict[str, Any]) -> None
 # ---------------------------------------------------------------- the context of one firing
 
 _CARRIER, _OFFICER = _U.alias("carrier_user"), _U.alias("officer_user")
-_PARTS: tuple[tuple[type, Any, str], ...] = (
+_PARTS: tuple[tuple[type, FromClause, str], ...] = (
     (ApplicationRow, _A, "app"),
     (CallRow, _C, "call"),
     (ProgrammeRow, _P, "programme"),
@@ -83,7 +93,7 @@ _YEAR_FIELDS = YearRow.columns()
 _DEADLINE_FIELDS = ("id", "kind", "period", "due_date", "status")
 
 
-def _json_rows(dialect: str, table: Any, names: tuple[str, ...]) -> Any:
+def _json_rows(dialect: str, table: FromClause, names: tuple[str, ...]) -> ColumnElement:
     """(SELECT a JSON array of [column, …] per row of `table` belonging to the application)."""
     columns = [table.c[name] for name in names]
     if dialect == "postgresql":
@@ -114,7 +124,7 @@ def _context_statement(dialect: str, by_reference: bool, lock: bool) -> Select:
     return query.with_for_update(of=_C) if lock else query
 
 
-def _json_list(value: Any) -> list[list[Any]]:
+def _json_list(value: str | list[list[JsonValue]] | None) -> list[list[JsonValue]]:
     """A JSON array from the driver: parsed already (psycopg) or text (SQLite); NULL is []."""
     if value is None:
         return []
@@ -150,7 +160,7 @@ def load_context(conn: Connection, key: int | str, lock: bool = False) -> Loaded
 # ---------------------------------------------------------------- the application
 
 @cache
-def _update_application(names: tuple[str, ...]) -> Any:
+def _update_application(names: tuple[str, ...]) -> Update:
     """UPDATE application SET … WHERE id = :_id AND version = :_seen, for these columns."""
     return (
         update(_A)
@@ -160,7 +170,7 @@ def _update_application(names: tuple[str, ...]) -> Any:
 
 
 def update_application(conn: Connection, app_id: int, seen_version: int,
-                       values: dict[str, Any]) -> bool:
+                       values: dict[str, object]) -> bool:
     """Write `values` if the row still has the version the firing read; False if it changed."""
     result = conn.execute(
         _update_application(tuple(values)),
@@ -172,7 +182,7 @@ def update_application(conn: Connection, app_id: int, seen_version: int,
 _INSERT_RECORD = insert(_TR).returning(_TR.c.id)
 
 
-def insert_record(conn: Connection, values: dict[str, Any]) -> int:
+def insert_record(conn: Connection, values: dict[str, object]) -> int:
     return conn.execute(_INSERT_RECORD, values).scalar_one()
 
 
@@ -229,8 +239,8 @@ _SET_STOP = update(_C).where(_C.c.id == bindparam("_id")).values(
     stop_kind=bindparam("kind"), stop_since=bindparam("since"), stop_reason=bindparam("reason"))
 
 
-def set_stop(conn: Connection, call_id: int, kind: str | None, since: Any, reason: str | None
-             ) -> None:
+def set_stop(conn: Connection, call_id: int, kind: str | None, since: datetime | None,
+             reason: str | None) -> None:
     conn.execute(_SET_STOP, {"_id": call_id, "kind": kind, "since": since, "reason": reason})
 
 
@@ -278,7 +288,7 @@ def add_budget(conn: Connection, line_id: int, delta: int) -> tuple[int, int] | 
 _ENTRY = insert(_E)
 
 
-def insert_ledger(conn: Connection, entries: list[dict[str, Any]]) -> None:
+def insert_ledger(conn: Connection, entries: list[dict[str, object]]) -> None:
     if entries:
         conn.execute(_ENTRY, entries)
 
@@ -294,12 +304,12 @@ def commitments(conn: Connection, app_id: int) -> dict[int, int]:
 
 # ---------------------------------------------------------------- the waiting list
 
-def _in_state(state: str) -> Any:
+def _in_state(state: str) -> Select:
     return select(_A.c.id).where(_A.c.call_id == bindparam("call"), _A.c.state == state)
 
 
 @cache
-def _waiting(state: str) -> Any:
+def _waiting(state: str) -> Select:
     return _in_state(state).limit(1)
 
 
@@ -308,7 +318,7 @@ def anyone_in_state(conn: Connection, call_id: int, state: str) -> bool:
 
 
 @cache
-def _in_order_of_receipt(state: str) -> Any:
+def _in_order_of_receipt(state: str) -> Select:
     return _in_state(state).order_by(_A.c.received_at, _A.c.id)
 
 
@@ -317,7 +327,7 @@ def in_order_of_receipt(conn: Connection, call_id: int, state: str) -> list[int]
 
 
 @cache
-def _offered_again(state: str) -> Any:
+def _offered_again(state: str) -> Select:
     return _in_state(state).where(_A.c.waitlisted_at.is_not(None))
 
 
@@ -359,15 +369,15 @@ def deadlines_of(conn: Connection, app_id: int) -> list[DeadlineRow]:
     return [DeadlineRow(*row) for row in conn.execute(_OF_APPLICATION, {"app": app_id})]
 
 
-def insert_deadlines(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+def insert_deadlines(conn: Connection, rows: list[dict[str, object]]) -> list[int]:
     return list(conn.execute(_INSERT_DEADLINES, rows).scalars().all()) if rows else []
 
 
-def reopen_deadline(conn: Connection, deadline_id: int, due: date, now: Any,
+def reopen_deadline(conn: Connection, deadline_id: int, due: date, now: datetime,
                     record_id: int | None) -> None:
     conn.execute(_REOPEN, {"_id": deadline_id, "due_date": due, "now": now, "record": record_id})
 
 
-def close_deadlines(conn: Connection, ids: list[int], status: str, now: Any) -> None:
+def close_deadlines(conn: Connection, ids: list[int], status: str, now: datetime) -> None:
     if ids:
         conn.execute(_CLOSE, [{"_id": i, "status": status, "now": now} for i in ids])

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from typing import Any, Self
+from typing import Self, TypeAlias
 
 from states import Role
 from workflow.models import Application, ApplicationYear, Call, Deadline, Programme, User
+
+# What JSON columns (history payloads, programme configuration) hold.
+JsonValue: TypeAlias = (
+    str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
+)
+Payload: TypeAlias = dict[str, JsonValue]
 
 
 class _Row:
@@ -22,7 +28,7 @@ class _Row:
         return tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
 
     @classmethod
-    def of(cls, values: Any) -> Self:
+    def of(cls, values: object) -> Self:
         """A row from anything with the columns as attributes (an ORM object, a Core row)."""
         return cls(*(getattr(values, name) for name in cls.columns()))
 
@@ -91,7 +97,7 @@ class ProgrammeRow(_Row):
     purpose: str
     contact_email: str
     contact_name: str
-    config: dict[str, Any]
+    config: Payload
 
 
 @dataclass(slots=True)
@@ -176,6 +182,6 @@ MODEL_OF: dict[type, type] = {
 }
 
 
-def visible(actor: Actor, app: Any) -> bool:
+def visible(actor: Actor, app: ApplicationRow | Application) -> bool:
     """Carriers see only their own organisation's applications; every other role sees all."""
     return actor.role != Role.carrier or app.organisation_id == actor.organisation_id
