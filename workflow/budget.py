@@ -7,10 +7,11 @@ transaction already holds the write lock from `BEGIN IMMEDIATE`), so concurrent 
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlmodel import Session, select
 
@@ -22,38 +23,60 @@ from workflow.repository import connection
 from workflow.rows import ApplicationRow, BudgetLineRow, CallRow
 
 
-def parse_euros(value: object, field: str = "Betrag") -> int:
-    """Euro amount (int, Decimal or string like "1234.50" / "1.234,50") as integer cents."""
-    if isinstance(value, float):
+# Euros as people write them, ASCII digits only: plain (50000, 50000.5, 50000.50) or German
+# (50.000, 50.000,50, 50000,50); a euro sign may stand before or after. Nothing else: no
+# exponents, no underscores, no other digits, no sign (callers that take a sign strip it).
+_PLAIN = re.compile(r"(?P<whole>[0-9]+)(?:\.(?P<cents>[0-9]{1,2}))?")
+_GERMAN = re.compile(r"(?P<whole>[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,(?P<cents>[0-9]{1,2}))?")
+MAX_CENTS = 10**13  # 100 billion euros: far above any programme, far below BIGINT
+
+
+def parse_euros(value: object, field: str = "Betrag", field_en: str | None = None) -> int:
+    """A euro amount (a whole number, a Decimal with at most two places, or text in plain or
+    German notation) as integer cents; anything else is refused with the reason."""
+    en = field_en or field
+    if isinstance(value, bool) or isinstance(value, float):
         raise InvalidInput(
             f"{field}: Beträge bitte als Text oder ganze Zahl angeben.",
-            f"{field}: give amounts as text or whole numbers, not floats.",
+            f"{en}: give amounts as text or whole numbers, not floats.",
         )
-    text = str(value).strip().replace(" ", "").replace("€", "")
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise InvalidInput(
-            f"{field}: „{value}“ ist kein gültiger Betrag.",
-            f"{field}: '{value}' is not a valid amount.",
-        ) from None
-    if not amount.is_finite() or amount < 0:
-        raise InvalidInput(
-            f"{field}: Der Betrag darf nicht negativ sein.",
-            f"{field}: the amount must not be negative.",
-        )
-    if amount != amount.quantize(Decimal("0.01")):
-        raise InvalidInput(
-            f"{field}: höchstens zwei Nachkommastellen.", f"{field}: at most two decimal places."
-        )
-    cents = int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-    if cents > 10**13:
-        raise InvalidInput(
-            f"{field}: Der Betrag ist zu groß.", f"{field}: the amount is too large."
-        )
+    if isinstance(value, int):
+        cents = value * 100
+    elif isinstance(value, Decimal):
+        # Written out in full (no exponent) when it is of a sensible size, else refused as text.
+        small = value.is_finite() and value.adjusted() < 20
+        cents = _cents_of_text(format(value, "f") if small else str(value), field, en)
+    else:
+        cents = _cents_of_text(str(value), field, en)
+    if cents < 0:
+        raise InvalidInput(f"{field}: Der Betrag darf nicht negativ sein.",
+                           f"{en}: the amount must not be negative.")
+    if cents > MAX_CENTS:
+        raise InvalidInput(f"{field}: Der Betrag ist zu groß (höchstens {money(MAX_CENTS)}).",
+                           f"{en}: the amount is too large (at most {money(MAX_CENTS, 'en')}).")
     return cents
+
+
+def _cents_of_text(raw: str, field: str, en: str) -> int:
+    text = raw.strip().removeprefix("€").removesuffix("€").strip()
+    if len(text) > 40:
+        text = ""  # far too long for an amount: refused below, without parsing it
+    # Three decimals after a single dot can only be German thousands: 50.000 is 50,000 euros.
+    match = _PLAIN.fullmatch(text) if not re.fullmatch(r"[0-9]{1,3}\.[0-9]{3}", text) else None
+    match = match or _GERMAN.fullmatch(text)
+    if match is None:
+        if text.startswith("-") and (_PLAIN.fullmatch(text[1:]) or _GERMAN.fullmatch(text[1:])):
+            raise InvalidInput(f"{field}: Der Betrag darf nicht negativ sein.",
+                               f"{en}: the amount must not be negative.")
+        if re.fullmatch(r"[0-9]+[.,][0-9]{3,}", text):
+            raise InvalidInput(f"{field}: höchstens zwei Nachkommastellen.",
+                               f"{en}: at most two decimal places.")
+        raise InvalidInput(
+            f"{field}: „{raw[:40]}“ ist kein gültiger Betrag (z. B. 50.000,00 oder 50000.00).",
+            f"{en}: '{raw[:40]}' is not a valid amount (e.g. 50000.00 or 50.000,00).",
+        )
+    whole = int(match["whole"].replace(".", ""))
+    return whole * 100 + int((match["cents"] or "0").ljust(2, "0"))
 
 
 def format_euros(cents: int) -> str:

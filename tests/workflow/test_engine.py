@@ -352,7 +352,8 @@ def test_missing_money_under_waitlist_policy(engine):
     "payload,reason,words",
     [
         ({"amounts": {"2021": "-5"}}, "ok", ["negativ"]),
-        ({"amounts": {"2021": "12.345"}}, "ok", ["Nachkommastellen"]),
+        # "12.345" is German for twelve thousand (issue 11); three decimals need a comma.
+        ({"amounts": {"2021": "12,345"}}, "ok", ["Nachkommastellen"]),
         ({"amounts": {"2021": "abc"}}, "ok", ["kein gültiger Betrag"]),
         ({"amounts": {"2021": 1.5}}, "ok", ["Text oder ganze Zahl"]),
         ({"amounts": {"2030": "100"}}, "ok", ["2030"]),
