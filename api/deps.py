@@ -26,16 +26,17 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One transaction per request: commit once after the handler succeeded, else roll back.
+    """One unit of work per request: the only place that commits or rolls back.
 
-    Services only flush. Function scope makes the commit happen before the response is sent, so
-    a failing commit still turns into an error response and never into a false success.
+    The handler and the workflow add, update and flush; after the handler returned normally
+    the transaction is committed once, on any exception it is rolled back. Whatever a handler
+    stored under an Idempotency-Key is in this same transaction: it commits with the change
+    or not at all. Function scope makes the commit happen before the response is sent, so a
+    failing commit still turns into an error response and never into a false success.
 
-    Every dependency but this one's database work runs on the event loop: each sync dependency
-    would cost a trip through the threadpool. Opening a session does no I/O; the session
-    connects on first use, in the endpoint's (or `current_user`'s) worker thread. A sync
-    endpoint may commit at its end itself (`session.commit()`, in its own thread); only what is
-    left open here is committed or rolled back in the threadpool.
+    Opening a session does no I/O (it connects on first use, in the worker thread of the
+    endpoint or of `current_actor`), so this dependency runs on the event loop and only the
+    commit or rollback goes through the threadpool.
     """
     session = Session(request.app.state.engine, expire_on_commit=False)
     try:
