@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from api.deps import ActorDep, AdminDep, IdempotencyKeyDep, LanguageDep, SessionDep
+from api.deps import ActorDep, AdminDep, IdempotencyKeyDep, LanguageDep, SessionDep, UnitOfWorkRoute
 from api.idempotency import Idempotent
 from api.schemas import (
     BudgetChangeRequest,
@@ -21,7 +21,7 @@ from states.diagram import mermaid
 from workflow import commands, queries, users
 from workflow.presenters import call_status, euros, user_out
 
-router = APIRouter(prefix="/api/v1", tags=["administration"])
+router = APIRouter(prefix="/api/v1", tags=["administration"], route_class=UnitOfWorkRoute)
 
 
 def _ledger_entry_out(row: queries.LedgerRow) -> dict[str, Any]:

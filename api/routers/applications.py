@@ -16,6 +16,7 @@ from api.deps import (
     IfMatchDep,
     LanguageDep,
     SessionDep,
+    UnitOfWorkRoute,
     WriterDep,
     etag,
 )
@@ -37,7 +38,7 @@ from workflow import applications, commands, drafts, engine, queries
 from workflow.errors import StaleVersion, WorkflowError
 from workflow.presenters import application_out, application_summary, deadline_out, history_entry
 
-router = APIRouter(prefix="/api/v1", tags=["applications"])
+router = APIRouter(prefix="/api/v1", tags=["applications"], route_class=UnitOfWorkRoute)
 
 PREFIX = "/api/v1/applications"
 

@@ -6,12 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.deps import ActorDep, SessionDep
+from api.deps import ActorDep, SessionDep, UnitOfWorkRoute
 from api.schemas import CallOut
 from workflow import queries
 from workflow.presenters import call_status, find_call
 
-router = APIRouter(prefix="/api/v1", tags=["calls"])
+router = APIRouter(prefix="/api/v1", tags=["calls"], route_class=UnitOfWorkRoute)
 
 
 @router.get("/calls", response_model=list[CallOut], summary="All calls with their public status")

@@ -6,12 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.deps import AdminDep, SessionDep
+from api.deps import AdminDep, SessionDep, UnitOfWorkRoute
 from api.schemas import OutboxMessageOut
 from workflow.mail import list_dead, requeue
 from workflow.presenters import outbox_out
 
-router = APIRouter(prefix="/api/v1", tags=["administration"])
+router = APIRouter(prefix="/api/v1", tags=["administration"], route_class=UnitOfWorkRoute)
 
 
 @router.get("/admin/mail/dead", response_model=list[OutboxMessageOut],

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
-from api.deps import ActorDep, SessionDep, WriterDep
+from api.deps import ActorDep, SessionDep, UnitOfWorkRoute, WriterDep
 from api.schemas import (
     InterimChangesRequest,
     InterimReportOut,
@@ -17,7 +17,8 @@ from api.schemas import (
 from workflow import queries, reports
 from workflow.presenters import reminder_out, report_out
 
-router = APIRouter(prefix="/api/v1/applications/{reference}", tags=["interim reports"])
+router = APIRouter(prefix="/api/v1/applications/{reference}", tags=["interim reports"],
+                   route_class=UnitOfWorkRoute)
 
 
 @router.get("/interim-reports", response_model=list[InterimReportOut],
