@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
+from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
@@ -25,23 +28,31 @@ TOKEN_URL = "/api/v1/auth/token"
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
 
+def _commit_open(session: Session) -> None:
+    """The unit of work's one commit: of whatever the request left open."""
+    if session.in_transaction():
+        session.commit()
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One transaction per request: commit once after the handler succeeded, else roll back.
+    """One unit of work per request: the only place that commits or rolls back.
 
-    Services only flush. Function scope makes the commit happen before the response is sent, so
-    a failing commit still turns into an error response and never into a false success.
+    The handler and the workflow add, update and flush; after the handler returned normally
+    the transaction is committed once, on any exception it is rolled back. Whatever a handler
+    stored under an Idempotency-Key is in this same transaction: it commits with the change
+    or not at all. Function scope makes the commit happen before the response is sent, so a
+    failing commit still turns into an error response and never into a false success.
 
-    Every dependency but this one's database work runs on the event loop: each sync dependency
-    would cost a trip through the threadpool. Opening a session does no I/O; the session
-    connects on first use, in the endpoint's (or `current_user`'s) worker thread. A sync
-    endpoint may commit at its end itself (`session.commit()`, in its own thread); only what is
-    left open here is committed or rolled back in the threadpool.
+    Opening a session does no I/O (it connects on first use, in the worker thread of the
+    endpoint or of `current_actor`), so this dependency runs on the event loop. The commit
+    runs in the endpoint's own worker thread when its route is a `UnitOfWorkRoute` (every
+    router's is); only what is left open then is committed here, through the threadpool.
     """
     session = Session(request.app.state.engine, expire_on_commit=False)
     try:
         yield session
         if session.in_transaction():
-            await run_in_threadpool(session.commit)
+            await run_in_threadpool(_commit_open, session)
     except IntegrityError:
         # e.g. the same Idempotency-Key used by two requests at once: the loser writes nothing
         await run_in_threadpool(session.rollback)
@@ -58,6 +69,29 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         raise
     finally:
         session.close()
+
+
+def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(endpoint)  # FastAPI reads the signature through __wrapped__
+    def run(*args: Any, **kwargs: Any) -> Any:
+        result = endpoint(*args, **kwargs)
+        session = next((v for v in kwargs.values() if isinstance(v, Session)), None)
+        if session is not None:
+            _commit_open(session)
+        return result
+    return run
+
+
+class UnitOfWorkRoute(APIRoute):
+    """A route whose sync endpoint's unit of work commits in the endpoint's worker thread, as
+    soon as the endpoint returned: `get_session`'s one commit, without a second trip through
+    the threadpool (about a tenth of a transition's cost). An exception, in the endpoint or in
+    the commit, still reaches `get_session`, which rolls back. Handlers never commit."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if not inspect.iscoroutinefunction(endpoint):
+            endpoint = _committing(endpoint)
+        super().__init__(path, endpoint, **kwargs)
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

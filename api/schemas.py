@@ -1,4 +1,4 @@
-"""Request and response bodies, and the functions that present rows as response bodies.
+"""Request and response bodies (the presenters that fill them live in workflow.presenters).
 
 Money goes over the wire as a string of euros and cents ("50000.00"), never as a float; requests
 may also give whole euros as integers.
@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 
 from states import Role
-from workflow import budget
+from workflow import budget, reports
 
 
 def _money(value: Any) -> str | int:
@@ -92,6 +92,21 @@ class BudgetChangeRequest(Strict):
 
 class FundingStopRequest(Strict):
     reason: str = Field(max_length=2000)
+
+
+class InterimReportSubmit(Strict):
+    period: str | None = Field(default=None, description="Budget year; default: the next open one")
+    narrative: str = Field(max_length=reports.MAX_NARRATIVE)
+    spending: Amounts = Field(description='Spending to date per budget year {"2021": "38500.00"}')
+
+
+class InterimReportReview(Strict):
+    note: str | None = Field(default=None, max_length=5000)
+
+
+class InterimChangesRequest(Strict):
+    reason: str = Field(max_length=5000)
+    deadline: date | None = Field(default=None, description="Default: 14 days (programme rule)")
 
 
 class UserCreate(Strict):
@@ -265,3 +280,42 @@ class LedgerPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class InterimReportOut(BaseModel):
+    id: int
+    period: str
+    status: str
+    narrative: str
+    spending: dict[str, str | None]
+    late: bool
+    submitted_at: datetime
+    reviewed_at: datetime | None
+    review_note: str | None
+
+
+class ReminderOut(BaseModel):
+    deadline_id: int
+    due_date: date
+    step: str
+    status: str
+    scheduled_on: date
+    at: datetime
+    recipient: str | None
+    grace_until: date | None
+
+
+class OutboxMessageOut(BaseModel):
+    id: int
+    status: str
+    attempts: int
+    template: str
+    recipient: str
+    language: str
+    subject: str | None
+    message_id: str
+    application_id: int | None
+    created_at: datetime
+    next_attempt_at: datetime
+    sent_at: datetime | None
+    last_error: str | None

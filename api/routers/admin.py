@@ -6,10 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
-from sqlalchemy import func
-from sqlmodel import select
 
-from api.deps import ActorDep, AdminDep, IdempotencyKeyDep, LanguageDep, SessionDep
+from api.deps import ActorDep, AdminDep, IdempotencyKeyDep, LanguageDep, SessionDep, UnitOfWorkRoute
 from api.idempotency import Idempotent
 from api.schemas import (
     BudgetChangeRequest,
@@ -20,11 +18,18 @@ from api.schemas import (
     UserOut,
 )
 from states.diagram import mermaid
-from workflow import programme_admin, users
-from workflow.models import Application, BudgetLine, LedgerEntry
-from workflow.presenters import call_status, euros, find_call, user_out
+from workflow import commands, queries, users
+from workflow.presenters import call_status, euros, user_out
 
-router = APIRouter(prefix="/api/v1", tags=["administration"])
+router = APIRouter(prefix="/api/v1", tags=["administration"], route_class=UnitOfWorkRoute)
+
+
+def _ledger_entry_out(row: queries.LedgerRow) -> dict[str, Any]:
+    entry = row.entry
+    return {"id": entry.id, "at": entry.at, "kind": entry.kind, "year": row.year,
+            "source": row.source, "committed_delta": euros(entry.committed_delta_cents),
+            "budget_delta": euros(entry.budget_delta_cents), "application": row.reference,
+            "actor_id": entry.actor_id, "note": entry.note}
 
 
 @router.get("/admin/calls/{code}/ledger", response_model=LedgerPage,
@@ -32,19 +37,9 @@ router = APIRouter(prefix="/api/v1", tags=["administration"])
 def get_ledger(code: str, session: SessionDep, actor: AdminDep,
                limit: Annotated[int, Query(ge=1, le=1000)] = 200,
                offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
-    call = find_call(session, code)
-    query = (select(LedgerEntry, BudgetLine.year, BudgetLine.source, Application.reference)
-             .join(BudgetLine, BudgetLine.id == LedgerEntry.budget_line_id)
-             .outerjoin(Application, Application.id == LedgerEntry.application_id)
-             .where(BudgetLine.call_id == call.id))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(LedgerEntry.id).limit(limit).offset(offset)).all()
-    return {"items": [{"id": e.id, "at": e.at, "kind": e.kind, "year": year, "source": source,
-                       "committed_delta": euros(e.committed_delta_cents),
-                       "budget_delta": euros(e.budget_delta_cents), "application": reference,
-                       "actor_id": e.actor_id, "note": e.note}
-                      for e, year, source, reference in rows],
-            "total": int(total), "limit": limit, "offset": offset}
+    page = queries.ledger_page(session, code, limit, offset)
+    return {"items": [_ledger_entry_out(row) for row in page.items], "total": page.total,
+            "limit": page.limit, "offset": page.offset}
 
 
 @router.post("/admin/calls/{code}/budget-changes", response_model=CallOut,
@@ -55,25 +50,22 @@ def change_budget(request: Request, code: str, body: BudgetChangeRequest, sessio
                             body.model_dump(mode="json"))
     if idem.replay:
         return idem.replay
-    call = find_call(session, code)
-    programme_admin.change_budget(session, call, body.year, body.source, body.delta_cents(), actor,
-                         body.note)
-    return idem.respond(200, call_status(session, find_call(session, code)), {})
+    call = commands.change_budget(session, code, body.year, body.source, body.delta_cents(),
+                                  actor, body.note)
+    return idem.respond(200, call_status(session, call), {})
 
 
 @router.post("/admin/calls/{code}/funding-stop", response_model=CallOut,
              summary="Declare a funding stop (with a reason)")
 def declare_funding_stop(code: str, body: FundingStopRequest, session: SessionDep,
                          actor: AdminDep) -> dict[str, Any]:
-    programme_admin.declare_funding_stop(session, find_call(session, code), body.reason, actor)
-    return call_status(session, find_call(session, code))
+    return call_status(session, commands.declare_funding_stop(session, code, body.reason, actor))
 
 
 @router.delete("/admin/calls/{code}/funding-stop", response_model=CallOut,
                summary="Lift a funding stop (an automatic stop stays while money is short)")
 def lift_funding_stop(code: str, session: SessionDep, actor: AdminDep) -> dict[str, Any]:
-    programme_admin.lift_funding_stop(session, find_call(session, code), actor)
-    return call_status(session, find_call(session, code))
+    return call_status(session, commands.lift_funding_stop(session, code, actor))
 
 
 @router.get("/admin/users", response_model=list[UserOut], summary="All accounts")

@@ -1,14 +1,14 @@
-"""Applications: create, edit drafts, list and read, history, deadlines, and firing transitions."""
+"""Applications: create, edit drafts, list and read, history, deadlines, and firing transitions.
+
+Each handler parses, makes one workflow call and presents; the session dependency commits.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import exists, func, or_
-from sqlmodel import select
 
 from api.deps import (
     ActorDep,
@@ -16,6 +16,7 @@ from api.deps import (
     IfMatchDep,
     LanguageDep,
     SessionDep,
+    UnitOfWorkRoute,
     WriterDep,
     etag,
 )
@@ -32,28 +33,31 @@ from api.schemas import (
     HistoryEntry,
     TriggerOut,
 )
-from states import TRANSITIONS_BY_TRIGGER, Role, State
-from workflow import applications, deadlines, drafts, engine
-from workflow.errors import StaleVersion
-from workflow.models import Application, Call, Deadline, Organisation, User
+from states import TRANSITIONS_BY_TRIGGER, State
+from workflow import applications, commands, drafts, engine, queries
+from workflow.errors import StaleVersion, WorkflowError
 from workflow.presenters import application_out, application_summary, deadline_out, history_entry
-from workflow.reminders import overdue_filter
 
-router = APIRouter(prefix="/api/v1", tags=["applications"])
+router = APIRouter(prefix="/api/v1", tags=["applications"], route_class=UnitOfWorkRoute)
 
 PREFIX = "/api/v1/applications"
 
 
-def _stale(current: int, expected: int) -> PreconditionFailed:
+def _precondition_failed(error: StaleVersion, expected: int) -> PreconditionFailed:
+    """If-Match named another version than the one stored: 412, with the current version when
+    the workflow knows it (a write that lost a race to another one does not)."""
+    current = error.extra.get("current_version")
+    if current is None:
+        return PreconditionFailed(
+            f"Der Antrag wurde inzwischen geändert (If-Match nannte {expected}). Es wurde "
+            "nichts gespeichert; bitte neu laden.",
+            f"The application has changed (If-Match named {expected}). Nothing was saved; "
+            "please reload.")
     return PreconditionFailed(
         f"Der Antrag wurde inzwischen geändert (aktuelle Version {current}, If-Match nannte "
         f"{expected}). Es wurde nichts gespeichert; bitte neu laden.",
         f"The application has changed (current version {current}, If-Match named {expected}). "
         "Nothing was saved; please reload.", current_version=current)
-
-
-def _today() -> Any:
-    return deadlines.local_date(datetime.now(UTC))
 
 
 @router.post("/applications", status_code=201, response_model=ApplicationOut,
@@ -67,9 +71,8 @@ def create_application(request: Request, body: ApplicationCreate, session: Sessi
     if idem.replay:
         return idem.replay
     app = drafts.create_application(session, actor, body.call, body.engine_fields())
-    out = application_out(session, app.id, lang)
-    return idem.respond(201, out, {"ETag": etag(app.version),
-                                   "Location": f"{PREFIX}/{app.reference}"})
+    return idem.respond(201, application_out(session, app.id, lang),
+                        {"ETag": etag(app.version), "Location": f"{PREFIX}/{app.reference}"})
 
 
 @router.get("/applications", response_model=ApplicationPage, summary="List and search")
@@ -90,36 +93,12 @@ def list_applications(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    query = (select(Application, Call.code, Organisation.name)
-             .join(Call, Call.id == Application.call_id)
-             .join(Organisation, Organisation.id == Application.organisation_id))
-    if actor.role == Role.carrier:
-        query = query.where(Application.organisation_id == actor.organisation_id)
-    if state is not None:
-        query = query.where(Application.state == state.value)
-    if call:
-        query = query.where(Call.code == call)
-    if module:
-        query = query.where(Application.module_code == module)
-    if organisation is not None:
-        query = query.where(Application.organisation_id == organisation)
-    if municipality:
-        query = query.where(Application.municipality == municipality)
-    if overdue is not None:
-        late = exists().where(Deadline.application_id == Application.id,
-                              Deadline.status == "open", Deadline.due_date < _today())
-        query = query.where(late if overdue else ~late)
-    if escalated is not None:
-        query = query.where(overdue_filter() if escalated else ~overdue_filter())
-    if q and q.strip():
-        text = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{text}%"
-        query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in (
-            Application.reference, Application.title, Application.summary, Application.quartier))))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(Application.id).limit(limit).offset(offset)).all()
-    return {"items": [application_summary(a, code, org, lang) for a, code, org in rows],
-            "total": int(total), "limit": limit, "offset": offset}
+    where = queries.ApplicationFilter(state=state, call=call, module=module,
+                                      organisation=organisation, municipality=municipality,
+                                      overdue=overdue, escalated=escalated, text=q)
+    page = queries.application_page(session, actor, where, limit, offset)
+    return {"items": [application_summary(a, code, org, lang) for a, code, org in page.items],
+            "total": page.total, "limit": page.limit, "offset": page.offset}
 
 
 @router.get("/applications/{reference}", response_model=ApplicationOut,
@@ -137,16 +116,13 @@ def get_application(reference: str, response: Response, session: SessionDep, act
 def edit_application(reference: str, body: ApplicationUpdate, response: Response,
                      session: SessionDep, actor: WriterDep, lang: LanguageDep,
                      expected: IfMatchDep) -> dict[str, Any]:
-    app = applications.load_application(session, reference, actor)
-    if expected is not None and app.version != expected:
-        raise _stale(app.version, expected)
     try:
-        app = drafts.edit_draft(session, app, actor, body.engine_fields(),
-                                expected_version=expected)
-    except StaleVersion:
+        app = commands.edit_draft(session, reference, actor, body.engine_fields(),
+                                  expected_version=expected)
+    except StaleVersion as error:
         if expected is None:
             raise
-        raise _stale(applications.load_application(session, app.id).version, expected) from None
+        raise _precondition_failed(error, expected) from None
     response.headers["ETag"] = etag(app.version)
     return application_out(session, app.id, lang)
 
@@ -154,42 +130,33 @@ def edit_application(reference: str, body: ApplicationUpdate, response: Response
 @router.get("/applications/{reference}/history", response_model=list[HistoryEntry],
             summary="Every transition: who, when, from, to, why")
 def get_history(reference: str, session: SessionDep, actor: ActorDep) -> list[dict[str, Any]]:
-    app = applications.load_application(session, reference, actor)
-    out = []
-    for record in applications.history(session, app):
-        user = session.get(User, record.actor_id) if record.actor_id else None
-        out.append(history_entry(record, user.name if user else None))
-    return out
+    return [history_entry(record, name)
+            for record, name in queries.history_of(session, reference, actor)]
 
 
 @router.get("/applications/{reference}/deadlines", response_model=list[DeadlineOut],
             summary="Deadlines of one application")
 def get_deadlines(reference: str, session: SessionDep, actor: ActorDep,
                   lang: LanguageDep) -> list[dict[str, Any]]:
-    app = applications.load_application(session, reference, actor)
-    rows = session.exec(select(Deadline).where(Deadline.application_id == app.id)
-                        .order_by(Deadline.due_date, Deadline.id)).all()
-    today = _today()
+    rows = queries.deadlines_of(session, reference, actor)
+    today = queries.today()
     return [deadline_out(d, today, lang) for d in rows]
+
+
+def _refusal_out(refusal: WorkflowError, lang: str) -> dict[str, str]:
+    title = TITLES_EN.get(refusal.type, refusal.title) if lang == "en" else refusal.title
+    return {"type": refusal.type, "title": title, "detail": refusal.message(lang)}
 
 
 @router.get("/applications/{reference}/transitions", response_model=list[TriggerOut],
             summary="What the current user may do now, and why not")
 def get_transitions(reference: str, session: SessionDep, actor: ActorDep,
                     lang: LanguageDep) -> list[dict[str, Any]]:
-    app = applications.load_application(session, reference, actor)
-    out = []
-    for trigger, refusal in engine.available_triggers(session, app, actor).items():
-        reason = None
-        if refusal is not None:
-            reason = {"type": refusal.type,
-                      "title": TITLES_EN.get(refusal.type, refusal.title) if lang == "en"
-                      else refusal.title,
-                      "detail": refusal.message(lang)}
-        out.append({"trigger": trigger,
-                    "label": TRANSITIONS_BY_TRIGGER[trigger].label.in_language(lang),
-                    "available": refusal is None, "reason": reason})
-    return out
+    return [{"trigger": trigger,
+             "label": TRANSITIONS_BY_TRIGGER[trigger].label.in_language(lang),
+             "available": refusal is None,
+             "reason": None if refusal is None else _refusal_out(refusal, lang)}
+            for trigger, refusal in queries.transitions_of(session, reference, actor).items()]
 
 
 @router.post("/applications/{reference}/transitions/{trigger}", response_model=FireResult,
@@ -207,33 +174,18 @@ def fire_transition(request: Request, reference: str, trigger: str, session: Ses
                                 body.model_dump(mode="json", exclude_unset=True))
         if idem.replay:
             return idem.replay
-    target: Application | str = reference
-    if trigger not in TRANSITIONS_BY_TRIGGER:
-        # Refused by fire anyway; first, as always, 'not found' and If-Match.
-        target = applications.load_application(session, reference, actor)
-        if expected is not None and target.version != expected:
-            raise _stale(target.version, expected)
     try:
         # By reference: fire reads the application with its call, programme, years and
-        # deadlines in one statement, checks visibility and If-Match's version (StaleVersion).
-        record = engine.fire(session, target, trigger, actor, reason=body.reason,
+        # deadlines in one statement, refuses one the actor may not see (NotFound) and one whose
+        # version is not If-Match's (StaleVersion).
+        record = engine.fire(session, reference, trigger, actor, reason=body.reason,
                              payload=body.engine_payload(), expected_version=expected)
-    except StaleVersion:
+    except StaleVersion as error:
         if expected is None:
             raise
-        raise _stale(applications.load_application(session, reference).version, expected) from None
-    if record.actor_id is None:
-        actor_name = None
-    elif record.actor_id == actor.id:
-        actor_name = actor.name
-    else:
-        user = session.get(User, record.actor_id)
-        actor_name = user.name if user else None
+        raise _precondition_failed(error, expected) from None
     application = application_out(session, record.application_id, lang, iso=True)
-    response = idem.respond(200, {"transition": history_entry(record, actor_name, iso=True),
-                                  "application": application},
-                            {"ETag": etag(application["version"])}, encoded=True)
-    # Commit here, in this worker thread: the session dependency then has nothing left to do
-    # (no second trip through the threadpool). A failing commit still becomes a problem.
-    session.commit()
-    return response
+    name = queries.actor_name(session, record.actor_id, actor)
+    return idem.respond(200, {"transition": history_entry(record, name, iso=True),
+                              "application": application},
+                        {"ETag": etag(application["version"])}, encoded=True)

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api import auth
-from api.deps import LanguageDep, SessionDep, SettingsDep, UserDep
+from api.deps import LanguageDep, SessionDep, SettingsDep, UnitOfWorkRoute, UserDep
 from api.schemas import Token, UserOut
 from workflow.presenters import user_out
 
-router = APIRouter(prefix="/api/v1", tags=["auth"])
+router = APIRouter(prefix="/api/v1", tags=["auth"], route_class=UnitOfWorkRoute)
 
 
 @router.post("/auth/token", response_model=Token, summary="Log in with email and password")

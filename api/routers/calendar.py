@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api.deps import SessionDep
+from api.deps import SessionDep, UnitOfWorkRoute
 from workflow import calendar
 
-router = APIRouter(prefix="/api/v1", tags=["calendar"])
+router = APIRouter(prefix="/api/v1", tags=["calendar"], route_class=UnitOfWorkRoute)
 
 
 @router.get("/calendar/{token}.ics", summary="Open deadlines of one organisation (iCalendar)",

@@ -5,20 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from sqlmodel import select
 
-from api.deps import ActorDep, SessionDep
+from api.deps import ActorDep, SessionDep, UnitOfWorkRoute
 from api.schemas import CallOut
-from workflow.models import Call
+from workflow import queries
 from workflow.presenters import call_status, find_call
 
-router = APIRouter(prefix="/api/v1", tags=["calls"])
+router = APIRouter(prefix="/api/v1", tags=["calls"], route_class=UnitOfWorkRoute)
 
 
 @router.get("/calls", response_model=list[CallOut], summary="All calls with their public status")
 def list_calls(session: SessionDep, actor: ActorDep) -> list[dict[str, Any]]:
-    calls = session.exec(select(Call).order_by(Call.id)).all()
-    return [call_status(session, c) for c in calls]
+    return [call_status(session, call) for call in queries.calls(session)]
 
 
 @router.get("/calls/{code}", response_model=CallOut, summary="One call's public status")

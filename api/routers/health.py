@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from api.errors import NotReady
+from workflow.queries import database_problem
 
 router = APIRouter(tags=["health"])
 
@@ -18,13 +17,10 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", summary="The database answers and has the schema")
 def readyz(request: Request) -> dict[str, str]:
-    try:
-        with request.app.state.engine.connect() as connection:
-            connection.execute(text("SELECT 1 FROM app_user WHERE 1 = 0"))
-            connection.rollback()
-    except SQLAlchemyError as error:
+    error = database_problem(request.app.state.engine)
+    if error is not None:
         raise NotReady("Die Datenbank ist nicht erreichbar oder nicht migriert "
                        "(quartier db upgrade).",
                        "The database is unreachable or not migrated (quartier db upgrade).",
-                       error=type(error).__name__) from None
+                       error=error)
     return {"status": "ready", "database": "ok"}

@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
-from api.deps import AdminDep, SessionDep
+from api.deps import AdminDep, SessionDep, UnitOfWorkRoute
+from api.schemas import OutboxMessageOut
 from workflow.mail import list_dead, requeue
 from workflow.presenters import outbox_out
 
-router = APIRouter(prefix="/api/v1", tags=["administration"])
-
-
-class OutboxMessageOut(BaseModel):
-    id: int
-    status: str
-    attempts: int
-    template: str
-    recipient: str
-    language: str
-    subject: str | None
-    message_id: str
-    application_id: int | None
-    created_at: datetime
-    next_attempt_at: datetime
-    sent_at: datetime | None
-    last_error: str | None
+router = APIRouter(prefix="/api/v1", tags=["administration"], route_class=UnitOfWorkRoute)
 
 
 @router.get("/admin/mail/dead", response_model=list[OutboxMessageOut],

@@ -2,64 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
-from pydantic import BaseModel, Field
 
-from api.deps import ActorDep, SessionDep, WriterDep
-from api.schemas import Amounts, Strict
-from workflow import applications, reminders, reports
+from api.deps import ActorDep, SessionDep, UnitOfWorkRoute, WriterDep
+from api.schemas import (
+    InterimChangesRequest,
+    InterimReportOut,
+    InterimReportReview,
+    InterimReportSubmit,
+    ReminderOut,
+)
+from workflow import queries, reports
 from workflow.presenters import reminder_out, report_out
 
-router = APIRouter(prefix="/api/v1/applications/{reference}", tags=["interim reports"])
-
-
-class InterimReportSubmit(Strict):
-    period: str | None = Field(default=None, description="Budget year; default: the next open one")
-    narrative: str = Field(max_length=reports.MAX_NARRATIVE)
-    spending: Amounts = Field(description='Spending to date per budget year {"2021": "38500.00"}')
-
-
-class InterimReportReview(Strict):
-    note: str | None = Field(default=None, max_length=5000)
-
-
-class InterimChangesRequest(Strict):
-    reason: str = Field(max_length=5000)
-    deadline: date | None = Field(default=None, description="Default: 14 days (programme rule)")
-
-
-class InterimReportOut(BaseModel):
-    id: int
-    period: str
-    status: str
-    narrative: str
-    spending: dict[str, str | None]
-    late: bool
-    submitted_at: datetime
-    reviewed_at: datetime | None
-    review_note: str | None
-
-
-class ReminderOut(BaseModel):
-    deadline_id: int
-    due_date: date
-    step: str
-    status: str
-    scheduled_on: date
-    at: datetime
-    recipient: str | None
-    grace_until: date | None
+router = APIRouter(prefix="/api/v1/applications/{reference}", tags=["interim reports"],
+                   route_class=UnitOfWorkRoute)
 
 
 @router.get("/interim-reports", response_model=list[InterimReportOut],
             summary="Interim reports of one application")
 def list_interim_reports(reference: str, session: SessionDep,
                          actor: ActorDep) -> list[dict[str, Any]]:
-    app = applications.load_application(session, reference, actor)
-    return [report_out(r) for r in reports.interim_reports(session, app)]
+    return [report_out(r) for r in queries.interim_reports_of(session, reference, actor)]
 
 
 @router.post("/interim-reports", status_code=201, response_model=InterimReportOut,
@@ -93,5 +59,4 @@ def request_interim_changes(reference: str, period: str, body: InterimChangesReq
 @router.get("/reminders", response_model=list[ReminderOut],
             summary="Every reminder step recorded (sent or skipped), with time and grace period")
 def list_reminders(reference: str, session: SessionDep, actor: ActorDep) -> list[dict[str, Any]]:
-    app = applications.load_application(session, reference, actor)
-    return [reminder_out(r) for r in reminders.reminders_of(session, app.id)]
+    return [reminder_out(r) for r in queries.reminders_of(session, reference, actor)]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import func, select
 
 from api.app import create_app
 from tests.factories import World, draft_fields, make_world
@@ -22,6 +22,8 @@ from workflow.models import Application, Call, User
 from workflow.security import hash_password
 from workflow.settings import Settings
 
+A = "/api/v1"
+PROBLEM = "application/problem+json"
 PASSWORD = "richtig-geheim-42"
 THIS_YEAR = datetime.now(UTC).year
 Y1, Y2 = THIS_YEAR + 1, THIS_YEAR + 2
@@ -120,6 +122,12 @@ def call_of(engine: Engine, call_id: int) -> Call:
         return session.get(Call, call_id)
 
 
+def count(aw: ApiWorld, model: Any, *where: Any) -> int:
+    """How many rows of `model` (matching `where`) are committed."""
+    with unit_of_work(aw.engine) as session:
+        return session.exec(select(func.count()).select_from(model).where(*where)).one()
+
+
 def login(client: TestClient, email: str, password: str = PASSWORD) -> dict[str, str]:
     response = client.post("/api/v1/auth/token", data={"username": email, "password": password})
     assert response.status_code == 200, response.text
@@ -136,3 +144,8 @@ def client(api_world: ApiWorld) -> Iterator[TestClient]:
     app = create_app(engine=api_world.engine, settings=api_settings())
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def carrier(client: TestClient, api_world: ApiWorld) -> dict[str, str]:
+    return login(client, api_world.emails["carrier"])

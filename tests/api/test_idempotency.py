@@ -1,20 +1,22 @@
-"""Idempotency-Key makes retries safe; a stale If-Match is refused with 412 and changes nothing."""
+"""api/idempotency.py: an Idempotency-Key makes retries safe; the stored answer commits with the
+change, a refused request stores nothing, two requests with one key have one effect."""
 
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from sqlmodel import func, select
 
-from tests.api.conftest import ApiWorld, application_body, application_in, login, version_of
-from workflow.db import unit_of_work
+from api.app import create_app
+from tests.api.conftest import (
+    A,
+    ApiWorld,
+    api_settings,
+    application_body,
+    application_in,
+    count,
+    login,
+    version_of,
+)
 from workflow.models import Application, LedgerEntry, TransitionRecord
-
-A = "/api/v1"
-
-
-def count(aw: ApiWorld, model, *where) -> int:
-    with unit_of_work(aw.engine) as session:
-        return session.exec(select(func.count()).select_from(model).where(*where)).one()
 
 
 def test_retried_create_has_one_effect(client: TestClient, api_world: ApiWorld) -> None:
@@ -83,46 +85,12 @@ def test_a_refused_request_stores_nothing_under_its_key(client: TestClient,
     assert accepted.json()["application"]["state"] == "submitted"
 
 
-def test_stale_if_match_is_412_and_changes_nothing(client: TestClient,
-                                                   api_world: ApiWorld) -> None:
-    carrier = login(client, api_world.emails["carrier"])
-    created = client.post(f"{A}/applications", json=application_body(), headers=carrier)
-    ref, etag = created.json()["reference"], created.headers["ETag"]
-    assert etag == 'W/"1"'
-    edited = client.patch(f"{A}/applications/{ref}", json={"title": "Stadtteilmütter Nord"},
-                          headers={**carrier, "If-Match": etag})
-    assert edited.status_code == 200 and edited.headers["ETag"] == 'W/"2"'
-
-    stale_fire = client.post(f"{A}/applications/{ref}/transitions/submit", json={},
-                             headers={**carrier, "If-Match": etag})
-    assert stale_fire.status_code == 412
-    problem = stale_fire.json()
-    assert problem["type"].endswith("/precondition-failed") and problem["current_version"] == 2
-    stale_edit = client.patch(f"{A}/applications/{ref}", json={"title": "Überschrieben"},
-                              headers={**carrier, "If-Match": '"1"'})
-    assert stale_edit.status_code == 412
-    assert version_of(api_world.engine, ref) == ("draft", 2)
-    detail = client.get(f"{A}/applications/{ref}", headers=carrier)
-    assert detail.json()["title"] == "Stadtteilmütter Nord" and detail.headers["ETag"] == 'W/"2"'
-    assert count(api_world, TransitionRecord, TransitionRecord.trigger == "submit") == 0
-
-    fresh = client.post(f"{A}/applications/{ref}/transitions/submit", json={},
-                        headers={**carrier, "If-Match": detail.headers["ETag"]})
-    assert fresh.status_code == 200 and fresh.headers["ETag"] == 'W/"3"'
-
-    bad = client.post(f"{A}/applications/{ref}/transitions/start_review", json={},
-                      headers={**login(client, api_world.emails["reviewer"]),
-                               "If-Match": "irgendwas"})
-    assert bad.status_code == 422 and bad.json()["field"] == "If-Match"
-
-
 def test_concurrent_requests_with_one_key_have_one_effect(pg_engine) -> None:
     """Two simultaneous creates with the same key on PostgreSQL: one draft, never a 500."""
     from concurrent.futures import ThreadPoolExecutor
     from threading import Barrier
 
-    from api.app import create_app
-    from tests.api.conftest import api_settings, build_world
+    from tests.api.conftest import build_world
 
     aw = build_world(pg_engine)
     app = create_app(engine=pg_engine, settings=api_settings())

@@ -1,0 +1,186 @@
+"""Reads the API and the command line share: the application list with its filters, one
+application's history, deadlines, transitions, reports and reminders (each only if the actor may
+see it), the calls and a call's ledger. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Generic, TypeVar
+
+from sqlalchemy import Engine, exists, func, or_, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, select
+
+from states import Role, State
+from workflow import deadlines, engine, reminders, reports
+from workflow.applications import history, load_application
+from workflow.errors import WorkflowError
+from workflow.models import (
+    Application,
+    BudgetLine,
+    Call,
+    Deadline,
+    InterimReport,
+    LedgerEntry,
+    Organisation,
+    ReminderSent,
+    TransitionRecord,
+    User,
+)
+from workflow.presenters import find_call
+from workflow.reminders import overdue_filter
+from workflow.rows import Actor
+
+Row = TypeVar("Row")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[Row]):
+    """One page of a longer list: its rows and how many there are in all."""
+
+    items: list[Row]
+    total: int
+    limit: int
+    offset: int
+
+
+def today() -> date:
+    """Today in Europe/Berlin: the day deadlines are due on."""
+    return deadlines.local_date(datetime.now(UTC))
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationFilter:
+    """What the application list may be narrowed to; None means 'any'."""
+
+    state: State | None = None
+    call: str | None = None
+    module: str | None = None
+    organisation: int | None = None
+    municipality: str | None = None
+    overdue: bool | None = None
+    escalated: bool | None = None
+    text: str | None = None
+
+
+def _like(text_: str) -> str:
+    escaped = text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def application_page(session: Session, actor: Actor, where: ApplicationFilter, limit: int,
+                     offset: int) -> Page[tuple[Application, str, str]]:
+    """The applications the actor may see that match `where`, by id: (application, call code,
+    organisation name). Carriers see only their own organisation's."""
+    query = (select(Application, Call.code, Organisation.name)
+             .join(Call, Call.id == Application.call_id)
+             .join(Organisation, Organisation.id == Application.organisation_id))
+    if actor.role == Role.carrier:
+        query = query.where(Application.organisation_id == actor.organisation_id)
+    if where.state is not None:
+        query = query.where(Application.state == where.state.value)
+    if where.call:
+        query = query.where(Call.code == where.call)
+    if where.module:
+        query = query.where(Application.module_code == where.module)
+    if where.organisation is not None:
+        query = query.where(Application.organisation_id == where.organisation)
+    if where.municipality:
+        query = query.where(Application.municipality == where.municipality)
+    if where.overdue is not None:
+        late = exists().where(Deadline.application_id == Application.id,
+                              Deadline.status == "open", Deadline.due_date < today())
+        query = query.where(late if where.overdue else ~late)
+    if where.escalated is not None:
+        query = query.where(overdue_filter() if where.escalated else ~overdue_filter())
+    if where.text and where.text.strip():
+        pattern = _like(where.text.strip())
+        query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in (
+            Application.reference, Application.title, Application.summary, Application.quartier))))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(Application.id).limit(limit).offset(offset)).all()
+    return Page([tuple(row) for row in rows], int(total), limit, offset)
+
+
+def history_of(session: Session, reference: int | str,
+               actor: Actor) -> list[tuple[TransitionRecord, str | None]]:
+    """Every history row of a visible application, oldest first, with the actor's name."""
+    app = load_application(session, reference, actor)
+    records = history(session, app)
+    ids = {r.actor_id for r in records if r.actor_id is not None}
+    names = dict(session.exec(select(User.id, User.name).where(User.id.in_(ids))).all()) \
+        if ids else {}
+    return [(r, names.get(r.actor_id)) for r in records]
+
+
+def actor_name(session: Session, actor_id: int | None, caller: Actor) -> str | None:
+    """The name a history row shows for `actor_id`: usually the caller's own; none for the
+    system (a fallback fired on the caller's behalf)."""
+    if actor_id is None:
+        return None
+    if actor_id == caller.id:
+        return caller.name
+    user = session.get(User, actor_id)
+    return user.name if user else None
+
+
+def deadlines_of(session: Session, reference: int | str, actor: Actor) -> list[Deadline]:
+    """The deadlines of a visible application, by due date."""
+    app = load_application(session, reference, actor)
+    return list(session.exec(select(Deadline).where(Deadline.application_id == app.id)
+                             .order_by(Deadline.due_date, Deadline.id)))
+
+
+def transitions_of(session: Session, reference: int | str,
+                   actor: Actor) -> dict[str, WorkflowError | None]:
+    """What the actor may do now with a visible application: each trigger and why not."""
+    app = load_application(session, reference, actor)
+    return engine.available_triggers(session, app, actor)
+
+
+def interim_reports_of(session: Session, reference: int | str,
+                       actor: Actor) -> list[InterimReport]:
+    return reports.interim_reports(session, load_application(session, reference, actor))
+
+
+def reminders_of(session: Session, reference: int | str, actor: Actor) -> list[ReminderSent]:
+    """Every reminder step recorded for a visible application."""
+    return reminders.reminders_of(session, load_application(session, reference, actor).id)
+
+
+def calls(session: Session) -> list[Call]:
+    return list(session.exec(select(Call).order_by(Call.id)))
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    entry: LedgerEntry
+    year: int
+    source: str
+    reference: str | None  # the application the money moved for, if any
+
+
+def ledger_page(session: Session, code: str, limit: int, offset: int) -> Page[LedgerRow]:
+    """A call's ledger entries (every change to budget or committed money), oldest first."""
+    call = find_call(session, code)
+    query = (select(LedgerEntry, BudgetLine.year, BudgetLine.source, Application.reference)
+             .join(BudgetLine, BudgetLine.id == LedgerEntry.budget_line_id)
+             .outerjoin(Application, Application.id == LedgerEntry.application_id)
+             .where(BudgetLine.call_id == call.id))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(LedgerEntry.id).limit(limit).offset(offset)).all()
+    return Page([LedgerRow(*row) for row in rows], int(total), limit, offset)
+
+
+def database_problem(db: Engine) -> str | None:
+    """None if the database answers and has the schema, else the kind of error."""
+    try:
+        with db.connect() as connection:
+            connection.execute(text("SELECT 1 FROM app_user WHERE 1 = 0"))
+            connection.rollback()
+    except SQLAlchemyError as error:
+        return type(error).__name__
+    return None
+
