@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from workflow import repository
 from workflow.errors import NotFound
-from workflow.models import Application, TransitionRecord
+from workflow.models import Application, Call, TransitionRecord
 from workflow.repository import connection
 from workflow.rows import Actor, YearRow, visible
 
@@ -40,3 +40,12 @@ def history(session: Session, app: Application) -> list[TransitionRecord]:
 def years_of(session: Session, application_id: int) -> dict[int, YearRow]:
     """An application's budget years, with one Core statement."""
     return repository.years_of(connection(session), application_id)
+
+
+def find_call(session: Session, code: str) -> Call:
+    """A call by its code ('not found' otherwise), as it stands in the transaction."""
+    call = session.exec(select(Call).where(Call.code == code)
+                        .execution_options(populate_existing=True)).first()
+    if call is None:
+        raise NotFound(f"Förderaufruf {code} wurde nicht gefunden.", f"Call {code} was not found.")
+    return call

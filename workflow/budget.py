@@ -22,7 +22,6 @@ from workflow.models import BudgetLine, Call
 from workflow.repository import connection
 from workflow.rows import ApplicationRow, BudgetLineRow, CallRow
 
-
 # Euros as people write them, ASCII digits only: plain (50000, 50000.5, 50000.50) or German
 # (50.000, 50.000,50, 50000,50); a euro sign may stand before or after. Nothing else: no
 # exponents, no underscores, no other digits, no sign (callers that take a sign strip it).

@@ -10,10 +10,9 @@ from typing import Any
 from sqlmodel import Session
 
 from workflow import drafts, programme_admin
-from workflow.applications import load_application
+from workflow.applications import find_call, load_application
 from workflow.errors import StaleVersion
 from workflow.models import Application, Call
-from workflow.presenters import find_call
 from workflow.rows import Actor
 
 

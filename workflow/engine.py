@@ -153,9 +153,11 @@ def fire(
     Returns the history row. Raises a WorkflowError with the reason on any refusal; the caller
     must then roll back (the unit of work does), so nothing is written.
     """
-    spec, now = _spec(trigger), now or utcnow()
-    loaded = load(session, app, actor, lock=spec.moves_money)
+    # Not found and stale come before an unknown trigger, as the user sees them.
+    known, now = TRANSITIONS_BY_TRIGGER.get(trigger), now or utcnow()
+    loaded = load(session, app, actor, lock=bool(known and known.moves_money))
     _check_version(loaded, expected_version)
+    spec = _spec(trigger)
     if isinstance(app, Application) and app.version != loaded.app.version:
         # The caller acts on what it loaded earlier: a change since then is a conflict.
         raise StaleVersion(

@@ -152,11 +152,12 @@ def _apply_state(firing: Firing) -> None:
     dest = firing.spec.dest_from(firing.source)
     values = {"state": dest.value, "version": app.version + 1, "updated_at": firing.now,
               **firing.changes}
-    if not repository.update_application(connection(firing.session), app.id, app.version,
-                                         values):
+    conn = connection(firing.session)
+    if not repository.update_application(conn, app.id, app.version, values):
         raise StaleVersion(
             "Der Antrag wurde gleichzeitig geändert. Bitte neu laden.",
             "The application was changed at the same time. Please reload.",
+            current_version=repository.current_version(conn, app.id),
         )
     for name, value in values.items():
         setattr(app, name, value)

@@ -22,7 +22,6 @@ from states import (
     State,
 )
 from workflow import budget
-from workflow.errors import NotFound
 from workflow.models import (
     Application,
     ApplicationYear,
@@ -139,14 +138,6 @@ def deadline_out(deadline: Deadline, today: date, lang: str) -> dict[str, Any]:
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def find_call(session: Session, code: str) -> Call:
-    call = session.exec(select(Call).where(Call.code == code)
-                        .execution_options(populate_existing=True)).first()
-    if call is None:
-        raise NotFound(f"Förderaufruf {code} wurde nicht gefunden.", f"Call {code} was not found.")
-    return call
 
 
 def call_status(session: Session, call: Call, now: datetime | None = None) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from states import Role, State
 from workflow import deadlines, engine, reminders, reports
-from workflow.applications import history, load_application
+from workflow.applications import find_call, history, load_application
 from workflow.errors import WorkflowError
 from workflow.models import (
     Application,
@@ -29,7 +29,6 @@ from workflow.models import (
     TransitionRecord,
     User,
 )
-from workflow.presenters import find_call
 from workflow.reminders import overdue_filter
 from workflow.rows import Actor
 

@@ -179,6 +179,13 @@ def update_application(conn: Connection, app_id: int, seen_version: int,
     return result.rowcount == 1
 
 
+_VERSION = select(_A.c.version).where(_A.c.id == bindparam("id"))
+
+
+def current_version(conn: Connection, app_id: int) -> int | None:
+    return conn.execute(_VERSION, {"id": app_id}).scalar()
+
+
 _INSERT_RECORD = insert(_TR).returning(_TR.c.id)
 
 

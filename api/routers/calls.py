@@ -9,7 +9,8 @@ from fastapi import APIRouter
 from api.deps import ActorDep, SessionDep, UnitOfWorkRoute
 from api.schemas import CallOut
 from workflow import queries
-from workflow.presenters import call_status, find_call
+from workflow.applications import find_call
+from workflow.presenters import call_status
 
 router = APIRouter(prefix="/api/v1", tags=["calls"], route_class=UnitOfWorkRoute)
 
