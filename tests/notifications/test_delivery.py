@@ -99,12 +99,13 @@ def every_carrier_email(engine: Engine, language: str) -> None:
         assert waiting.state == State.waitlisted
         application_in(s, world, "draft")
         call = s.get(Call, world.call_id)
-        programme_admin.declare_funding_stop(s, call, "Haushaltssperre des Landes", world.admin, now=NOW)
+        programme_admin.declare_funding_stop(s, call, "Haushaltssperre des Landes", world.admin,
+                                             now=NOW)
         programme_admin.lift_funding_stop(s, call, world.admin, now=NOW)
-        programme_admin.change_budget(s, call, 2021, "Landesmittel", 100_000_00, world.admin, "Aufstockung",
-                         now=NOW)
-        programme_admin.change_budget(s, call, 2022, "Landesmittel", 100_000_00, world.admin, "Aufstockung",
-                         now=NOW)
+        programme_admin.change_budget(s, call, 2021, "Landesmittel", 100_000_00, world.admin,
+                                      "Aufstockung", now=NOW)
+        programme_admin.change_budget(s, call, 2022, "Landesmittel", 100_000_00, world.admin,
+                                      "Aufstockung", now=NOW)
         assert waiting.state == State.recommended
 
 
@@ -272,8 +273,8 @@ def test_worker_killed_mid_batch(engine: Engine, sqlite_url: str, smtp_server: S
     """A real `quartier mail deliver` process killed with SIGKILL while sending a batch."""
     with Session(engine) as s:
         for i in range(12):
-            enqueue(s.connection(), template="approval", recipient=f"traeger{i}@example.org", language="de",
-                    context=sample_context("approval"))
+            enqueue(s.connection(), template="approval", recipient=f"traeger{i}@example.org",
+                    language="de", context=sample_context("approval"))
         s.commit()
     smtp_server.set_delay(0.2)  # a slow server, so the kill lands in the middle of the batch
     env = {**os.environ, "QUARTIER_DATABASE_URL": sqlite_url,

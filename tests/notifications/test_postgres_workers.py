@@ -21,7 +21,8 @@ def fill_outbox(engine: Engine, count: int) -> None:
     context = sample_context("receipt_confirmation")
     with Session(engine) as session:
         for i in range(count):
-            enqueue(session.connection(), template="receipt_confirmation", recipient=f"traeger{i}@example.org",
+            enqueue(session.connection(), template="receipt_confirmation",
+                    recipient=f"traeger{i}@example.org",
                     language="de" if i % 2 else "en",
                     context={**context, "reference": f"ZiQ-2021-{i:04d}"})
         session.commit()
