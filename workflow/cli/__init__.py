@@ -21,6 +21,7 @@ from workflow.cli.common import NowOpt, fail, options, parse_now
 from workflow.errors import InvalidInput
 
 app = typer.Typer(help="Quartier – Antragsverfahren für Förderprogramme.", no_args_is_help=True,
+                  add_completion=False,
                   rich_markup_mode=None, pretty_exceptions_enable=False)
 
 

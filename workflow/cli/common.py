@@ -45,7 +45,7 @@ class Options:
     """The global options of `quartier` (set by the main callback for the command that runs)."""
 
     now: datetime | None = None  # None: the real clock
-    lang: str = "de"  # language of JSON labels and of the JSON problem's detail
+    lang: str = "de"  # language of the JSON's labels and of its problem's detail
 
 
 options = Options()
@@ -191,9 +191,12 @@ def show(*renderables: Any) -> None:
         out.print(item)
 
 
+HUMAN = "de"  # the language of tables and messages (help texts are German too)
+
+
 def euro(cents: int | None) -> str:
-    """Money in human output (German unless --lang en); '–' for none."""
-    return "–" if cents is None else money(int(cents), options.lang)
+    """Money in human output; '–' for none."""
+    return "–" if cents is None else money(int(cents), HUMAN)
 
 
 def when(value: date | datetime | None) -> str:
@@ -201,5 +204,5 @@ def when(value: date | datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return moment(value if value.tzinfo else value.replace(tzinfo=UTC), options.lang)
-    return day(value, options.lang)
+        return moment(value if value.tzinfo else value.replace(tzinfo=UTC), HUMAN)
+    return day(value, HUMAN)
