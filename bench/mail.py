@@ -138,7 +138,7 @@ async def quartier_round(engine, settings: Settings, count: int,  # type: ignore
     before = handler.count
     started = time.perf_counter()
     with cpu.measuring() if cpu else contextlib.nullcontext():
-        report = await deliver_due_async(engine, settings)
+        report = await deliver_due_async(engine, settings.delivery())
     seconds = time.perf_counter() - started
     sent = report.sent
     assert handler.count - before == sent, (handler.count, before, sent)
@@ -160,7 +160,7 @@ async def measure_async(engine, n: int, batch: int, rounds: int,  # type: ignore
                         ) -> tuple[float, float, float, float]:
     port = handler.port
     settings = Settings(smtp_host="127.0.0.1", smtp_port=port, mail_batch_size=batch)
-    config = SmtpConfig.from_settings(settings)
+    config = settings.smtp()
     with Session(engine, expire_on_commit=False) as session:
         sample = list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)
                                    .limit(n)).scalars())

@@ -12,7 +12,6 @@ from typing import Any, Protocol
 import aiosmtplib
 
 from notifications.outbox import aware
-from workflow.settings import Settings
 
 
 class Mail(Protocol):
@@ -42,7 +41,7 @@ class Mail(Protocol):
 
 @dataclass(frozen=True)
 class SmtpConfig:
-    """Where and how to send: QUARTIER_SMTP_* settings."""
+    """Where and how to send (the caller builds it, e.g. from QUARTIER_SMTP_* settings)."""
 
     host: str
     port: int
@@ -53,14 +52,6 @@ class SmtpConfig:
     mail_from: str = "Quartier <noreply@quartier.localhost>"
     ca_file: str | None = None
     timeout: float = 30.0
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SmtpConfig:
-        return cls(host=settings.smtp_host, port=settings.smtp_port,
-                   starttls=settings.smtp_starttls, tls=settings.smtp_tls,
-                   username=settings.smtp_username or None,
-                   password=settings.smtp_password or None, mail_from=settings.mail_from,
-                   ca_file=settings.smtp_ca_file or None)
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,23 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from notifications.outbox import DEAD, PENDING, SENT, OutboxMessage, message_id, utcnow
 from notifications.sender import SendResult, SmtpConfig, send_batch
-from workflow.settings import Settings, get_settings
 
 log = logging.getLogger("quartier.mail")
 
 MARK_WINDOW_SECONDS = 0.05  # sent rows are marked in groups, at most about this long after
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    """How the outbox goes out: the SMTP server, leases, batches, retries and polling."""
+
+    smtp: SmtpConfig
+    max_attempts: int
+    lease_seconds: float
+    batch_size: int
+    retry_base_seconds: float  # first retry after about this long, then doubling
+    retry_max_seconds: float
+    poll_seconds: float  # how long the worker waits between two passes
 
 
 @dataclass
@@ -165,15 +177,15 @@ def mark_sent(engine: Engine | Connection, outbox_id: int | Sequence[int], now: 
 
 
 def failure(row: Claimed | OutboxMessage, now: datetime, error: str, permanent: bool,
-            settings: Settings, rng: random.Random | None = None) -> tuple[str, dict[str, Any]]:
+            config: DeliveryConfig, rng: random.Random | None = None) -> tuple[str, dict[str, Any]]:
     """What a failed attempt makes of a row: (new status, values): retry with backoff, or dead."""
-    dead = permanent or row.attempts >= settings.mail_max_attempts
+    dead = permanent or row.attempts >= config.max_attempts
     values: dict[str, Any] = {"lease_until": None, "last_error": error}
     if dead:
         values["status"] = DEAD
     else:
-        values["next_attempt_at"] = now + backoff(row.attempts, settings.mail_retry_base_seconds,
-                                                  settings.mail_retry_max_seconds, rng)
+        values["next_attempt_at"] = now + backoff(row.attempts, config.retry_base_seconds,
+                                                  config.retry_max_seconds, rng)
     return (DEAD if dead else PENDING), values
 
 
@@ -190,10 +202,10 @@ def record_failure(engine: Engine | Connection, row: Claimed | OutboxMessage,
 
 
 def mark_failed(engine: Engine | Connection, row: Claimed | OutboxMessage, now: datetime,
-                error: str, permanent: bool, settings: Settings,
+                error: str, permanent: bool, config: DeliveryConfig,
                 rng: random.Random | None = None) -> str:
     """Record a failed attempt: retry later with backoff, or dead. Returns the new status."""
-    status, values = failure(row, now, error, permanent, settings, rng)
+    status, values = failure(row, now, error, permanent, config, rng)
     record_failure(engine, row, values)
     return status
 
@@ -257,7 +269,7 @@ class _Marker:
             raise self.error
 
 
-async def deliver_due_async(engine: Engine, settings: Settings | None = None, *,
+async def deliver_due_async(engine: Engine, config: DeliveryConfig, *,
                             now: datetime | None = None, batch_size: int | None = None,
                             rng: random.Random | None = None,
                             clock: Callable[[], datetime] = utcnow) -> DeliveryReport:
@@ -267,9 +279,7 @@ async def deliver_due_async(engine: Engine, settings: Settings | None = None, *,
     pass, so it overlaps with sending: while a batch goes out, sent rows are marked and the next
     batch is claimed. Each row is taken at most once per pass.
     """
-    settings = settings or get_settings()
-    config = SmtpConfig.from_settings(settings)
-    size = batch_size or settings.mail_batch_size
+    size = batch_size or config.batch_size
     loop = asyncio.get_running_loop()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db") as thread:
         conn = await loop.run_in_executor(thread, engine.connect)
@@ -277,13 +287,13 @@ async def deliver_due_async(engine: Engine, settings: Settings | None = None, *,
             def run(fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
                 return loop.run_in_executor(thread, partial(fn, conn, *args))
 
-            return await _deliver(run, settings, config, size, now, rng, clock)
+            return await _deliver(run, config, size, now, rng, clock)
         finally:
             await loop.run_in_executor(thread, conn.close)
 
 
-async def _deliver(run: Callable[..., asyncio.Future[Any]], settings: Settings,
-                   config: SmtpConfig, size: int, now: datetime | None,
+async def _deliver(run: Callable[..., asyncio.Future[Any]], config: DeliveryConfig,
+                   size: int, now: datetime | None,
                    rng: random.Random | None, clock: Callable[[], datetime]) -> DeliveryReport:
     report = DeliveryReport()
     writes: list[asyncio.Future[Any]] = []  # failures being recorded
@@ -291,7 +301,7 @@ async def _deliver(run: Callable[..., asyncio.Future[Any]], settings: Settings,
     def claim_after(after_id: int) -> asyncio.Future[Any]:
         # Claims go up the ids: a row this pass took (sent, or failed and back in the queue)
         # is never taken again by it; a row that only became due meanwhile waits for the next.
-        return run(claim, now or clock(), size, settings.mail_lease_seconds, (), after_id)
+        return run(claim, now or clock(), size, config.lease_seconds, (), after_id)
 
     marker = _Marker(run, now, clock)
     next_claim = claim_after(0)
@@ -321,14 +331,14 @@ async def _deliver(run: Callable[..., asyncio.Future[Any]], settings: Settings,
                     return
                 row = by_id[result.outbox_id]
                 status, values = failure(row, now or clock(), result.error or "",
-                                         result.permanent, settings, rng)
+                                         result.permanent, config, rng)
                 writes.append(run(record_failure, row, values))
                 batch.dead += status == DEAD
                 batch.retrying += status == PENDING
                 batch.errors.append(f"{result.outbox_id}: {result.error}")
                 log.warning("outbox %s not sent (%s): %s", result.outbox_id, status, result.error)
 
-            await send_batch(config, rows, on_result)
+            await send_batch(config.smtp, rows, on_result)
             report.add(batch)
             if batch.sent == 0 and batch.retrying:
                 return report  # the server is not taking mail; the rest waits for its backoff
@@ -340,11 +350,11 @@ async def _deliver(run: Callable[..., asyncio.Future[Any]], settings: Settings,
             await asyncio.gather(*writes)
 
 
-def deliver_due(engine: Engine, settings: Settings | None = None, *,
+def deliver_due(engine: Engine, config: DeliveryConfig, *,
                 now: datetime | None = None, batch_size: int | None = None,
                 rng: random.Random | None = None) -> DeliveryReport:
     """`deliver_due_async` for synchronous callers (CLI, tests, the worker loop)."""
-    return asyncio.run(deliver_due_async(engine, settings, now=now, batch_size=batch_size,
+    return asyncio.run(deliver_due_async(engine, config, now=now, batch_size=batch_size,
                                          rng=rng))
 
 
@@ -353,7 +363,7 @@ def deliver_due(engine: Engine, settings: Settings | None = None, *,
 
 @dataclass
 class Periodic:
-    """A job the worker runs every `every_seconds` (e.g. the reminder pass): fn(engine, now)."""
+    """A job the worker runs every `every_seconds` (0: on every pass): fn(engine, now)."""
 
     fn: Callable[[Engine, datetime], Any]
     every_seconds: float = 60.0
@@ -364,28 +374,26 @@ class Periodic:
         return self.last_run is None or (now - self.last_run).total_seconds() >= self.every_seconds
 
 
-PERIODIC: list[Periodic] = []
+def delivery_job(config: DeliveryConfig,
+                 on_report: Callable[[DeliveryReport], None] | None = None) -> Periodic:
+    """The worker's job that delivers the outbox on every pass; `on_report` hears of each one
+    that claimed something."""
+    def deliver(engine: Engine, now: datetime) -> None:
+        # On the real clock, not the loop's: a message is due at a real instant, and what the
+        # jobs before this one enqueued in the same pass goes out at once.
+        report = deliver_due(engine, config)
+        if on_report and report.claimed:
+            on_report(report)
+
+    return Periodic(deliver, 0.0, "outbox delivery")
 
 
-def register_periodic(fn: Callable[[Engine, datetime], Any], every_seconds: float = 60.0,
-                      name: str | None = None) -> Periodic:
-    """Have `quartier worker` call fn(engine, now) every `every_seconds` (register at import)."""
-    job = Periodic(fn, every_seconds, name or getattr(fn, "__name__", "job"))
-    PERIODIC.append(job)
-    return job
-
-
-def run_worker(engine: Engine, settings: Settings | None = None, *,
-               periodic: Sequence[Periodic | Callable[[Engine, datetime], Any]] | None = None,
-               stop: threading.Event | None = None, poll_seconds: float | None = None,
-               clock: Callable[[], datetime] = utcnow,
-               on_report: Callable[[DeliveryReport], None] | None = None) -> None:
-    """Deliver the outbox until `stop` is set; run the periodic jobs (default: registered ones)."""
-    settings = settings or get_settings()
+def run_worker(engine: Engine, jobs: Sequence[Periodic], *, poll_seconds: float,
+               stop: threading.Event | None = None, clock: Callable[[], datetime] = utcnow,
+               once: bool = False) -> None:
+    """Run the given jobs, each when it is due, every `poll_seconds` until `stop` is set (with
+    `once`: one pass). A failing job is logged and does not stop the others."""
     stop = stop or threading.Event()
-    poll = settings.mail_poll_seconds if poll_seconds is None else poll_seconds
-    jobs = [p if isinstance(p, Periodic) else Periodic(p, 60.0, getattr(p, "__name__", "job"))
-            for p in (PERIODIC if periodic is None else periodic)]
     while not stop.is_set():
         now = clock()
         for job in jobs:
@@ -393,13 +401,8 @@ def run_worker(engine: Engine, settings: Settings | None = None, *,
                 job.last_run = now
                 try:
                     job.fn(engine, now)
-                except Exception:  # noqa: BLE001 - one failing job must not stop the mail
-                    log.exception("periodic job %s failed", job.name)
-        try:
-            report = deliver_due(engine, settings)
-        except Exception:  # noqa: BLE001 - e.g. the database is briefly away; try again later
-            log.exception("delivery pass failed")
-            report = DeliveryReport()
-        if on_report and report.claimed:
-            on_report(report)
-        stop.wait(poll)
+                except Exception:  # noqa: BLE001 - e.g. the database is briefly away; next pass
+                    log.exception("worker job %s failed", job.name)
+        if once:
+            return
+        stop.wait(poll_seconds)

@@ -6,6 +6,9 @@ from functools import lru_cache
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from notifications.sender import SmtpConfig
+from notifications.worker import DeliveryConfig
+
 DEFAULT_SECRET = "change-me-development-only"
 
 
@@ -32,6 +35,22 @@ class Settings(BaseSettings):
     mail_retry_base_seconds: float = 30.0  # first retry after about this long, then doubling
     mail_retry_max_seconds: float = 6 * 3600.0
     mail_poll_seconds: float = 2.0  # how often `quartier worker` looks for due messages
+
+    def smtp(self) -> SmtpConfig:
+        """The SMTP server for notifications' sender."""
+        return SmtpConfig(host=self.smtp_host, port=self.smtp_port, starttls=self.smtp_starttls,
+                          tls=self.smtp_tls, username=self.smtp_username or None,
+                          password=self.smtp_password or None, mail_from=self.mail_from,
+                          ca_file=self.smtp_ca_file or None)
+
+    def delivery(self) -> DeliveryConfig:
+        """Delivery of the outbox (notifications.worker): SMTP, leases, batches, retries."""
+        return DeliveryConfig(smtp=self.smtp(), max_attempts=self.mail_max_attempts,
+                              lease_seconds=self.mail_lease_seconds,
+                              batch_size=self.mail_batch_size,
+                              retry_base_seconds=self.mail_retry_base_seconds,
+                              retry_max_seconds=self.mail_retry_max_seconds,
+                              poll_seconds=self.mail_poll_seconds)
 
 
 class InsecureSettings(RuntimeError):

@@ -14,6 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from notifications.catcher import start_catcher
+from notifications.worker import DeliveryConfig
 from workflow.settings import Settings
 
 
@@ -68,8 +69,9 @@ def smtp_server(tmp_path: Path, smtp_port: int) -> Iterator[SmtpServer]:
 
 
 @pytest.fixture
-def mail_settings(smtp_port: int, tmp_path: Path) -> Settings:
+def mail_settings(smtp_port: int, tmp_path: Path) -> DeliveryConfig:
+    """What the worker is given: built from QUARTIER_* settings as `quartier worker` does."""
     return Settings(smtp_host="127.0.0.1", smtp_port=smtp_port, mail_max_attempts=5,
                     mail_lease_seconds=120, mail_batch_size=10, mail_retry_base_seconds=30,
                     mail_retry_max_seconds=3600, mail_catcher_dir=str(tmp_path / "caught"),
-                    mail_from="Quartier Förderportal <noreply@quartier.localhost>")
+                    mail_from="Quartier Förderportal <noreply@quartier.localhost>").delivery()

@@ -24,7 +24,7 @@ from sqlmodel import Session, col, func, select
 from notifications import worker
 from notifications.outbox import DEAD, PENDING, SENT, OutboxMessage, enqueue, list_dead, requeue
 from notifications.render import TEMPLATES
-from notifications.worker import backoff, claim, deliver_due, deliver_due_async
+from notifications.worker import DeliveryConfig, backoff, claim, deliver_due, deliver_due_async
 from states import ESCALATION_EMAIL, REMINDER_EMAIL, STATE_LABELS, State
 from tests.factories import NOW, application_in, make_world
 from tests.notifications.conftest import SmtpServer
@@ -35,7 +35,6 @@ from workflow import programme_admin, reports
 from workflow.db import unit_of_work
 from workflow.errors import NotPermitted
 from workflow.models import Application, Call
-from workflow.settings import Settings
 
 LATER = timedelta(days=1)  # far beyond any retry backoff or lease in these tests
 
@@ -100,18 +99,19 @@ def every_carrier_email(engine: Engine, language: str) -> None:
         assert waiting.state == State.waitlisted
         application_in(s, world, "draft")
         call = s.get(Call, world.call_id)
-        programme_admin.declare_funding_stop(s, call, "Haushaltssperre des Landes", world.admin, now=NOW)
+        programme_admin.declare_funding_stop(s, call, "Haushaltssperre des Landes", world.admin,
+                                             now=NOW)
         programme_admin.lift_funding_stop(s, call, world.admin, now=NOW)
-        programme_admin.change_budget(s, call, 2021, "Landesmittel", 100_000_00, world.admin, "Aufstockung",
-                         now=NOW)
-        programme_admin.change_budget(s, call, 2022, "Landesmittel", 100_000_00, world.admin, "Aufstockung",
-                         now=NOW)
+        programme_admin.change_budget(s, call, 2021, "Landesmittel", 100_000_00, world.admin,
+                                      "Aufstockung", now=NOW)
+        programme_admin.change_budget(s, call, 2022, "Landesmittel", 100_000_00, world.admin,
+                                      "Aufstockung", now=NOW)
         assert waiting.state == State.recommended
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
 def test_every_carrier_email_arrives_complete(engine: Engine, smtp_server: SmtpServer,
-                                              mail_settings: Settings, language: str) -> None:
+                                              mail_settings: DeliveryConfig, language: str) -> None:
     every_carrier_email(engine, language)
     rows = outbox(engine)
     expected = set(TEMPLATES) - {REMINDER_EMAIL, ESCALATION_EMAIL}
@@ -151,7 +151,7 @@ def test_every_carrier_email_arrives_complete(engine: Engine, smtp_server: SmtpS
 
 
 def test_rolled_back_transition_leaves_no_outbox_row_and_sends_nothing(
-        any_engine: Engine, smtp_server: SmtpServer, mail_settings: Settings) -> None:
+        any_engine: Engine, smtp_server: SmtpServer, mail_settings: DeliveryConfig) -> None:
     with unit_of_work(any_engine) as s:
         world = make_world(s)
         app_id = application_in(s, world, "draft").id
@@ -180,7 +180,7 @@ def test_rolled_back_transition_leaves_no_outbox_row_and_sends_nothing(
 
 
 def test_server_down_transitions_succeed_and_everything_arrives_once_later(
-        any_engine: Engine, smtp_server: SmtpServer, mail_settings: Settings) -> None:
+        any_engine: Engine, smtp_server: SmtpServer, mail_settings: DeliveryConfig) -> None:
     smtp_server.stop()
     with unit_of_work(any_engine) as s:
         world = make_world(s)
@@ -209,18 +209,18 @@ def test_server_down_transitions_succeed_and_everything_arrives_once_later(
 
 
 def test_retries_back_off_then_die_and_can_be_requeued(
-        any_engine: Engine, smtp_server: SmtpServer, mail_settings: Settings) -> None:
+        any_engine: Engine, smtp_server: SmtpServer, mail_settings: DeliveryConfig) -> None:
     smtp_server.stop()
     with unit_of_work(any_engine) as s:
         world = make_world(s)
         application_in(s, world, "submitted")
     [row] = outbox(any_engine)
     moment = NOW + LATER * 3650
-    for attempt in range(1, mail_settings.mail_max_attempts + 1):
+    for attempt in range(1, mail_settings.max_attempts + 1):
         deliver_due(any_engine, mail_settings, now=moment)
         [row] = outbox(any_engine)
         assert row.attempts == attempt
-        if attempt < mail_settings.mail_max_attempts:
+        if attempt < mail_settings.max_attempts:
             wait = row.next_attempt_at - moment
             ceiling = min(30 * 2 ** (attempt - 1), 3600)
             assert timedelta(seconds=ceiling / 2) <= wait <= timedelta(seconds=ceiling)
@@ -252,29 +252,29 @@ def test_backoff_grows_exponentially_with_jitter_and_is_capped() -> None:
 
 
 def test_abandoned_claims_come_back_after_the_lease(any_engine: Engine, smtp_server: SmtpServer,
-                                                   mail_settings: Settings) -> None:
+                                                   mail_settings: DeliveryConfig) -> None:
     with unit_of_work(any_engine) as s:
         world = make_world(s)
         application_in(s, world, "active")
     moment = NOW + LATER * 3650
     # A worker claims two rows, then dies.
-    abandoned = claim(any_engine, moment, 2, mail_settings.mail_lease_seconds)
+    abandoned = claim(any_engine, moment, 2, mail_settings.lease_seconds)
     assert len(abandoned) == 2
     report = deliver_due(any_engine, mail_settings, now=moment)
     assert report.sent == 1  # only the unclaimed row
-    after_lease = moment + timedelta(seconds=mail_settings.mail_lease_seconds + 1)
+    after_lease = moment + timedelta(seconds=mail_settings.lease_seconds + 1)
     assert deliver_due(any_engine, mail_settings, now=after_lease).sent == 2
     assert set(smtp_server.message_ids().values()) == {1}
     assert {r.attempts for r in outbox(any_engine) if r.id in {a.id for a in abandoned}} == {2}
 
 
 def test_worker_killed_mid_batch(engine: Engine, sqlite_url: str, smtp_server: SmtpServer,
-                                 mail_settings: Settings, tmp_path: Path) -> None:
+                                 mail_settings: DeliveryConfig, tmp_path: Path) -> None:
     """A real `quartier mail deliver` process killed with SIGKILL while sending a batch."""
     with Session(engine) as s:
         for i in range(12):
-            enqueue(s.connection(), template="approval", recipient=f"traeger{i}@example.org", language="de",
-                    context=sample_context("approval"))
+            enqueue(s.connection(), template="approval", recipient=f"traeger{i}@example.org",
+                    language="de", context=sample_context("approval"))
         s.commit()
     smtp_server.set_delay(0.2)  # a slow server, so the kill lands in the middle of the batch
     env = {**os.environ, "QUARTIER_DATABASE_URL": sqlite_url,
@@ -349,9 +349,9 @@ def test_claim_takes_at_most_limit_due_rows_in_id_order(any_engine: Engine) -> N
 
 
 def test_a_pass_takes_each_row_once_even_when_it_is_due_again(
-        any_engine: Engine, tmp_path: Path, mail_settings: Settings) -> None:
+        any_engine: Engine, tmp_path: Path, mail_settings: DeliveryConfig) -> None:
     handler = RefusingHandler(tmp_path / "refusing", "spaeter", "451 4.3.0 try again later")
-    controller = Controller(handler, hostname="127.0.0.1", port=mail_settings.smtp_port)
+    controller = Controller(handler, hostname="127.0.0.1", port=mail_settings.smtp.port)
     controller.start()
     try:
         ids = fill(any_engine, ["spaeter@example.org"]
@@ -372,7 +372,7 @@ def test_a_pass_takes_each_row_once_even_when_it_is_due_again(
 
 
 def test_marks_failing_stop_the_pass_and_unmarked_rows_go_out_after_the_lease(
-        any_engine: Engine, smtp_server: SmtpServer, mail_settings: Settings,
+        any_engine: Engine, smtp_server: SmtpServer, mail_settings: DeliveryConfig,
         monkeypatch: pytest.MonkeyPatch) -> None:
     fill(any_engine, [f"traeger{i}@example.org" for i in range(30)])
     smtp_server.set_delay(0.02)  # 30 messages take longer than one marking window
@@ -393,7 +393,7 @@ def test_marks_failing_stop_the_pass_and_unmarked_rows_go_out_after_the_lease(
 
     monkeypatch.undo()
     smtp_server.set_delay(0)
-    after_lease = moment + timedelta(seconds=mail_settings.mail_lease_seconds + 1)
+    after_lease = moment + timedelta(seconds=mail_settings.lease_seconds + 1)
     assert deliver_due(any_engine, mail_settings, now=after_lease).sent == 30
     ids = smtp_server.message_ids()
     assert set(ids) == {r.message_id for r in outbox(any_engine)}

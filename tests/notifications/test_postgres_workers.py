@@ -9,11 +9,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from notifications.outbox import SENT, OutboxMessage, enqueue, utcnow
-from notifications.worker import claim, deliver_due
+from notifications.worker import DeliveryConfig, claim, deliver_due
 from tests.notifications.conftest import SmtpServer
 from tests.notifications.samples import sample_context
 from workflow.db import make_engine
-from workflow.settings import Settings
 
 pytestmark = pytest.mark.postgres
 
@@ -22,27 +21,28 @@ def fill_outbox(engine: Engine, count: int) -> None:
     context = sample_context("receipt_confirmation")
     with Session(engine) as session:
         for i in range(count):
-            enqueue(session.connection(), template="receipt_confirmation", recipient=f"traeger{i}@example.org",
+            enqueue(session.connection(), template="receipt_confirmation",
+                    recipient=f"traeger{i}@example.org",
                     language="de" if i % 2 else "en",
                     context={**context, "reference": f"ZiQ-2021-{i:04d}"})
         session.commit()
 
 
 def test_a_locked_candidate_is_skipped_not_waited_for(pg_engine: Engine,
-                                                      mail_settings: Settings) -> None:
+                                                      mail_settings: DeliveryConfig) -> None:
     fill_outbox(pg_engine, 6)
     with Session(pg_engine) as holder:
         # Another worker's claim transaction, still open, holds the first three rows.
         held = holder.exec(select(OutboxMessage.id).order_by(col(OutboxMessage.id)).limit(3)
                            .with_for_update(skip_locked=True)).all()
-        taken = claim(pg_engine, utcnow(), 10, mail_settings.mail_lease_seconds)
+        taken = claim(pg_engine, utcnow(), 10, mail_settings.lease_seconds)
         assert {m.id for m in taken}.isdisjoint(held) and len(taken) == 3
         holder.rollback()
 
 
 def test_two_workers_drain_500_messages_exactly_once(pg_url: str, pg_engine: Engine,
                                                      smtp_server: SmtpServer,
-                                                     mail_settings: Settings) -> None:
+                                                     mail_settings: DeliveryConfig) -> None:
     fill_outbox(pg_engine, 500)
     start = threading.Barrier(2)
     sent: list[int] = [0, 0]

@@ -104,12 +104,12 @@ def test_starttls_with_login(engine: Engine, certificate: Certificate, server_fa
     fill(engine, 3)
     settings = Settings(smtp_port=port, smtp_starttls=True, smtp_username="quartier",
                         smtp_password="geheim-ä", smtp_ca_file=str(certificate.cert))
-    assert deliver_due(engine, settings).sent == 3
+    assert deliver_due(engine, settings.delivery()).sent == 3
     assert len(caught_messages(handler.directory)) == 3
 
     wrong = settings.model_copy(update={"smtp_password": "falsch"})
     fill(engine, 1)
-    report = deliver_due(engine, wrong)
+    report = deliver_due(engine, wrong.delivery())
     # A wrong login is not the message's fault: it waits for the fixed configuration.
     assert (report.sent, report.retrying, report.dead) == (0, 1, 0)
     assert "Authentication" in report.errors[0] or "535" in report.errors[0]
@@ -119,13 +119,13 @@ def test_implicit_tls(engine: Engine, certificate: Certificate, server_factory) 
     _, handler, port = server_factory(ssl_context=certificate.server_context())
     fill(engine, 2)
     settings = Settings(smtp_port=port, smtp_tls=True, smtp_ca_file=str(certificate.cert))
-    assert deliver_due(engine, settings).sent == 2
+    assert deliver_due(engine, settings.delivery()).sent == 2
     [first, _] = caught_messages(handler.directory)
     assert first.message["Subject"] == "Bewilligung Ihres Antrags ZiQ-2021-0042"
     # Without trusting the certificate nothing is sent.
     fill(engine, 1)
     untrusted = Settings(smtp_port=port, smtp_tls=True)
-    assert deliver_due(engine, untrusted).sent == 0
+    assert deliver_due(engine, untrusted.delivery()).sent == 0
 
 
 def test_one_connection_per_batch_and_permanent_refusals_die(engine: Engine,
@@ -135,7 +135,7 @@ def test_one_connection_per_batch_and_permanent_refusals_die(engine: Engine,
     fill(engine, 24)
     fill(engine, 1, recipient="gibt-es-nicht@example.org")
     settings = Settings(smtp_port=port, mail_batch_size=10)
-    report = deliver_due(engine, settings)
+    report = deliver_due(engine, settings.delivery())
     assert (report.claimed, report.sent, report.dead, report.retrying) == (25, 24, 1, 0)
     assert handler.sessions - sessions_before == 3  # 25 messages, batches of 10
     statuses = [r.status for r in outbox(engine)]

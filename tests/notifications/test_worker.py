@@ -13,15 +13,14 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from notifications.worker import DeliveryReport, Periodic, run_worker
+from notifications.worker import DeliveryConfig, DeliveryReport, Periodic, delivery_job, run_worker
 from tests.factories import application_in, make_world
 from tests.notifications.conftest import SmtpServer
 from workflow.db import unit_of_work
-from workflow.settings import Settings
 
 
 def test_run_worker_delivers_and_runs_periodic_jobs(engine: Engine, smtp_server: SmtpServer,
-                                                    mail_settings: Settings) -> None:
+                                                    mail_settings: DeliveryConfig) -> None:
     with unit_of_work(engine) as s:
         world = make_world(s)
         application_in(s, world, "active")
@@ -40,9 +39,10 @@ def test_run_worker_delivers_and_runs_periodic_jobs(engine: Engine, smtp_server:
         if sum(r.sent for r in delivered) >= 3:
             stop.set()
 
-    thread = threading.Thread(target=run_worker, args=(engine, mail_settings), kwargs={
-        "periodic": [Periodic(reminder_pass, every_seconds=3600), broken_job], "stop": stop,
-        "poll_seconds": 0.05, "on_report": on_report})
+    jobs = [Periodic(reminder_pass, every_seconds=3600), Periodic(broken_job),
+            delivery_job(mail_settings, on_report)]
+    thread = threading.Thread(target=run_worker, args=(engine, jobs), kwargs={
+        "stop": stop, "poll_seconds": 0.05})
     thread.start()
     thread.join(timeout=60)
     assert not thread.is_alive()

@@ -254,23 +254,6 @@ def test_a_disabled_carrier_gets_nothing_but_the_step_is_recorded(engine, active
     assert sent_steps(engine, interim_id) == [("before_28", "skipped", date(2022, 4, 4))]
 
 
-def test_the_worker_runs_the_reminder_pass_periodically():
-    import typer
-
-    from notifications import worker
-    from workflow import reminders_cli
-
-    before = list(worker.PERIODIC)
-    try:
-        for _ in range(2):
-            reminders_cli.register(typer.Typer())
-        jobs = [job for job in worker.PERIODIC if job.fn is run_reminder_pass]
-        assert len(jobs) == 1
-        assert jobs[0].every_seconds == reminders_cli.REMINDER_PASS_EVERY_SECONDS
-    finally:
-        worker.PERIODIC[:] = before  # other tests run the worker with its registered jobs
-
-
 def test_planning_rules():
     rule = reminder_rule({}, "final_report")
     assert rule == DEFAULT_REMINDERS
@@ -377,7 +360,7 @@ def test_four_remind_processes_send_each_due_step_exactly_once(pg_url):
     controller.start()
     try:
         report = deliver_due(db, Settings(smtp_host="127.0.0.1", smtp_port=controller.port,
-                                          mail_batch_size=250))
+                                          mail_batch_size=250).delivery())
     finally:
         controller.stop()
     assert report.sent == 1000 + transition_emails and not report.errors

@@ -16,7 +16,7 @@ from workflow.settings import Settings
 def test_dead_mail_is_listed_for_admins_and_can_be_requeued(engine: Engine) -> None:
     aw = build_world(engine)
     application_in(aw, "submitted")
-    nowhere = Settings(smtp_port=free_port(), mail_max_attempts=1)
+    nowhere = Settings(smtp_port=free_port(), mail_max_attempts=1).delivery()
     assert deliver_due(engine, nowhere).dead == 1
 
     app = create_app(engine=engine, settings=api_settings())

@@ -6,57 +6,36 @@ import json
 from pathlib import Path
 
 import pytest
-import typer
-from click.testing import Result
+import typer.main
 from sqlalchemy import Engine
-from typer.testing import CliRunner
 
 from notifications.catcher import caught_messages, port_in_use
-from notifications.cli import register
 from tests.factories import application_in, make_world
 from tests.notifications.conftest import free_port
+from workflow.cli import app
 from workflow.db import unit_of_work
-from workflow.settings import get_settings
 
 
 @pytest.fixture
-def quartier(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """`quartier …` in this process (typer's runner) against the test's SQLite file."""
+def mail_quartier(quartier, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """`quartier …` in this process against the test's SQLite file and its own SMTP port."""
     port = free_port()
     monkeypatch.setenv("QUARTIER_DATABASE_URL", sqlite_url)
     monkeypatch.setenv("QUARTIER_SMTP_PORT", str(port))
     monkeypatch.setenv("QUARTIER_MAIL_CATCHER_DIR", str(tmp_path / "mail"))
-    app = typer.Typer()
-    register(app)
-    runner = CliRunner()
-
-    def run(*args: str, ok: bool = True, **extra: str) -> Result:
-        for name, value in extra.items():
-            monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
-        try:
-            result = runner.invoke(app, list(args))
-        finally:
-            for name in extra:
-                monkeypatch.delenv(name)
-            get_settings.cache_clear()
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    run.port = port  # type: ignore[attr-defined]
-    yield run
-    run("mail", "catch", "--stop")
+    quartier.port = port  # type: ignore[attr-defined]
+    yield quartier
+    quartier("mail", "catch", "--stop")
 
 
-def test_register_adds_worker_and_mail_commands() -> None:
-    app = typer.Typer()
-    register(app)
-    names = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
-    assert {"worker", "mail"} <= names
+def test_the_app_has_worker_and_mail_commands() -> None:
+    names = set(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+    assert {"worker", "mail", "remind", "serve"} <= names
 
 
-def test_catch_deliver_list_show_requeue(engine: Engine, quartier, tmp_path: Path) -> None:
+def test_catch_deliver_list_show_requeue(engine: Engine, mail_quartier,
+                                         tmp_path: Path) -> None:
+    quartier = mail_quartier
     with unit_of_work(engine) as s:
         world = make_world(s)
         application_in(s, world, "approved")  # receipt confirmation and approval

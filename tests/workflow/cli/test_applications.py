@@ -1,0 +1,133 @@
+"""`quartier applications …` and `quartier fire`: the whole ZiQ journey on a real SQLite file,
+JSON in the API's shapes, and refusals that exit 1."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from tests.api.conftest import api_settings
+from tests.workflow.cli.conftest import ROOT, run
+from workflow.db import make_engine
+
+
+def available(env: dict[str, str]) -> dict[int, int]:
+    data = json.loads(run(env, "budget", "--json").stdout)
+    return {y["year"]: y["available_cents"] for y in data["years"]}
+
+
+def test_journey_script_returns_underspend_to_the_budget(cli_env, tmp_path):
+    wrapper = tmp_path / "quartier"
+    wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} -m workflow.cli \"$@\"\n")
+    wrapper.chmod(0o755)
+    before = available(cli_env)
+    result = subprocess.run(["bash", str(ROOT / "scripts" / "journey.sh")],
+                            env={**cli_env, "QUARTIER": str(wrapper)}, cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "Vier-Augen" in result.stderr or "nicht erlaubt" in result.stderr
+    after = available(cli_env)
+    # approved 55.000 + 20.000, spent 50.000 + 18.000: the budget keeps only what was spent.
+    assert before[2021] - after[2021] == 50_000_00
+    assert before[2022] - after[2022] == 18_000_00
+    listing = json.loads(run(cli_env, "applications", "list", "--json", "--state", "closed").stdout)
+    assert len(listing) == 2
+
+
+def test_refusal_prints_reason_and_exits_nonzero(cli_env):
+    result = run(cli_env, "fire", "ZiQ-2020-0004", "approve", "--as",
+                 "pruefung2@quartier.example", ok=False)
+    assert result.returncode == 1
+    assert "Fehler:" in result.stderr and "Error:" in result.stderr
+
+
+def test_four_eyes_from_the_command_line(cli_env):
+    # ZiQ-2020-0002 is submitted; the approver reviews it and then may not approve it.
+    env = {**cli_env}
+    run(env, "--now", "2020-11-20T10:00:00+01:00", "fire", "ZiQ-2020-0002", "start_review",
+        "--as", "zeichnung@quartier.example")
+    run(env, "--now", "2020-11-21T10:00:00+01:00", "fire", "ZiQ-2020-0002", "recommend",
+        "--as", "zeichnung@quartier.example", "--reason", "ok", "--amount", "2021=40000",
+        "--amount", "2022=40000")
+    result = run(env, "fire", "ZiQ-2020-0002", "approve", "--as", "zeichnung@quartier.example",
+                 ok=False)
+    assert result.returncode == 1 and "Vier-Augen" in result.stderr
+
+
+def test_history_and_show_as_json(cli_env):
+    history = json.loads(run(cli_env, "applications", "history", "ZiQ-2020-0006", "--json").stdout)
+    assert [h["trigger"] for h in history][-2:] == ["submit_final_report", "close"]
+    shown = json.loads(run(cli_env, "applications", "show", "ZiQ-2020-0006", "--json").stdout)
+    assert shown["state"] == "closed"
+
+
+def test_show_and_history_as_json_are_the_api_bodies(cli_env):
+    shown = json.loads(run(cli_env, "applications", "show", "ZiQ-2020-0004", "--json").stdout)
+    history = json.loads(run(cli_env, "applications", "history", "ZiQ-2020-0004",
+                             "--json").stdout)
+    english = json.loads(run(cli_env, "--lang", "en", "applications", "show", "ZiQ-2020-0004",
+                             "--json").stdout)
+    engine = make_engine(cli_env["QUARTIER_DATABASE_URL"])
+    try:
+        with TestClient(create_app(engine=engine, settings=api_settings())) as client:
+            token = client.post("/api/v1/auth/token", data={
+                "username": "pruefung@quartier.example", "password": "quartier-demo"})
+            headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            base = "/api/v1/applications/ZiQ-2020-0004"
+            assert shown == client.get(base, headers=headers).json()
+            assert history == client.get(f"{base}/history", headers=headers).json()
+            assert english == client.get(base, headers={**headers,
+                                                        "Accept-Language": "en"}).json()
+    finally:
+        engine.dispose()
+    assert shown["own_contribution"] == "5000.00" and shown["state_label"] != english[
+        "state_label"]
+
+
+def test_a_refusal_with_json_is_a_problem_on_stdout(cli_env):
+    result = run(cli_env, "fire", "ZiQ-2020-0004", "approve", "--as",
+                 "pruefung2@quartier.example", "--json", ok=False)
+    assert result.returncode == 1
+    assert "Fehler:" in result.stderr and "Error:" in result.stderr
+    problem = json.loads(result.stdout)
+    assert problem["type"] == "https://quartier.example/problems/not-permitted"
+    assert problem["status"] == 403 and problem["title"] == "Keine Berechtigung"
+    assert "nicht erlaubt" in problem["detail"]
+    missing = run(cli_env, "--lang", "en", "applications", "show", "ZiQ-1999-0001", "--json",
+                  ok=False)
+    assert missing.returncode == 1
+    assert json.loads(missing.stdout) == {
+        "type": "https://quartier.example/problems/not-found", "title": "Nicht gefunden",
+        "status": 404, "detail": "Application ZiQ-1999-0001 was not found."}
+
+
+def test_bad_input_is_refused_in_both_languages(cli_env):
+    result = run(cli_env, "fire", "ZiQ-2020-0004", "approve", "--as", "zeichnung@quartier.example",
+                 "--amount", "2021", "--json", ok=False)
+    assert result.returncode == 1 and "JAHR=BETRAG" in result.stderr
+    assert "YEAR=AMOUNT" in result.stderr
+    assert json.loads(result.stdout)["type"].endswith("/invalid-input")
+
+
+def test_fire_as_json_is_the_api_fire_result(cli_env):
+    fired = json.loads(run(cli_env, "--now", "2020-11-20T10:00:00+01:00", "fire",
+                           "ZiQ-2020-0002", "start_review", "--as",
+                           "pruefung@quartier.example", "--json").stdout)
+    assert fired["transition"]["trigger"] == "start_review"
+    assert fired["transition"]["to_state"] == "in_review"
+    assert fired["application"]["state"] == "in_review"
+    assert fired["application"]["years"][0]["requested"].endswith(".00")
+
+
+def test_tables_are_never_cut(cli_env):
+    listing = run(cli_env, "applications", "list").stdout
+    # The longest organisation and title are printed whole on one line, however narrow the
+    # terminal (typer's runner and a pipe both have none).
+    line = next(row for row in listing.splitlines() if row.startswith("ZiQ-2020-0001"))
+    assert "Caritasverband für die Stadt Gelsenkirchen e.V." in line
+    assert "120.000,00 €" in line
+    assert "…" not in listing

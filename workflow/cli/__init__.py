@@ -1,0 +1,62 @@
+"""`quartier`: the one command line for operators and demos, one Typer app of the modules here."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from workflow.cli import (
+    applications,
+    budget,
+    calendar,
+    database,
+    lifecycle,
+    mail,
+    reports,
+    server,
+    users,
+)
+from workflow.cli.common import NowOpt, fail, options, parse_now
+from workflow.errors import InvalidInput
+
+app = typer.Typer(help="Quartier – Antragsverfahren für Förderprogramme.", no_args_is_help=True,
+                  add_completion=False,
+                  rich_markup_mode=None, pretty_exceptions_enable=False)
+
+
+@app.callback()
+def main_callback(
+    now: NowOpt = None,
+    lang: Annotated[str, typer.Option(
+        "--lang", metavar="SPRACHE", help="de oder en: Sprache der JSON-Ausgabe und ihrer "
+        "Fehlermeldungen.")] = "de",
+) -> None:
+    """Quartier. `--now ISO` simuliert die Uhr für jeden Befehl."""
+    if lang not in ("de", "en"):
+        fail(InvalidInput(f"--lang: de oder en (nicht „{lang}“).",
+                          f"--lang: de or en (not '{lang}').", field="lang"))
+    options.now = parse_now(now)
+    options.lang = lang
+
+
+app.add_typer(database.db_app, name="db")
+app.command("seed")(database.seed)
+app.add_typer(applications.applications_app, name="applications")
+app.command("fire")(applications.fire)
+app.add_typer(budget.budget_app, name="budget")
+app.add_typer(budget.stop_app, name="funding-stop")
+app.add_typer(reports.reports_app, name="reports")
+app.add_typer(calendar.calendar_app, name="calendar")
+app.add_typer(users.users_app, name="users")
+app.add_typer(mail.mail_app, name="mail")
+app.add_typer(lifecycle.workflow_app, name="workflow")
+app.command("simulate")(lifecycle.simulate)
+app.command("serve")(server.serve)
+app.command("worker")(server.worker)
+app.command("remind")(server.remind)
+
+
+def main() -> None:
+    app(prog_name="quartier")
+

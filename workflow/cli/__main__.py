@@ -1,0 +1,5 @@
+"""`python -m workflow.cli` is `quartier`."""
+
+from workflow.cli import main
+
+main()

@@ -1,0 +1,137 @@
+"""The long-running parts: `quartier serve` (the HTTP API), `quartier worker` (the outbox and
+the reminder passes) and `quartier remind` (one reminder pass, for cron)."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import signal
+import threading
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+
+from notifications.outbox import utcnow
+from notifications.worker import DeliveryReport, Periodic, delivery_job, run_worker
+from workflow.cli.common import (
+    JsonOpt,
+    NowOpt,
+    options,
+    parse_now,
+    print_json,
+    refusals,
+    show,
+    table,
+)
+from workflow.cli.mail import report_line
+from workflow.db import make_engine
+from workflow.reminders import run_reminder_pass
+from workflow.settings import InsecureSettings, check_settings, get_settings
+
+# The API's app factory, as uvicorn imports it (in each of its processes with --workers): the
+# command line never imports the API itself.
+APP_FACTORY = "api.app:create_app"
+REMINDER_PASS_EVERY_SECONDS = 300.0
+
+
+def _log_config() -> dict[str, Any]:
+    """Uvicorn's logging plus our request log (one line per request, so no uvicorn access log)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["quartier"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
+
+def serve(
+    host: Annotated[str, typer.Option(
+        "--host", metavar="HOST", help="Adresse, an die der Server bindet.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", metavar="PORT", help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(
+        "--workers", metavar="N", min=1, help="Anzahl der Prozesse.")] = 1,
+) -> None:
+    """Die HTTP-API starten (OpenAPI unter /docs, alles unter /api/v1)."""
+    import uvicorn
+
+    from workflow.seed import load_programme_data
+
+    settings = get_settings()
+    try:
+        check_settings(settings)
+    except InsecureSettings as refusal:
+        typer.echo(str(refusal), err=True)  # already in German and English
+        raise typer.Exit(1) from None
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    typer.echo(f"Quartier-API: http://{shown}:{port}/docs (OpenAPI), "
+               f"Basis http://{shown}:{port}/api/v1")
+    if settings.environment == "development":
+        data = load_programme_data()
+        accounts = [["carrier", user["email"], org["name"]]
+                    for org in data["organisations"] for user in org["users"]]
+        accounts += [[user["role"], user["email"], ""] for user in data["staff"]]
+        show(f"Entwicklungsmodus. Demo-Konten (Passwort „{data['demo_password']}“, "
+             "nach `quartier seed`):", table(["Rolle", "E-Mail", "Organisation"], accounts))
+    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
+                log_config=_log_config(), access_log=False, proxy_headers=False)
+
+
+def worker_jobs(on_report: Any = None) -> list[Periodic]:
+    """What `quartier worker` runs: a reminder pass every few minutes, then the outbox on every
+    pass (so that the reminders of a pass go out in it)."""
+    return [Periodic(run_reminder_pass, REMINDER_PASS_EVERY_SECONDS, "reminder pass"),
+            delivery_job(get_settings().delivery(), on_report)]
+
+
+def worker(
+    poll: Annotated[float | None, typer.Option(
+        "--poll", metavar="SEKUNDEN",
+        help="Sekunden zwischen zwei Durchgängen (Standard: QUARTIER_MAIL_POLL_SECONDS).")]
+    = None,
+    once: Annotated[bool, typer.Option(
+        "--once", help="Nur ein Durchgang: jede Aufgabe einmal, dann Ende.")] = False,
+) -> None:
+    """Dauerbetrieb: den Postausgang zustellen und Erinnerungsläufe ausführen (Ende mit Strg+C)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings = get_settings()
+
+    def on_report(report: DeliveryReport) -> None:
+        typer.echo(report_line(report))
+
+    jobs = worker_jobs(on_report)
+    fixed = options.now
+    clock = (lambda: fixed) if fixed else utcnow  # with --now: one simulated moment
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    engine = make_engine()
+    typer.echo(f"Worker läuft: SMTP {settings.smtp_host}:{settings.smtp_port}; "
+               + ", ".join(job.name for job in jobs) + ". Ende mit Strg+C.")
+    try:
+        with refusals():
+            run_worker(engine, jobs, poll_seconds=settings.mail_poll_seconds if poll is None
+                       else poll, stop=stop, clock=clock, once=once)
+    finally:
+        engine.dispose()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    typer.echo("Worker beendet.")
+
+
+def remind(now: NowOpt = None, as_json: JsonOpt = False) -> None:
+    """Ein Erinnerungslauf (idempotent; für cron). `--now ISO` simuliert die Uhr."""
+    moment: datetime | None = parse_now(now) or options.now
+    engine = make_engine()
+    try:
+        with refusals(as_json):
+            summary = run_reminder_pass(engine, moment)
+    finally:
+        engine.dispose()
+    data = summary.as_dict()
+    if as_json:
+        print_json(data)
+        return
+    sent = ", ".join(f"{step}: {n}" for step, n in data["sent"].items()) or "keine"
+    typer.echo(f"Erinnerungslauf für {data['today']}: {data['deadlines']} Fristen geprüft, "
+               f"{data['sent_total']} gesendet ({sent}), {data['skipped']} übersprungen.")
