@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from notifications import formatting
 from states import ACTIONS, INITIAL_STATE, STATE_LABELS, ActionName, State
 from workflow import budget, deadlines
 from workflow.applications import load_application
@@ -97,8 +98,10 @@ def _validate_fields(session: Session, call: Call, fields: dict[str, Any]) -> di
 def _check_period(call: Call, start: date | None, end: date | None) -> None:
     if start and call.earliest_project_start and start < call.earliest_project_start:
         raise InvalidInput(
-            f"Projekte können frühestens am {call.earliest_project_start:%d.%m.%Y} beginnen.",
-            f"Projects start on {call.earliest_project_start.isoformat()} at the earliest.",
+            f"Projekte können frühestens am {formatting.day(call.earliest_project_start)} "
+            "beginnen.",
+            f"Projects start on {formatting.day(call.earliest_project_start, 'en')} at the "
+            "earliest.",
             field="project_start",
         )
     if start and end:

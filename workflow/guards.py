@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from notifications import formatting
 from notifications.formatting import money
 from states import DeadlineKind, DeadlineStatus, Guard, Role, StopKind
 from workflow import deadlines, inputs, repository
@@ -25,10 +26,9 @@ from workflow.repository import connection
 from workflow.rows import ApplicationRow, YearRow
 
 
-def local_text(moment: datetime) -> str:
-    """A moment as Berlin's clock shows it, in German: 01.12.2026 14:00."""
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return moment.astimezone(deadlines.BERLIN).strftime("%d.%m.%Y %H:%M")
+def local_text(moment: datetime, language: str = "de") -> str:
+    """A moment as Berlin's clock shows it: 01.12.2026, 14:00 Uhr / 1 December 2026, 14:00."""
+    return formatting.moment(moment if moment.tzinfo else moment.replace(tzinfo=UTC), language)
 
 
 def own_organisation(f: Firing) -> None:
@@ -43,24 +43,25 @@ def call_window_open(f: Firing) -> None:
     if f.now < opens:
         raise CallWindowClosed(
             f"Der Förderaufruf ist noch nicht geöffnet; Anträge ab {local_text(opens)}.",
-            f"The call is not open yet; applications from {local_text(opens)}.",
+            f"The call is not open yet; applications from {local_text(opens, 'en')}.",
         )
     if f.now > closes:
         raise CallWindowClosed(
             f"Die Einreichungsfrist ist am {local_text(closes)} abgelaufen. "
             "Der Entwurf bleibt erhalten.",
-            f"The submission window closed on {local_text(closes)}. The draft is kept.",
+            f"The submission window closed on {local_text(closes, 'en')}. The draft is kept.",
         )
 
 
 def no_funding_stop(f: Firing) -> None:
     if f.call.stop_kind:
-        since = local_text(f.call.stop_since) if f.call.stop_since else "?"
+        stop = f.call.stop_since
+        since, since_en = (local_text(stop), local_text(stop, "en")) if stop else ("?", "?")
         raise FundingStopInForce(
             f"Seit {since} gilt ein Fördermittelstopp: Die Mittel dieses Aufrufs sind vollständig "
             "gebunden, neue Anträge können nicht eingereicht werden. Ihr Entwurf bleibt erhalten.",
-            f"A funding stop has been in force since {since}: the call's money is fully committed "
-            "and no new applications can be submitted. Your draft is kept.",
+            f"A funding stop has been in force since {since_en}: the call's money is fully "
+            "committed and no new applications can be submitted. Your draft is kept.",
             since=f.call.stop_since.isoformat() if f.call.stop_since else None,
         )
 
@@ -103,10 +104,10 @@ def project_start_not_past(f: Firing) -> None:
     start = f.app.project_start
     if start and start < deadlines.local_date(f.now) and not f.app.early_start_granted:
         raise GuardFailed(
-            f"Der Projektbeginn ({start:%d.%m.%Y}) liegt in der Vergangenheit und ein vorzeitiger "
-            "Maßnahmebeginn wurde nicht genehmigt.",
-            f"The project start ({start.isoformat()}) is in the past and no early start was "
-            "granted.",
+            f"Der Projektbeginn ({formatting.day(start)}) liegt in der Vergangenheit und ein "
+            "vorzeitiger Maßnahmebeginn wurde nicht genehmigt.",
+            f"The project start ({formatting.day(start, 'en')}) is in the past and no early "
+            "start was granted.",
             field="project_start",
         )
 
@@ -207,9 +208,9 @@ def hearing_done(f: Firing) -> None:
     if (hearing and hearing.status == DeadlineStatus.open
             and deadlines.local_date(f.now) <= hearing.due_date):
         raise GuardFailed(
-            f"Die Anhörung läuft noch: Der Träger kann bis {hearing.due_date:%d.%m.%Y} Stellung "
-            "nehmen.",
-            f"The hearing is still open until {hearing.due_date.isoformat()}.",
+            "Die Anhörung läuft noch: Der Träger kann bis "
+            f"{formatting.day(hearing.due_date)} Stellung nehmen.",
+            f"The hearing is still open until {formatting.day(hearing.due_date, 'en')}.",
         )
 
 
