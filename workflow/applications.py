@@ -6,6 +6,7 @@ from sqlmodel import Session, select
 
 from workflow import repository
 from workflow.errors import NotFound
+from workflow.inputs import is_number
 from workflow.models import Application, Call, TransitionRecord
 from workflow.repository import connection
 from workflow.rows import Actor, YearRow, visible
@@ -13,7 +14,7 @@ from workflow.rows import Actor, YearRow, visible
 
 def load_application(session: Session, key: int | str, actor: Actor | None = None) -> Application:
     """An application by id or reference; one the actor may not see is 'not found'."""
-    if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+    if isinstance(key, int) or (isinstance(key, str) and is_number(key)):
         app = session.get(Application, int(key), populate_existing=True)
     else:
         app = session.exec(

@@ -13,7 +13,7 @@ from states import ACTIONS, INITIAL_STATE, STATE_LABELS, ActionName, State
 from workflow import budget, deadlines
 from workflow.applications import load_application
 from workflow.errors import InvalidInput, NotFound, NotPermitted, StaleVersion, WrongState
-from workflow.inputs import amounts_per_year, parse_date
+from workflow.inputs import amounts_per_year, is_number, parse_date
 from workflow.models import (
     Application,
     ApplicationYear,
@@ -162,7 +162,7 @@ def create_application(
     if not isinstance(call, Call):
         found = session.exec(
             select(Call).where(
-                (Call.code == str(call)) | (Call.id == (int(call) if str(call).isdigit() else -1))
+                (Call.code == str(call)) | (Call.id == (int(call) if is_number(str(call)) else -1))
             )
         ).first()
         if found is None:

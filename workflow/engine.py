@@ -39,7 +39,7 @@ from workflow.errors import (
 )
 from workflow.firing import Firing, apply, due_dates_planned
 from workflow.guards import GUARDS
-from workflow.inputs import parse_date
+from workflow.inputs import is_number, parse_date
 from workflow.models import Application, Call, Programme, TransitionRecord
 from workflow.repository import connection
 from workflow.rows import SYSTEM, Actor, CallRow, Loaded, Payload, ProgrammeRow, visible
@@ -70,7 +70,7 @@ def load(session: Session, app: Application | int | str, actor: Actor | None,
     if isinstance(app, Application):
         key = app.id or 0
     else:
-        key = int(app) if isinstance(app, int) or app.isdigit() else app
+        key = int(app) if isinstance(app, int) or is_number(app) else app
     loaded = repository.load_context(connection(session), key, lock)
     if loaded is None or (actor is not None and not visible(actor, loaded.app)):
         raise NotFound(f"Antrag {key} wurde nicht gefunden.", f"Application {key} was not found.")

@@ -9,6 +9,11 @@ from workflow.errors import InvalidInput
 from workflow.rows import Payload
 
 
+def is_number(text: str) -> bool:
+    """Whether `text` is a whole number in ASCII digits ("²" and "١٢" are digits to Python)."""
+    return text.isascii() and text.isdigit()
+
+
 def amounts_per_year(payload: Payload, key: str, label: str) -> dict[int, int] | None:
     """`payload[key]` as cents per budget year ({"2021": "50000", ...}); None if absent."""
     raw = payload.get(key)

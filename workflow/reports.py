@@ -152,7 +152,7 @@ def submit_interim_report(session: Session, app: Application | int | str, actor:
             raise WrongState(f"Der Zwischennachweis für {period} liegt bereits vor.",
                              f"The interim report for {period} has already been submitted.")
     today = local_date(now)
-    if deadline.period.isdigit() and today < date(int(deadline.period) + 1, 1, 1):
+    if deadline.is_number(period) and today < date(int(deadline.period) + 1, 1, 1):
         raise GuardFailed(
             f"Der Zwischennachweis für {deadline.period} kann erst nach Ablauf des "
             "Haushaltsjahres eingereicht werden.",

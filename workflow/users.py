@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from states import Role
 from workflow.errors import Conflict, InvalidInput, NotFound
+from workflow.inputs import is_number
 from workflow.models import Organisation, User
 from workflow.security import hash_password
 
@@ -56,7 +57,7 @@ def list_users(session: Session) -> list[User]:
 
 
 def find_user(session: Session, key: int | str) -> User:
-    if isinstance(key, int) or str(key).isdigit():
+    if isinstance(key, int) or is_number(str(key)):
         user = session.get(User, int(key))
     else:
         user = session.exec(select(User).where(User.email == str(key).strip().lower())).first()

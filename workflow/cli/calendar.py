@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from workflow import calendar
 from workflow.cli.common import JsonOpt, print_json, session_scope
 from workflow.errors import NotFound
+from workflow.inputs import is_number
 from workflow.models import Organisation, User
 
 calendar_app = typer.Typer(help="Fristenkalender (iCalendar) der Träger.", no_args_is_help=True)
@@ -17,7 +18,7 @@ calendar_app = typer.Typer(help="Fristenkalender (iCalendar) der Träger.", no_a
 
 def find_organisation(session: Session, key: str) -> Organisation:
     """An organisation by id, by name, or by the email of one of its users."""
-    org = session.get(Organisation, int(key)) if key.isdigit() else None
+    org = session.get(Organisation, int(key)) if is_number(key) else None
     if org is None and "@" in key:
         user = session.exec(select(User).where(User.email == key.strip().lower())).first()
         if user is not None and user.organisation_id:

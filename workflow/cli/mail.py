@@ -23,6 +23,7 @@ from workflow.cli.common import (
 )
 from workflow.db import make_engine
 from workflow.errors import Conflict, InvalidInput, NotFound
+from workflow.inputs import is_number
 from workflow.mail import list_dead, requeue
 from workflow.presenters import outbox_out
 from workflow.settings import get_settings
@@ -116,7 +117,7 @@ def _show_caught(key: str, html: bool, as_json: bool) -> None:
 
 
 def _outbox_message(session: Session, key: str) -> OutboxMessage:
-    if not key.isdigit():
+    if not is_number(key):
         raise InvalidInput(f"Die Postausgang-ID ist eine Zahl (nicht „{key}“).",
                            f"The outbox id is a number (not '{key}').", field="id")
     message = session.get(OutboxMessage, int(key))

@@ -11,6 +11,7 @@ from states import ROLE_LABELS, Role
 from workflow import users
 from workflow.cli.common import JsonOpt, options, print_json, session_scope, show, table
 from workflow.errors import NotFound
+from workflow.inputs import is_number
 from workflow.models import Organisation
 from workflow.presenters import user_out
 
@@ -20,7 +21,7 @@ users_app = typer.Typer(help="Benutzerkonten anlegen, anzeigen, sperren.", no_ar
 def _organisation_id(session: Session, key: str | None) -> int | None:
     if not key:
         return None
-    org = (session.get(Organisation, int(key)) if key.isdigit() else
+    org = (session.get(Organisation, int(key)) if is_number(key) else
            session.exec(select(Organisation).where(Organisation.name == key)).first())
     if org is None:
         raise NotFound(f"Organisation {key} wurde nicht gefunden.",
