@@ -15,6 +15,7 @@ from workflow.cli.common import (
     AmountsOpt,
     AsOpt,
     JsonOpt,
+    RefArg,
     actor_for,
     euro,
     options,
@@ -31,7 +32,6 @@ from workflow.presenters import application_out, application_summary, deadline_o
 
 applications_app = typer.Typer(help="Anträge anzeigen und anlegen.", no_args_is_help=True)
 
-RefArg = Annotated[str, typer.Argument(metavar="REF", help="Aktenzeichen, z. B. ZiQ-2020-0004.")]
 
 
 def _label(state: str | None) -> str:

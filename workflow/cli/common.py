@@ -28,6 +28,7 @@ from workflow.models import User
 PROBLEM_BASE = "https://quartier.example/problems/"
 UNLIMITED = 100_000  # columns
 
+RefArg = Annotated[str, typer.Argument(metavar="REF", help="Aktenzeichen, z. B. ZiQ-2020-0004.")]
 JsonOpt = Annotated[bool, typer.Option(
     "--json", help="Maschinenlesbare Ausgabe (JSON in den Formen der HTTP-API).")]
 AsOpt = Annotated[str, typer.Option(

@@ -11,6 +11,7 @@ from workflow.applications import load_application
 from workflow.cli.common import (
     AsOpt,
     JsonOpt,
+    RefArg,
     actor_for,
     options,
     parse_day,
@@ -25,7 +26,6 @@ from workflow.presenters import report_out
 
 reports_app = typer.Typer(help="Zwischennachweise einreichen und prüfen.", no_args_is_help=True)
 
-RefArg = Annotated[str, typer.Argument(metavar="REF", help="Aktenzeichen, z. B. ZiQ-2020-0004.")]
 PeriodOpt = Annotated[str | None, typer.Option(
     "--period", metavar="JAHR", help="Haushaltsjahr (Standard: das nächste offene).")]
 
