@@ -13,7 +13,7 @@ from sqlalchemy import Engine, exists, func, or_, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from states import Role, State
+from states import DeadlineStatus, Role, State
 from workflow import deadlines, engine, reminders, reports
 from workflow.applications import find_call, history, load_application
 from workflow.errors import WorkflowError
@@ -90,7 +90,7 @@ def application_page(session: Session, actor: Actor, where: ApplicationFilter, l
         query = query.where(Application.municipality == where.municipality)
     if where.overdue is not None:
         late = exists().where(Deadline.application_id == Application.id,
-                              Deadline.status == "open", Deadline.due_date < today())
+                              Deadline.status == DeadlineStatus.open, Deadline.due_date < today())
         query = query.where(late if where.overdue else ~late)
     if where.escalated is not None:
         query = query.where(overdue_filter() if where.escalated else ~overdue_filter())

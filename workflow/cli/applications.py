@@ -9,7 +9,7 @@ import typer
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from states import STATE_LABELS, State
+from states import STATE_LABELS, DeadlineStatus, State
 from workflow import applications, deadlines, drafts, engine
 from workflow.cli.common import (
     AmountsOpt,
@@ -80,7 +80,8 @@ def show_application(reference: RefArg, as_json: JsonOpt = False) -> None:
             return
         today = deadlines.local_date(options.now or datetime.now(UTC))
         open_deadlines = [deadline_out(d, today, options.lang) for d in session.exec(
-            select(Deadline).where(Deadline.application_id == app.id, Deadline.status == "open")
+            select(Deadline).where(Deadline.application_id == app.id,
+                                   Deadline.status == DeadlineStatus.open)
             .order_by(Deadline.due_date, Deadline.id))]
         cents = {y.year: y for y in session.exec(
             select(ApplicationYear).where(ApplicationYear.application_id == app.id))}
