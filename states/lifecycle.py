@@ -92,6 +92,7 @@ class Guard(StrEnum):
     approval_notice_exists = "approval_notice_exists"
     hearing_done = "hearing_done"
     repayment_given = "repayment_given"
+    years_fit_project = "years_fit_project"
 
 
 # Guards that check the firing's input (reason, payload). `check` and `available_triggers` skip
@@ -215,7 +216,8 @@ TRANSITIONS: tuple[Transition, ...] = (
        effects=(E.become_case_officer,), review_work=True),
     _t("request_documents", S.in_review, S.documents_requested, STAFF,
        Label("Unterlagen nachfordern", "Request documents"),
-       guards=(G.reason_given,), opens=(D.document_request,), email="documents_requested"),
+       guards=(G.reason_given,), opens=(D.document_request,), email="documents_requested",
+       review_work=True),
     _t("provide_documents", S.documents_requested, S.in_review, {R.carrier},
        Label("Unterlagen nachreichen", "Provide documents"),
        guards=(G.own_organisation,), closes=(D.document_request,), email="documents_received"),
@@ -224,7 +226,7 @@ TRANSITIONS: tuple[Transition, ...] = (
        guards=(G.reason_given, G.amounts_given), effects=(E.record_assessment,),
        review_work=True),
     _t("approve", S.recommended, S.approved, {R.approver}, Label("Bewilligen", "Approve"),
-       guards=(G.four_eyes, G.money_available), effects=(E.commit_budget,),
+       guards=(G.four_eyes, G.years_fit_project, G.money_available), effects=(E.commit_budget,),
        opens=(D.interim_report, D.final_report), email="approval",
        fallback="waitlist", fallback_policy=Policy.waitlist),
     _t("waitlist", S.recommended, S.waitlisted, {R.system}, Label("Auf die Warteliste", "Waitlist"),

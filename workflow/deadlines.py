@@ -38,7 +38,8 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(BERLIN).date()
 
 
-def _add_months(day: date, months: int) -> date:
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day where it has no such day."""
     month0 = day.month - 1 + months
     year, month = day.year + month0 // 12, month0 % 12 + 1
     for d in (day.day, 30, 29, 28):
@@ -67,7 +68,7 @@ def due_dates(
     if "months_after_end" in rule:
         if app.project_end is None:
             return []
-        return [("", next_working_day(_add_months(app.project_end, rule["months_after_end"])))]
+        return [("", next_working_day(add_months(app.project_end, rule["months_after_end"])))]
     if "month" in rule:
         if app.project_start is None or app.project_end is None:
             return []

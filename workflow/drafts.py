@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -111,13 +111,10 @@ def _check_period(call: Call, start: date | None, end: date | None) -> None:
                 "The project end must be after its start.",
                 field="project_end",
             )
-        months = (
-            (end.year - start.year) * 12
-            + end.month
-            - start.month
-            + (1 if end.day >= start.day - 1 else 0)
-        )
-        if call.min_project_months and months < call.min_project_months:
+        # The project runs from its first to its last day: N months are full when the day after
+        # its end is at least N calendar months after its start (a started month is no month).
+        months = call.min_project_months
+        if months and end + timedelta(days=1) < deadlines.add_months(start, months):
             raise InvalidInput(
                 f"Die Projektlaufzeit muss mindestens {call.min_project_months} Monate betragen.",
                 f"Projects must run at least {call.min_project_months} months.",

@@ -188,6 +188,20 @@ def four_eyes(f: Firing) -> None:
         )
 
 
+def years_fit_project(f: Firing) -> None:
+    """Money is committed only for budget years that lie in the project period."""
+    start, end = f.app.project_start, f.app.project_end
+    for year, row in sorted(f.years.items()):
+        if row.approved_cents and start and end and not start.year <= year <= end.year:
+            raise GuardFailed(
+                f"Das Haushaltsjahr {year} liegt außerhalb des Projektzeitraums "
+                f"({formatting.day(start)} bis {formatting.day(end)}).",
+                f"The budget year {year} lies outside the project period "
+                f"({formatting.day(start, 'en')} to {formatting.day(end, 'en')}).",
+                field="amounts",
+            )
+
+
 def money_available(f: Firing) -> None:
     # The money itself is checked, and committed atomically, when the firing is applied.
     if f.call.stop_kind == StopKind.declared:
@@ -246,5 +260,6 @@ GUARDS: dict[Guard, Callable[[Firing], None]] = {
     Guard.approval_notice_exists: approval_notice_exists,
     Guard.hearing_done: hearing_done,
     Guard.repayment_given: repayment_given,
+    Guard.years_fit_project: years_fit_project,
 }
 assert set(GUARDS) == set(Guard), "every guard in the table needs an implementation"

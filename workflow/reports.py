@@ -28,6 +28,7 @@ from workflow.applications import load_application
 from workflow.db import is_postgres
 from workflow.deadlines import local_date, next_working_day, rules_for
 from workflow.errors import GuardFailed, InvalidInput, NotFound, NotPermitted, WrongState
+from workflow.inputs import is_number
 from workflow.models import (
     Application,
     ApplicationYear,
@@ -152,7 +153,7 @@ def submit_interim_report(session: Session, app: Application | int | str, actor:
             raise WrongState(f"Der Zwischennachweis für {period} liegt bereits vor.",
                              f"The interim report for {period} has already been submitted.")
     today = local_date(now)
-    if deadline.is_number(period) and today < date(int(deadline.period) + 1, 1, 1):
+    if is_number(deadline.period) and today < date(int(deadline.period) + 1, 1, 1):
         raise GuardFailed(
             f"Der Zwischennachweis für {deadline.period} kann erst nach Ablauf des "
             "Haushaltsjahres eingereicht werden.",
