@@ -19,7 +19,13 @@ from starlette.concurrency import run_in_threadpool
 from api import auth
 from api.errors import language
 from states import Role
-from workflow.errors import Conflict, InvalidInput, NotAuthenticated, NotPermitted
+from workflow.errors import (
+    Conflict,
+    InvalidInput,
+    NotAuthenticated,
+    NotPermitted,
+    PasswordChangeRequired,
+)
 from workflow.models import User
 from workflow.rows import Actor
 from workflow.settings import Settings
@@ -107,11 +113,11 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
 
 
-def _token_user_id(request: Request, token: str | None) -> int:
+def _token_claims(request: Request, token: str | None) -> auth.TokenClaims:
     if not token:
         raise NotAuthenticated("Bitte anmelden (Authorization: Bearer <Token>).",
                                "Please log in (Authorization: Bearer <token>).")
-    return auth.user_id_from_token(token, request.app.state.settings)
+    return auth.verified_claims(token, request.app.state.settings)
 
 
 def _gone() -> NotAuthenticated:
@@ -119,9 +125,32 @@ def _gone() -> NotAuthenticated:
                             "The account is disabled or no longer exists.")
 
 
+def _admit(request: Request, claims: auth.TokenClaims, row: Any, *,
+           pending_change: bool = False) -> None:
+    """Let the token's user in: active, the token of the user's current token version (logout,
+    password change and reset bump it), and no password change pending unless `pending_change`
+    (the password change itself and logout)."""
+    if row is None or row.disabled:
+        raise _gone()
+    if row.token_version != claims.version:
+        raise NotAuthenticated("Die Anmeldung gilt nicht mehr (abgemeldet oder Passwort "
+                               "geändert). Bitte erneut anmelden.",
+                               "The login is no longer valid (logged out or password "
+                               "changed). Please log in again.")
+    request.state.user_id = row.id
+    if row.must_change_password and not pending_change:
+        raise PasswordChangeRequired(
+            "Passwort muss geändert werden: Bitte zuerst ein neues Passwort setzen "
+            "(POST /api/v1/me/password).",
+            "The password must be changed: please set a new one first "
+            "(POST /api/v1/me/password).")
+
+
 _USERS = User.__table__.c  # type: ignore[attr-defined]
-# Who acts, read on every request (so a disabled account stops at once): one plain Core row.
-_ACTOR = (select(_USERS.id, _USERS.role, _USERS.organisation_id, _USERS.name, _USERS.disabled)
+# Who acts, read on every request (so a disabled account or a revoked token stops at once): one
+# plain Core row.
+_ACTOR = (select(_USERS.id, _USERS.role, _USERS.organisation_id, _USERS.name, _USERS.disabled,
+                 _USERS.token_version, _USERS.must_change_password)
           .where(_USERS.id == bindparam("user_id")))
 
 # Each of the following is one dependency (not a chain of them: FastAPI's cost is per
@@ -131,23 +160,33 @@ _ACTOR = (select(_USERS.id, _USERS.role, _USERS.organisation_id, _USERS.name, _U
 
 def current_user(request: Request, session: SessionDep, token: TokenDep) -> User:
     """The logged-in, active user (as a row object); checked against the database every time."""
-    user = session.get(User, _token_user_id(request, token))
-    if user is None or user.disabled:
-        raise _gone()
-    request.state.user_id = user.id
+    claims = _token_claims(request, token)
+    user = session.get(User, claims.user_id)
+    _admit(request, claims, user)
     return user
 
 
 UserDep = Annotated[User, Depends(current_user)]
 
 
+def account_user(request: Request, session: SessionDep, token: TokenDep) -> User:
+    """The logged-in, active user, also while a password change is pending (for the change
+    itself and for logout)."""
+    claims = _token_claims(request, token)
+    user = session.get(User, claims.user_id)
+    _admit(request, claims, user, pending_change=True)
+    return user
+
+
+AccountDep = Annotated[User, Depends(account_user)]
+
+
 def current_actor(request: Request, session: SessionDep, token: TokenDep) -> Actor:
     """The logged-in, active user as the engine's actor; checked against the database every
     time, with one Core query (the engine reads the users it needs itself)."""
-    row = session.execute(_ACTOR, {"user_id": _token_user_id(request, token)}).first()
-    if row is None or row.disabled:
-        raise _gone()
-    request.state.user_id = row.id
+    claims = _token_claims(request, token)
+    row = session.execute(_ACTOR, {"user_id": claims.user_id}).first()
+    _admit(request, claims, row)
     return Actor(row.id, Role(row.role), row.organisation_id, row.name)
 
 

@@ -113,7 +113,7 @@ class UserCreate(Strict):
     email: str = Field(max_length=320)
     name: str = Field(max_length=200)
     role: Role
-    password: str = Field(min_length=8, max_length=1000)
+    password: str = Field(max_length=1000)  # the policy (workflow.security) says why not
     organisation_id: int | None = None
     language: str = Field(default="de", pattern="^(de|en)$")
 
@@ -319,3 +319,24 @@ class OutboxMessageOut(BaseModel):
     next_attempt_at: datetime
     sent_at: datetime | None
     last_error: str | None
+
+
+# ------------------------------------------------------------------ accounts: passwords
+
+
+class PasswordChange(Strict):
+    current_password: str = Field(max_length=1000)
+    new_password: str = Field(max_length=1000)
+
+
+class PasswordReset(Strict):
+    password: str | None = Field(
+        default=None, max_length=1000,
+        description="The new password; without it a random one-time password is made.")
+
+
+class PasswordResetOut(BaseModel):
+    user: UserOut
+    password: str | None = Field(
+        description="The one-time password made by the reset (shown only this once); null when "
+                    "the administrator gave one.")

@@ -85,3 +85,34 @@ class GuardFailed(WorkflowError):
 
 class Conflict(WorkflowError):
     status, type, title = 409, "conflict", "Konflikt"
+
+
+class PasswordChangeRequired(NotPermitted):
+    """After an admin reset: the account may log in, but only to change its password."""
+
+    type, title = "password-change-required", "Passwort muss geändert werden"
+
+
+class TooManyLoginAttempts(WorkflowError):
+    """Too many failed logins for an account or from an address within the window."""
+
+    status, type, title = 429, "too-many-login-attempts", "Zu viele Anmeldeversuche"
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, -(-retry_after // 60))
+        super().__init__(
+            f"Zu viele fehlgeschlagene Anmeldungen. Bitte in {minutes} Minute(n) erneut "
+            "versuchen.",
+            f"Too many failed logins. Please try again in {minutes} minute(s).",
+            retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+class LoginFailed(NotAuthenticated):
+    """Wrong email or password, or a disabled account: one answer for all three; `reason` is
+    for the log only."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("E-Mail-Adresse oder Passwort ist falsch, oder das Konto ist gesperrt.",
+                         "Wrong email or password, or the account is disabled.")
+        self.reason = reason

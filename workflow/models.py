@@ -125,6 +125,9 @@ class User(SQLModel, table=True):
     password_hash: str | None = None
     disabled: bool = False
     created_at: datetime = _ts(nullable=False, default=utcnow)
+    # Bumped by logout, password change and reset: tokens of an older version stop working.
+    token_version: int = 0
+    must_change_password: bool = False  # after an admin reset: only the password change works
 
 
 class Application(SQLModel, table=True):

@@ -1,4 +1,5 @@
-"""Seed data: the ZiQ programme from `data/ziq.json`, demo carriers and staff, demo applications."""
+"""Seed data: the ZiQ programme from `data/ziq.json`; for development and the simulation also
+demo carriers and staff (all with one known password) and demo applications."""
 
 from __future__ import annotations
 
@@ -267,14 +268,18 @@ def seed_demo_applications(session: Session, call: Call, users: dict[str, User])
 
 
 def seed(
-    session: Session, now: datetime, demo_applications: bool = True, password: str | None = None
+    session: Session, now: datetime, demo_applications: bool = True, password: str | None = None,
+    *, people: bool = True,
 ) -> Call:
-    """Create the ZiQ programme with people and demo applications; refuses a second run."""
+    """Create the ZiQ programme; with `people` its demo organisations and accounts (all with the
+    one demo password: development and simulation only), with `demo_applications` also demo
+    applications. Refuses a second run."""
     data = load_programme_data()
     if session.exec(select(Programme).where(Programme.code == data["programme"]["code"])).first():
         raise RuntimeError("already seeded")
     call = seed_programme(session, data, now)
-    users = seed_people(session, data, password or data["demo_password"])
-    if demo_applications:
-        seed_demo_applications(session, call, users)
+    if people:
+        users = seed_people(session, data, password or data["demo_password"])
+        if demo_applications:
+            seed_demo_applications(session, call, users)
     return call

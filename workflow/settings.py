@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from notifications.sender import SmtpConfig
 from notifications.worker import DeliveryConfig
 
-DEFAULT_SECRET = "change-me-development-only"
+# The secret every install once shared by default: refused everywhere, in development too.
+OLD_PUBLIC_SECRET = "change-me-development-only"
+MIN_SECRET_BYTES = 32
+SECRET_KEY_FILE = "secret_key"
 
 
 class Settings(BaseSettings):
@@ -17,8 +23,15 @@ class Settings(BaseSettings):
 
     environment: str = "development"  # development | production
     database_url: str = "sqlite:///var/quartier.sqlite3"
-    secret_key: str = DEFAULT_SECRET
+
+    # Secrets, logins and the data directory. Without QUARTIER_SECRET_KEY the key is generated
+    # once into {data_dir}/secret_key and shared by every worker and every later start.
+    data_dir: str = "var"
+    secret_key: str | None = None
     token_lifetime_minutes: int = 60
+    login_window_seconds: int = 900  # failed logins count for this long ...
+    login_failures_per_account: int = 10  # ... and after this many the account waits (429)
+    login_failures_per_address: int = 10  # ... and so does the client address (0: no limit)
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
@@ -53,20 +66,83 @@ class Settings(BaseSettings):
                               poll_seconds=self.mail_poll_seconds)
 
 
+    def signing_secret(self) -> str:
+        """The secret that signs the bearer tokens: QUARTIER_SECRET_KEY, or the data directory's
+        generated key."""
+        if self.secret_key:
+            return self.secret_key
+        return stored_secret(self.data_dir)
+
+
 class InsecureSettings(RuntimeError):
-    """The server refuses to start, e.g. outside development with the default secret key."""
+    """The server refuses to start: a public, short or unreadable secret key."""
+
+
+_HOW = ("QUARTIER_SECRET_KEY=$(python -c 'import secrets; print(secrets.token_urlsafe(48))') "
+        "setzen oder weglassen (dann erzeugt Quartier einen Schlüssel im Datenverzeichnis) / "
+        "set it so, or leave it unset (Quartier then generates one in the data directory).")
 
 
 def check_settings(settings: Settings) -> None:
-    """Refuse to serve outside development with the default (public) secret key."""
-    if settings.environment != "development" and settings.secret_key == DEFAULT_SECRET:
+    """Refuse to serve with the old public secret anywhere, outside development with a secret
+    under 32 bytes; otherwise make sure the key exists (generated once if none is set)."""
+    key = settings.secret_key
+    if key is not None and key.strip() == OLD_PUBLIC_SECRET:
+        raise InsecureSettings(
+            "Quartier startet nicht: QUARTIER_SECRET_KEY ist der früher öffentliche "
+            "Standardwert.\nQuartier refuses to start: QUARTIER_SECRET_KEY is the formerly "
+            f"public default.\n{_HOW}")
+    if (key is not None and settings.environment != "development"
+            and len(key.encode()) < MIN_SECRET_BYTES):
         raise InsecureSettings(
             f"Quartier startet nicht: QUARTIER_ENVIRONMENT={settings.environment}, aber "
-            "QUARTIER_SECRET_KEY ist der öffentlich bekannte Standardwert. Bitte einen geheimen "
-            "Schlüssel setzen, z. B. QUARTIER_SECRET_KEY=$(python -c 'import secrets; "
-            "print(secrets.token_urlsafe(48))').\n"
-            f"Quartier refuses to start: QUARTIER_ENVIRONMENT={settings.environment} with the "
-            "default QUARTIER_SECRET_KEY. Set a secret key.")
+            f"QUARTIER_SECRET_KEY hat weniger als {MIN_SECRET_BYTES} Bytes.\n"
+            f"Quartier refuses to start: QUARTIER_ENVIRONMENT={settings.environment} with a "
+            f"QUARTIER_SECRET_KEY shorter than {MIN_SECRET_BYTES} bytes.\n{_HOW}")
+    if key is not None and not key:
+        raise InsecureSettings("Quartier startet nicht: QUARTIER_SECRET_KEY ist leer.\n"
+                               f"Quartier refuses to start: QUARTIER_SECRET_KEY is empty.\n{_HOW}")
+    try:
+        settings.signing_secret()
+    except OSError as error:
+        raise InsecureSettings(
+            f"Quartier startet nicht: der Schlüssel in {settings.data_dir}/{SECRET_KEY_FILE} "
+            f"ist nicht les- oder anlegbar ({error}).\nQuartier refuses to start: cannot read "
+            f"or create the key in {settings.data_dir}/{SECRET_KEY_FILE} ({error}).") from None
+
+
+@lru_cache(maxsize=8)
+def stored_secret(directory: str) -> str:
+    """The key in `directory/secret_key`, created once (mode 0600, atomically: every worker and
+    every later start reads the same key)."""
+    data_dir = Path(directory)
+    path = data_dir / SECRET_KEY_FILE
+    try:
+        return _read_secret(path)
+    except FileNotFoundError:
+        pass
+    data_dir.mkdir(parents=True, exist_ok=True)
+    temporary = data_dir / f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(temporary, path)  # fails if another process was first: then take its key
+        except FileExistsError:
+            pass
+    finally:
+        temporary.unlink(missing_ok=True)
+    return _read_secret(path)
+
+
+def _read_secret(path: Path) -> str:
+    key = path.read_text("utf-8").strip()
+    if len(key.encode()) < MIN_SECRET_BYTES:
+        raise OSError(f"{path}: shorter than {MIN_SECRET_BYTES} bytes")
+    return key
 
 
 @lru_cache

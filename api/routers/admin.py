@@ -14,6 +14,8 @@ from api.schemas import (
     CallOut,
     FundingStopRequest,
     LedgerPage,
+    PasswordReset,
+    PasswordResetOut,
     UserCreate,
     UserOut,
 )
@@ -86,7 +88,27 @@ def create_user(body: UserCreate, session: SessionDep, actor: AdminDep,
              summary="Disable an account (its tokens stop working)")
 def disable_user(user_id: int, session: SessionDep, actor: AdminDep,
                  lang: LanguageDep) -> dict[str, Any]:
-    return user_out(users.disable_user(session, user_id), lang)
+    """Not one's own account, nor the last active admin account (409)."""
+    return user_out(users.disable_user(session, user_id, by=actor.id), lang)
+
+
+@router.post("/admin/users/{user_id}/enable", response_model=UserOut,
+             summary="Enable a disabled account again")
+def enable_user(user_id: int, session: SessionDep, actor: AdminDep,
+                lang: LanguageDep) -> dict[str, Any]:
+    return user_out(users.enable_user(session, user_id), lang)
+
+
+@router.post("/admin/users/{user_id}/reset-password", response_model=PasswordResetOut,
+             summary="Reset an account's password (to be changed at its next login)")
+def reset_password(user_id: int, session: SessionDep, actor: AdminDep, lang: LanguageDep,
+                   body: PasswordReset | None = None) -> dict[str, Any]:
+    """Sets the given password, or a random one-time password that the answer shows once.
+    Every token of the account stops working; after logging in with the new password the
+    account can only change it (every other endpoint answers 403 until then)."""
+    user, generated = users.set_password(session, user_id, body.password if body else None,
+                                         must_change=True)
+    return {"user": user_out(user, lang), "password": generated}
 
 
 @router.get("/workflow/diagram", response_class=PlainTextResponse,

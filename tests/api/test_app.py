@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from workflow.settings import DEFAULT_SECRET, InsecureSettings, Settings
+from workflow.settings import OLD_PUBLIC_SECRET, InsecureSettings, Settings
 
 
 def test_request_id_is_echoed_or_made_and_logged_once(client: TestClient, caplog) -> None:
@@ -24,11 +24,14 @@ def test_request_id_is_echoed_or_made_and_logged_once(client: TestClient, caplog
     assert f"request_id={generated}" in lines[1]
 
 
-def test_default_secret_is_refused_outside_development() -> None:
-    with pytest.raises(InsecureSettings, match="QUARTIER_SECRET_KEY"):
-        create_app("sqlite://", settings=Settings(environment="production",
-                                                  secret_key=DEFAULT_SECRET))
-    create_app("sqlite://", settings=Settings(environment="production", secret_key="s" * 48))
+def test_the_old_public_secret_and_short_secrets_are_refused() -> None:
+    for environment in ("development", "production"):
+        with pytest.raises(InsecureSettings, match="QUARTIER_SECRET_KEY"):
+            create_app("sqlite://", settings=Settings(environment=environment,
+                                                      secret_key=OLD_PUBLIC_SECRET))
+    with pytest.raises(InsecureSettings, match="32 Bytes"):
+        create_app("sqlite://", settings=Settings(environment="production", secret_key="s" * 31))
+    create_app("sqlite://", settings=Settings(environment="production", secret_key="s" * 32))
 
 
 def test_openapi_lists_everything_under_api_v1(client: TestClient) -> None:

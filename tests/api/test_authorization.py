@@ -85,6 +85,7 @@ class Req:
     url: str
     kwargs: dict[str, Any] = field(default_factory=dict)
     watch: str | None = None  # reference whose state and version a denial must not change
+    headers: dict[str, str] | None = None  # instead of the role's login (a throwaway account)
 
 
 @dataclass
@@ -164,6 +165,38 @@ def disable_user(env: Env, role: str) -> Req:
     return Req("POST", f"/api/v1/admin/users/{user_id}/disable")
 
 
+def throwaway(env: Env, role: str, disabled: bool = False) -> tuple[int, dict[str, str]]:
+    """A new account of `role` (for routes that change the account) and its login."""
+    email = f"wegwerf{env.unique()}@example.org"
+    like = env.aw.actor(role) if role != "anonymous" else None
+    with unit_of_work(env.aw.engine) as session:
+        user = User(email=email, name="Wegwerf", role=like.role.value if like else "reviewer",
+                    organisation_id=like.organisation_id if like else None,
+                    password_hash=hash_password(PASSWORD))
+        session.add(user)
+        session.flush()
+        user_id = user.id
+    headers = {} if role == "anonymous" or disabled else login(env.client, email)
+    if disabled:
+        with unit_of_work(env.aw.engine) as session:
+            session.get(User, user_id).disabled = True
+    return user_id, headers
+
+
+def own_account(method: str, path: str, **kwargs: Any) -> Callable[[Env, str], Req]:
+    def build(env: Env, role: str) -> Req:
+        return Req(method, f"{A}{path}", kwargs, headers=throwaway(env, role)[1])
+    return build
+
+
+def other_account(action: str, disabled: bool = False,
+                  **kwargs: Any) -> Callable[[Env, str], Req]:
+    def build(env: Env, role: str) -> Req:
+        user_id = throwaway(env, "reviewer", disabled)[0]
+        return Req("POST", f"{A}/admin/users/{user_id}/{action}", kwargs)
+    return build
+
+
 def active(path: str) -> Callable[[Env, str], Req]:
     def build(env: Env, role: str) -> Req:
         ref = application_in(env.aw, "active")
@@ -232,6 +265,10 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/readyz"): Case(everyone(200, 200), fixed("GET", "/readyz")),
     ("POST", f"{A}/auth/token"): Case(everyone(200), login_as),
     ("GET", f"{A}/me"): Case(everyone(200), fixed("GET", f"{A}/me")),
+    ("POST", f"{A}/auth/logout"): Case(everyone(204), own_account("POST", "/auth/logout")),
+    ("POST", f"{A}/me/password"): Case(everyone(200), own_account(
+        "POST", "/me/password", json={"current_password": PASSWORD,
+                                      "new_password": "ganz-neues-geheimnis-17"})),
     ("GET", f"{A}/calls"): Case(everyone(200), fixed("GET", f"{A}/calls")),
     ("GET", f"{A}/calls/{{code}}"): Case(everyone(200), fixed("GET", f"{A}/calls/ZiQ-2021")),
     ("POST", f"{A}/applications"): Case({**carrier_writer(201), "other_carrier": 201}, create),
@@ -256,6 +293,10 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", f"{A}/admin/users"): Case(admin_only(), fixed("GET", f"{A}/admin/users")),
     ("POST", f"{A}/admin/users"): Case(admin_only(201), new_user),
     ("POST", f"{A}/admin/users/{{user_id}}/disable"): Case(admin_only(), disable_user),
+    ("POST", f"{A}/admin/users/{{user_id}}/enable"):
+        Case(admin_only(), other_account("enable", disabled=True)),
+    ("POST", f"{A}/admin/users/{{user_id}}/reset-password"):
+        Case(admin_only(), other_account("reset-password")),
     ("GET", f"{A}/admin/mail/dead"): Case(admin_only(), fixed("GET", f"{A}/admin/mail/dead")),
     ("POST", f"{A}/admin/mail/{{outbox_id}}/requeue"): Case(admin_only(), requeue_dead),
     ("GET", f"{A}/workflow/diagram"): Case(everyone(200), fixed("GET", f"{A}/workflow/diagram")),
@@ -295,7 +336,8 @@ def test_route_for_role(env: Env, route: tuple[str, str], role: str) -> None:
     case = MATRIX[route]
     req = case.request(env, role)
     before = version_of(env.aw.engine, req.watch) if req.watch else None
-    response = env.client.request(req.method, req.url, headers=env.headers[role], **req.kwargs)
+    headers = env.headers[role] if req.headers is None else req.headers
+    response = env.client.request(req.method, req.url, headers=headers, **req.kwargs)
     expected = case.expected[role]
     assert response.status_code == expected, (route, role, response.json()["detail"])
     if expected in (401, 403, 404) or (expected >= 400 and role != "carrier"):

@@ -33,9 +33,10 @@ def environment(database_url: str, **extra: str) -> dict[str, str]:
             **extra}
 
 
-def quartier(env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def quartier(env: dict[str, str], *args: str, cwd: Path,
+             input: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([QUARTIER, *args], env=env, cwd=cwd, capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, input=input)
 
 
 @pytest.fixture(scope="module")
@@ -129,27 +130,35 @@ def test_serve_runs_a_journey_over_the_network(server) -> None:
     assert "request_id=netz-1" in output and "/transitions/start_review 200" in output
 
 
-def test_serve_refuses_the_default_secret_outside_development(seeded) -> None:
+def test_serve_refuses_a_short_or_the_old_public_secret(seeded) -> None:
     env, home = seeded
-    done = quartier({**env, "QUARTIER_ENVIRONMENT": "production"}, "serve", "--port",
-                    str(free_port()), cwd=home)
-    assert done.returncode == 1
-    assert "QUARTIER_SECRET_KEY" in done.stderr and "startet nicht" in done.stderr
+    for environment, key in (("production", "x" * 31),
+                             ("development", "change-me-development-only")):
+        done = quartier({**env, "QUARTIER_ENVIRONMENT": environment,
+                         "QUARTIER_SECRET_KEY": key}, "serve", "--port", str(free_port()),
+                        cwd=home)
+        assert done.returncode == 1
+        assert "QUARTIER_SECRET_KEY" in done.stderr and "startet nicht" in done.stderr
 
 
 def test_users_create_list_disable(seeded) -> None:
     env, home = seeded
     created = quartier(env, "users", "create", "--email", "neu@quartier.example", "--name",
-                       "Neue Prüferin", "--role", "reviewer", "--password", "ein-gutes-passwort",
-                       cwd=home)
+                       "Neue Prüferin", "--role", "reviewer", "--password-stdin", cwd=home,
+                       input="ein-gutes-passwort\n")
     assert created.returncode == 0, created.stderr
     carrier = quartier(env, "users", "create", "--email", "verein@quartier.example", "--name",
-                       "Verein", "--role", "carrier", "--password", "ein-gutes-passwort",
-                       "--organisation", "Stadt Hagen – Fachbereich Jugend", cwd=home)
+                       "Verein", "--role", "carrier", "--password-stdin",
+                       "--organisation", "Stadt Hagen – Fachbereich Jugend", cwd=home,
+                       input="ein-gutes-passwort\n")
     assert carrier.returncode == 0, carrier.stderr
     twice = quartier(env, "users", "create", "--email", "neu@quartier.example", "--name", "X",
-                     "--role", "reviewer", "--password", "ein-gutes-passwort", cwd=home)
+                     "--role", "reviewer", "--password-stdin", cwd=home,
+                     input="ein-gutes-passwort\n")
     assert twice.returncode == 1 and "bereits" in twice.stderr
+    on_argv = quartier(env, "users", "create", "--email", "argv@quartier.example", "--name",
+                       "X", "--role", "reviewer", "--password", "ein-gutes-passwort", cwd=home)
+    assert on_argv.returncode == 2 and "--password" in on_argv.stderr
     disabled = quartier(env, "users", "disable", "neu@quartier.example", cwd=home)
     assert disabled.returncode == 0, disabled.stderr
     listed = json.loads(quartier(env, "users", "list", "--json", cwd=home).stdout)
