@@ -266,8 +266,6 @@ def allowed_methods(request: Request) -> list[str]:
     for route in api_routes(request.app):
         if route.matches(request.scope)[0] != Match.NONE:
             methods |= route.methods
-    if "GET" in methods:
-        methods.add("HEAD")
     return sorted(methods)
 
 
