@@ -11,25 +11,54 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import unquote_plus
 
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException, Request, params
 from sqlalchemy import Engine
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import errors
+from api import docs, errors
+from api.docs import STATIC_PREFIX
 from api.routers import admin, applications, auth, calls, health, mail
 from api.routers import calendar as calendar_feed
 from api.routers import reports as interim_reports
 from workflow.db import make_engine
+from workflow.errors import WorkflowError
 from workflow.settings import Settings, check_settings, get_settings
 
 log = logging.getLogger("quartier.api")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Secrets that must not reach the log: the calendar feed's path segment, credentials in a query.
+_SECRET_PATH = re.compile(r"^(/api/v1/calendar/)[^/]*(\.ics)$")
+_SECRET_PARAMS = frozenset({"token", "access_token", "password", "secret", "key", "api_key"})
+
+
+def _escaped(text: str) -> str:
+    """`text` with control characters, backslashes and spaces escaped as repr does: one line
+    that nobody can split or forge with a CR/LF in a URL."""
+    return "".join(c if c.isprintable() and c not in " \\" else
+                   ("\\x20" if c == " " else repr(c)[1:-1]) for c in text)
+
+
+def loggable_target(path: str, query: str) -> str:
+    """Path and query for the log line: escaped, and with secrets as ***."""
+    path = _SECRET_PATH.sub(r"\1***\2", path)
+    parts = []
+    for part in query.split("&") if query else []:
+        name, sep, _ = part.partition("=")
+        if unquote_plus(name).strip().lower() in _SECRET_PARAMS:
+            part = f"{name}{sep}***"
+        parts.append(part)
+    return _escaped(path + (f"?{'&'.join(parts)}" if parts else ""))
 
 
 class RequestLog:
-    """One log line per request, with a request id (X-Request-ID, echoed or generated)."""
+    """One log line per request, with a request id (X-Request-ID, echoed or generated); an
+    unhandled error becomes a 500 problem here, inside the middleware, so that it carries the
+    request id and the server keeps the connection."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -42,13 +71,13 @@ class RequestLog:
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
-        status = 500
+        status, started_response = 500, False
         started = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started_response = message["status"], True
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"],
                                       (b"x-request-id", request_id.encode("latin-1"))]
@@ -56,12 +85,147 @@ class RequestLog:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as error:
+            if started_response:
+                raise  # half a response is out: only closing the connection is honest
+            await errors.internal_problem(Request(scope), error)(scope, receive, send_with_id)
         finally:
-            query = scope.get("query_string", b"").decode("latin-1")
-            log.info("%s %s%s %s %.1fms request_id=%s user=%s", scope["method"], scope["path"],
-                     f"?{query}" if query else "", status,
-                     (time.perf_counter() - started) * 1000, request_id,
-                     state.get("user_id", "-"))
+            log.info("%s %s %s %.1fms request_id=%s user=%s", scope["method"],
+                     loggable_target(scope["path"], scope.get("query_string", b"").decode(
+                         "latin-1")), status, (time.perf_counter() - started) * 1000,
+                     request_id, state.get("user_id", "-"))
+
+
+# The documentation pages load only the app's own scripts (no inline script); Swagger UI and
+# ReDoc set inline styles and ReDoc searches in a worker made from a blob.
+DOCS_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
+            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+class SecurityHeaders:
+    """Headers on every response: nothing is cached (every answer but the static assets may
+    carry personal data), no type sniffing, no referrer, never in a frame; a CSP."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith(STATIC_PREFIX + "/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                html = headers.get("content-type", "").startswith("text/html")
+                if not static:
+                    headers["Cache-Control"] = "no-store"
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "no-referrer"
+                headers["X-Frame-Options"] = "DENY"
+                headers.setdefault("Content-Security-Policy", DOCS_CSP if html else API_CSP)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyTooLarge(HTTPException):
+    """Raised while a body without Content-Length streams in past the limit."""
+
+    def __init__(self) -> None:
+        super().__init__(413)
+
+
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class BoundedRequest:
+    """Refuses, before routing and authentication, what no route should read: a body over the
+    limit (by Content-Length, or counted as it streams in), a body that is not JSON for a route
+    that takes JSON (415), and an If-Match too long to name any version (412)."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        refusal = self.refusal(scope, headers)
+        if refusal is not None:
+            await errors.workflow_problem(Request(scope), refusal)(scope, receive, send)
+            return
+        received, responded = 0, False
+        limit = self.max_body_bytes
+
+        async def bounded_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge()
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal responded
+            responded = responded or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, bounded_receive, tracking_send)
+        except BodyTooLarge:
+            if responded:
+                raise
+            await errors.workflow_problem(Request(scope), self.too_large())(scope, receive, send)
+
+    def too_large(self) -> errors.PayloadTooLarge:
+        return errors.PayloadTooLarge(
+            f"Der Inhalt der Anfrage ist zu groß (höchstens {self.max_body_bytes} Bytes).",
+            f"The content of the request is too large (at most {self.max_body_bytes} bytes).",
+            max_bytes=self.max_body_bytes)
+
+    def refusal(self, scope: Scope, headers: Headers) -> WorkflowError | None:
+        length = headers.get("content-length", "")
+        if length and (len(length) > 18 or (length.isdigit() and
+                                            int(length) > self.max_body_bytes)):
+            return self.too_large()
+        if scope["method"] not in _WRITES:
+            return None
+        if len(headers.get("if-match", "")) > 40:
+            return errors.PreconditionFailed(
+                "If-Match nennt keine Version dieses Antrags; es wurde nichts gespeichert.",
+                "If-Match names no version of this application; nothing was saved.",
+                field="If-Match")
+        has_body = length not in ("", "0") or "transfer-encoding" in headers
+        content_type = headers.get("content-type")
+        if has_body and content_type and not _is_json(content_type) and _takes_json(scope):
+            return errors.UnsupportedMediaType(
+                f"Diese Adresse nimmt JSON an (Content-Type: application/json), nicht "
+                f"„{content_type[:60]}“.",
+                f"This address takes JSON (Content-Type: application/json), not "
+                f"'{content_type[:60]}'.", field="Content-Type")
+        return None
+
+
+def _is_json(content_type: str) -> bool:
+    mime = content_type.split(";")[0].strip().lower()
+    return mime == "application/json" or (mime.startswith("application/")
+                                          and mime.endswith("+json"))
+
+
+def _takes_json(scope: Scope) -> bool:
+    """Whether the route at this method and path reads a JSON body (forms do not)."""
+    for route in errors.api_routes(scope["app"]):
+        if route.matches(scope)[0] == Match.FULL:
+            body = route.body_field
+            return body is not None and not isinstance(body.field_info, params.Form)
+    return False
 
 
 def create_app(database_url: str | None = None, *, engine: Engine | None = None,
@@ -86,13 +250,18 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
                     "password flow: username = email). Errors are application/problem+json, "
                     "German by default, English with `Accept-Language: en`.",
         lifespan=lifespan,
+        docs_url=None, redoc_url=None, openapi_url=None,  # api.docs serves them, or not
     )
     app.state.engine = db
     app.state.settings = settings
     errors.install(app)
+    # The last added runs first: headers on everything, then the id and log line, then bounds.
+    app.add_middleware(BoundedRequest, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLog)
+    app.add_middleware(SecurityHeaders)
     for module in (health, auth, calls, applications, admin, mail):
         app.include_router(module.router)
     app.include_router(interim_reports.router)
     app.include_router(calendar_feed.router)
+    docs.install(app, settings)
     return app

@@ -7,14 +7,17 @@ errors that only the HTTP layer knows and the handlers that turn all of them int
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from workflow.errors import WorkflowError
 
@@ -37,6 +40,14 @@ class NotReady(WorkflowError):
     status, type, title = 503, "not-ready", "Nicht bereit"
 
 
+class PayloadTooLarge(WorkflowError):
+    status, type, title = 413, "payload-too-large", "Anfrage zu groß"
+
+
+class UnsupportedMediaType(WorkflowError):
+    status, type, title = 415, "unsupported-media-type", "Falscher Inhaltstyp"
+
+
 # English titles per problem type; the German title lives on the error class.
 TITLES_EN = {
     "workflow-error": "Request refused",
@@ -57,6 +68,8 @@ TITLES_EN = {
     "idempotency-key-reused": "Idempotency key already used",
     "conflict": "Conflict",
     "not-ready": "Not ready",
+    "payload-too-large": "Request too large",
+    "unsupported-media-type": "Unsupported media type",
     "validation-error": "Invalid request",
     "method-not-allowed": "Method not allowed",
     "http-error": "Request refused",
@@ -96,6 +109,7 @@ HTTP_DE = {
     403: ("Keine Berechtigung", "Dafür fehlt die Berechtigung."),
     404: ("Nicht gefunden", "Diese Adresse gibt es nicht."),
     405: ("Methode nicht erlaubt", "Diese Methode ist hier nicht erlaubt."),
+    413: ("Anfrage zu groß", "Der Inhalt der Anfrage ist zu groß."),
 }
 HTTP_EN = {
     400: ("Bad request", "The request is invalid."),
@@ -103,6 +117,7 @@ HTTP_EN = {
     403: ("Forbidden", "You lack the permission for this."),
     404: ("Not found", "There is nothing at this address."),
     405: ("Method not allowed", "This method is not allowed here."),
+    413: ("Request too large", "The content of the request is too large."),
 }
 
 
@@ -143,11 +158,76 @@ def workflow_problem(request: Request, error: WorkflowError) -> JSONResponse:
                    **error.extra)
 
 
+# What users call the fields of the requests (German, English); other names as the client sent them.
+FIELD_LABELS = {
+    "call": ("Förderaufruf", "call"),
+    "module_code": ("Modul", "module"),
+    "module": ("Modul", "module"),
+    "title": ("Titel", "title"),
+    "summary": ("Kurzbeschreibung", "summary"),
+    "quartier": ("Quartier", "neighbourhood"),
+    "municipality": ("Kommune", "municipality"),
+    "project_start": ("Projektbeginn", "project start"),
+    "project_end": ("Projektende", "project end"),
+    "own_contribution": ("Eigenanteil", "own contribution"),
+    "amounts": ("Betrag", "amount"),
+    "spending": ("Ausgaben", "spending"),
+    "documents": ("Unterlage", "document"),
+    "deadline": ("Frist", "deadline"),
+    "repayment": ("Rückforderung", "repayment claim"),
+    "reason": ("Begründung", "reason"),
+    "year": ("Haushaltsjahr", "budget year"),
+    "source": ("Mittelquelle", "funding source"),
+    "delta": ("Änderung", "change"),
+    "note": ("Vermerk", "note"),
+    "narrative": ("Sachbericht", "narrative"),
+    "period": ("Zeitraum", "period"),
+    "state": ("Status", "state"),
+    "organisation": ("Organisation", "organisation"),
+    "organisation_id": ("Organisation", "organisation"),
+    "overdue": ("überfällig", "overdue"),
+    "escalated": ("eskaliert", "escalated"),
+    "q": ("Suchtext", "search text"),
+    "limit": ("Anzahl", "limit"),
+    "offset": ("Versatz", "offset"),
+    "email": ("E-Mail", "email"),
+    "name": ("Name", "name"),
+    "role": ("Rolle", "role"),
+    "password": ("Passwort", "password"),
+    "language": ("Sprache", "language"),
+    "reference": ("Aktenzeichen", "reference"),
+    "user_id": ("Konto", "account"),
+    "outbox_id": ("E-Mail", "email"),
+}
+_WHOLE_REQUEST = ("Inhalt der Anfrage", "request content")
+_WRAPPERS = {"payload"}  # nesting the user does not see as a field of its own
+
+
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    """The field as a dotted path (for programs): amounts.2021, payload.documents.3."""
     parts = [str(p) for p in loc]
     if len(parts) > 1 and parts[0] in ("body", "query", "path", "header", "cookie"):
         parts = parts[1:]
     return ".".join(parts) or "body"
+
+
+def field_label(loc: tuple[Any, ...] | list[Any], lang: str) -> str:
+    """The field as the user knows it: "Betrag 2021" / "amount 2021", "Unterlage 4"."""
+    index = 1 if lang == "en" else 0
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    words: list[str] = []
+    for part in parts:
+        if part in _WRAPPERS and len(parts) > 1:
+            continue
+        if isinstance(part, int):
+            words.append(str(part + 1))  # list positions counted from 1, as people count
+        elif isinstance(part, str) and part in FIELD_LABELS and not words:
+            words.append(FIELD_LABELS[part][index])
+        else:
+            words.append(str(part)[:40])
+    return " ".join(words) or _WHOLE_REQUEST[index]
 
 
 def validation_problem(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -157,30 +237,50 @@ def validation_problem(request: Request, error: RequestValidationError) -> JSONR
         loc = item.get("loc", ())
         if item.get("type") == "json_invalid":
             loc = ("body",)
-        field = _field(loc)
         message = item.get("msg", "") if lang == "en" else VALIDATION_DE.get(
             item.get("type", ""), "ungültiger Wert")
-        errors.append({"field": field, "location": loc[0] if loc else "body",
-                       "type": item.get("type"), "message": message})
-    fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
+        errors.append({"field": _field(loc), "label": field_label(loc, lang),
+                       "location": loc[0] if loc else "body", "type": item.get("type"),
+                       "message": message})
+    listed = "; ".join(f"{e['label']}: {e['message']}" for e in errors)
     if lang == "en":
-        title, detail = TITLES_EN["validation-error"], f"Invalid input in: {fields}."
+        title, detail = TITLES_EN["validation-error"], f"Invalid input: {listed}"
     else:
-        title = "Ungültige Anfrage"
-        detail = "Ungültige Eingabe: " + "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-    return problem(request, 422, "validation-error", title, detail, errors=errors,
-                   field=errors[0]["field"] if errors else None)
+        title, detail = "Ungültige Anfrage", f"Ungültige Eingabe: {listed}"
+    extra: dict[str, Any] = {"errors": errors}
+    if errors:
+        extra["field"] = errors[0]["field"]
+    return problem(request, 422, "validation-error", title, detail, **extra)
+
+
+def api_routes(app: FastAPI) -> Iterator[Any]:
+    """Every API route with its full path (FastAPI keeps included routers nested)."""
+    for context in iter_route_contexts(app.router.routes):
+        if isinstance(context.original_route, APIRoute):
+            yield context
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at this path (for Allow on a 405)."""
+    methods: set[str] = set()
+    for route in api_routes(request.app):
+        if route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    return sorted(methods)
 
 
 def http_problem(request: Request, error: StarletteHTTPException) -> JSONResponse:
     lang = language(request)
     status = error.status_code
     type_ = {404: "not-found", 405: "method-not-allowed", 401: "not-authenticated",
-             403: "not-permitted"}.get(status, "http-error")
+             403: "not-permitted", 413: "payload-too-large"}.get(status, "http-error")
     table = HTTP_EN if lang == "en" else HTTP_DE
     title, detail = table.get(status, (TITLES_EN["http-error"] if lang == "en"
                                        else "Anfrage abgelehnt", str(error.detail)))
-    return problem(request, status, type_, title, detail, headers=error.headers)
+    headers = dict(error.headers or {})
+    if status == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return problem(request, status, type_, title, detail, headers=headers or None)
 
 
 def out_of_range_problem(request: Request, error: Exception) -> JSONResponse:
@@ -208,4 +308,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_problem)  # type: ignore[arg-type]
     app.add_exception_handler(OverflowError, out_of_range_problem)
     app.add_exception_handler(DataError, out_of_range_problem)
-    app.add_exception_handler(Exception, internal_problem)
+    # Anything else: api.app.RequestLog answers with internal_problem (inside the middleware,
+    # so the 500 carries X-Request-ID and the connection is kept).

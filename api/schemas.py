@@ -9,23 +9,36 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstraints, WithJsonSchema
 
 from states import Role
 from workflow import budget, reports
 
+MAX_EUROS = 10**11  # workflow.budget caps amounts at 10^13 cents; larger ones are refused here
+MAX_YEARS = 10  # budget years in one request
+MAX_DOCUMENTS, MAX_DOCUMENT_NAME = 100, 200
+
 
 def _money(value: Any) -> str | int:
-    # Floats would round money; booleans are ints to Python but never amounts.
+    # Floats would round money; booleans are ints to Python but never amounts. Ints are bounded
+    # here, before anything turns a 5,000-digit one into text (Python refuses that with a crash).
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise ValueError('give euros as text ("50000.00") or a whole number, not a float')
+    if isinstance(value, int) and abs(value) > MAX_EUROS:
+        raise ValueError(f"at most {MAX_EUROS} euros")
+    if isinstance(value, str) and len(value) > 40:
+        raise ValueError("not an amount (at most 40 characters)")
     return value
 
 
 Money = Annotated[str | int, PlainValidator(_money), WithJsonSchema(
-    {"anyOf": [{"type": "string"}, {"type": "integer"}],
-     "description": 'Euros, e.g. "50000.00" or 50000 (never a float)'})]
-Amounts = dict[str, Money]
+    {"anyOf": [{"type": "string", "maxLength": 40},
+               {"type": "integer", "minimum": -MAX_EUROS, "maximum": MAX_EUROS}],
+     "description": 'Euros, e.g. "50000.00", "50.000,00" or 50000 (never a float)'})]
+BudgetYear = Annotated[str, StringConstraints(min_length=4, max_length=4, pattern="^[0-9]{4}$")]
+Amounts = Annotated[dict[BudgetYear, Money], Field(max_length=MAX_YEARS)]
+DocumentName = Annotated[str, StringConstraints(max_length=MAX_DOCUMENT_NAME)]
+Code = Annotated[str, StringConstraints(max_length=50)]
 
 
 class Strict(BaseModel):
@@ -36,8 +49,8 @@ class Strict(BaseModel):
 
 
 class ApplicationFields(Strict):
-    module_code: str | None = None
-    title: str | None = Field(default=None, max_length=5000)
+    module_code: Code | None = None
+    title: str | None = Field(default=None, max_length=5000)  # as workflow.drafts enforces
     summary: str | None = Field(default=None, max_length=5000)
     quartier: str | None = Field(default=None, max_length=5000)
     municipality: str | None = Field(default=None, max_length=5000)
@@ -52,8 +65,8 @@ class ApplicationFields(Strict):
 
 
 class ApplicationCreate(ApplicationFields):
-    call: str = Field(description="Code of the call, e.g. ZiQ-2021")
-    module_code: str
+    call: Code = Field(description="Code of the call, e.g. ZiQ-2021")
+    module_code: Code
 
 
 class ApplicationUpdate(ApplicationFields):
@@ -63,13 +76,13 @@ class ApplicationUpdate(ApplicationFields):
 class FirePayload(Strict):
     amounts: Amounts | None = None
     spending: Amounts | None = None
-    documents: list[str] | None = None
+    documents: list[DocumentName] | None = Field(default=None, max_length=MAX_DOCUMENTS)
     deadline: date | None = None
     repayment: Money | None = None
 
 
 class FireRequest(Strict):
-    reason: str | None = Field(default=None, max_length=10000)
+    reason: str | None = Field(default=None, max_length=5000)
     payload: FirePayload | None = None
 
     def engine_payload(self) -> dict[str, Any]:
@@ -79,15 +92,20 @@ class FireRequest(Strict):
 
 
 class BudgetChangeRequest(Strict):
-    year: int
-    source: str
+    year: int = Field(ge=1900, le=2200)
+    source: str = Field(max_length=100)
     delta: Money = Field(description='Signed euros, e.g. "100000" or "-2500.50"')
     note: str = Field(default="Budgetänderung", max_length=2000)
 
     def delta_cents(self) -> int:
-        text = str(self.delta).strip()
-        negative = text.startswith("-")
-        return budget.parse_euros(text.lstrip("+-"), "Änderung") * (-1 if negative else 1)
+        """The signed change in cents; one sign at most, the amount parsed as any other."""
+        if isinstance(self.delta, int):
+            sign, amount = (-1 if self.delta < 0 else 1), abs(self.delta)
+            return sign * budget.parse_euros(amount, "Änderung", "Change")
+        text = self.delta.strip()
+        sign = -1 if text.startswith("-") else 1
+        text = text[1:] if text[:1] in ("+", "-") else text
+        return sign * budget.parse_euros(text, "Änderung", "Change")
 
 
 class FundingStopRequest(Strict):
@@ -95,7 +113,8 @@ class FundingStopRequest(Strict):
 
 
 class InterimReportSubmit(Strict):
-    period: str | None = Field(default=None, description="Budget year; default: the next open one")
+    period: str | None = Field(default=None, max_length=20,
+                               description="Budget year; default: the next open one")
     narrative: str = Field(max_length=reports.MAX_NARRATIVE)
     spending: Amounts = Field(description='Spending to date per budget year {"2021": "38500.00"}')
 

@@ -26,6 +26,8 @@ from workflow.models import (
 from workflow.rows import Actor, visible
 
 CREATE, EDIT = ACTIONS[ActionName.create_draft], ACTIONS[ActionName.edit_draft]
+_DATE_LABELS = {"project_start": ("Projektbeginn", "Project start"),
+                "project_end": ("Projektende", "Project end")}
 
 
 def utcnow() -> datetime:
@@ -66,9 +68,11 @@ def _validate_fields(session: Session, call: Call, fields: dict[str, Any]) -> di
         )
     for name, value in fields.items():
         if name in ("project_start", "project_end"):
-            clean[name] = None if value in (None, "") else parse_date(value, name, name)
+            de, en = _DATE_LABELS[name]
+            clean[name] = None if value in (None, "") else parse_date(value, de, name, en)
         elif name == "own_contribution":
-            clean["own_contribution_cents"] = budget.parse_euros(value, "Eigenanteil")
+            clean["own_contribution_cents"] = budget.parse_euros(value, "Eigenanteil",
+                                                                    "Own contribution")
         elif name == "module_code":
             codes = set(
                 session.exec(
@@ -123,7 +127,8 @@ def _check_period(call: Call, start: date | None, end: date | None) -> None:
 
 
 def _set_amounts(session: Session, app: Application, call: Call, raw: Any) -> None:
-    amounts = amounts_per_year({"amounts": raw}, "amounts", "Beantragter Betrag") or {}
+    amounts = amounts_per_year({"amounts": raw}, "amounts", "Beantragter Betrag",
+                               "Requested amount") or {}
     call_years = set(budget.years(session, call.id))
     for year in amounts:
         if year not in call_years:

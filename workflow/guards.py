@@ -122,7 +122,7 @@ def reason_given(f: Firing) -> None:
 
 
 def amounts_given(f: Firing) -> None:
-    amounts = inputs.amounts_per_year(f.payload, "amounts", "Bewilligungsbetrag")
+    amounts = inputs.amounts_per_year(f.payload, "amounts", "Bewilligungsbetrag", "Grant amount")
     if amounts is None:
         raise InvalidInput(
             "Bitte den vorgeschlagenen Betrag je Haushaltsjahr angeben.",
@@ -157,7 +157,7 @@ def amounts_given(f: Firing) -> None:
 
 
 def spending_given(f: Firing) -> None:
-    spending = inputs.amounts_per_year(f.payload, "spending", "Ausgaben")
+    spending = inputs.amounts_per_year(f.payload, "spending", "Ausgaben", "Spending")
     approved = {y: r.approved_cents or 0 for y, r in f.years.items() if r.approved_cents}
     if spending is None or set(spending) != set(approved):
         years = ", ".join(str(y) for y in sorted(approved))
@@ -235,7 +235,7 @@ def repayment_given(f: Firing) -> None:
             "Give the repayment claim (0 if none).",
             field="repayment",
         )
-    cents = parse_euros(f.payload["repayment"], "Rückforderung")
+    cents = parse_euros(f.payload["repayment"], "Rückforderung", "Repayment claim")
     if cents > sum(r.approved_cents or 0 for r in f.years.values()):
         raise InvalidInput(
             "Die Rückforderung übersteigt die bewilligte Summe.",

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     mail_retry_max_seconds: float = 6 * 3600.0
     mail_poll_seconds: float = 2.0  # how often `quartier worker` looks for due messages
 
+    # HTTP: the largest request body (bytes), and outside development whether admins may read
+    # /openapi.json with a bearer token (/docs and /redoc are off outside development).
+    max_body_bytes: int = 1024 * 1024
+    openapi_for_admins: bool = False
+
     def smtp(self) -> SmtpConfig:
         """The SMTP server for notifications' sender."""
         return SmtpConfig(host=self.smtp_host, port=self.smtp_port, starttls=self.smtp_starttls,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import (
@@ -33,7 +33,7 @@ from api.schemas import (
     HistoryEntry,
     TriggerOut,
 )
-from states import TRANSITIONS_BY_TRIGGER, State
+from states import TRANSITIONS, TRANSITIONS_BY_TRIGGER, State
 from workflow import applications, commands, drafts, engine, queries
 from workflow.errors import StaleVersion, WorkflowError
 from workflow.presenters import application_out, application_summary, deadline_out, history_entry
@@ -41,6 +41,10 @@ from workflow.presenters import application_out, application_summary, deadline_o
 router = APIRouter(prefix="/api/v1", tags=["applications"], route_class=UnitOfWorkRoute)
 
 PREFIX = "/api/v1/applications"
+# Documented as an enum; an unknown name still gets the engine's refusal (422 unknown-trigger).
+TRIGGERS = list(dict.fromkeys(t.trigger for t in TRANSITIONS))
+TriggerPath = Annotated[str, Path(description="A transition of the lifecycle",
+                                  json_schema_extra={"enum": TRIGGERS})]
 
 
 def _precondition_failed(error: StaleVersion, expected: int) -> PreconditionFailed:
@@ -62,7 +66,8 @@ def _precondition_failed(error: StaleVersion, expected: int) -> PreconditionFail
 
 @router.post("/applications", status_code=201, response_model=ApplicationOut,
              summary="Create a draft (carrier)",
-             responses={201: {"headers": {"ETag": {}, "Location": {}}}})
+             responses={201: {"headers": {"ETag": {}, "Location": {}}},
+                        404: {"description": "No such call"}})
 def create_application(request: Request, body: ApplicationCreate, session: SessionDep,
                        actor: WriterDep, lang: LanguageDep,
                        idempotency_key: IdempotencyKeyDep) -> JSONResponse:
@@ -162,7 +167,7 @@ def get_transitions(reference: str, session: SessionDep, actor: ActorDep,
 @router.post("/applications/{reference}/transitions/{trigger}", response_model=FireResult,
              summary="Fire a transition (If-Match and Idempotency-Key recommended)",
              responses={200: {"headers": {"ETag": {}}}})
-def fire_transition(request: Request, reference: str, trigger: str, session: SessionDep,
+def fire_transition(request: Request, reference: str, trigger: TriggerPath, session: SessionDep,
                     actor: WriterDep, expected: IfMatchDep, idempotency_key: IdempotencyKeyDep,
                     body: Annotated[FireRequest | None, Body()] = None) -> JSONResponse:
     lang = language(request)  # a call, not a dependency: FastAPI's cost is per dependency

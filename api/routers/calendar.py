@@ -12,9 +12,9 @@ router = APIRouter(prefix="/api/v1", tags=["calendar"], route_class=UnitOfWorkRo
 
 @router.get("/calendar/{token}.ics", summary="Open deadlines of one organisation (iCalendar)",
             response_class=Response,
-            responses={200: {"content": {"text/calendar": {}}}, 404: {"description": "Unknown"}})
+            responses={200: {"content": {"text/calendar": {}}},
+                       404: {"description": "No feed at this address"}})
 def organisation_feed(token: str, session: SessionDep) -> Response:
     body = calendar.calendar_for_token(session, token)
     return Response(content=body, media_type="text/calendar; charset=utf-8",
-                    headers={"Cache-Control": "private, max-age=300",
-                             "Content-Disposition": 'inline; filename="quartier-fristen.ics"'})
+                    headers={"Content-Disposition": 'inline; filename="quartier-fristen.ics"'})

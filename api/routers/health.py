@@ -15,7 +15,8 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database answers and has the schema")
+@router.get("/readyz", summary="The database answers and has the schema",
+            responses={503: {"description": "The database is unreachable or not migrated"}})
 def readyz(request: Request) -> dict[str, str]:
     error = database_problem(request.app.state.engine)
     if error is not None:

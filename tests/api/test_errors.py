@@ -14,28 +14,57 @@ from tests.api.conftest import (
 )
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"amounts": {str(Y1): 50000.5}}, f"amounts.{Y1}"),
-    ({"module_code": None}, "module_code"),
-    ({"project_start": "morgen"}, "project_start"),
-    ({"colour": "blau"}, "colour"),
-    ({"own_contribution": [1]}, "own_contribution"),
+@pytest.mark.parametrize(("body", "field", "label", "label_en"), [
+    ({"amounts": {str(Y1): 50000.5}}, f"amounts.{Y1}", f"Betrag {Y1}", f"amount {Y1}"),
+    ({"module_code": None}, "module_code", "Modul", "module"),
+    ({"project_start": "morgen"}, "project_start", "Projektbeginn", "project start"),
+    ({"colour": "blau"}, "colour", "colour", "colour"),
+    ({"own_contribution": [1]}, "own_contribution", "Eigenanteil", "own contribution"),
 ])
-def test_validation_errors_name_the_field(client: TestClient, carrier, body, field) -> None:
-    response = client.post(f"{A}/applications", json=application_body(**body), headers=carrier)
-    assert response.status_code == 422
-    assert response.headers["content-type"] == PROBLEM
-    problem = response.json()
-    assert problem["type"] == "https://quartier.example/problems/validation-error"
-    assert problem["field"] == field and field in problem["detail"]
-    assert problem["detail"].startswith("Ungültige Eingabe")
+def test_validation_errors_name_the_field(client: TestClient, carrier, body, field, label,
+                                          label_en) -> None:
+    """The detail names the field as the user knows it; `field` keeps the path for programs."""
+    for lang, name, start in (("de", label, "Ungültige Eingabe: "),
+                              ("en", label_en, "Invalid input: ")):
+        response = client.post(f"{A}/applications", json=application_body(**body),
+                               headers={**carrier, "Accept-Language": lang})
+        assert response.status_code == 422
+        assert response.headers["content-type"] == PROBLEM
+        problem = response.json()
+        assert problem["type"] == "https://quartier.example/problems/validation-error"
+        assert problem["field"] == field and problem["errors"][0]["label"] == name
+        assert problem["detail"].startswith(f"{start}{name}: ")
+        if field != name:
+            assert field not in problem["detail"]
+
+
+def test_a_broken_body_is_named_as_the_user_knows_it(client: TestClient, carrier) -> None:
+    for lang, text in (("de", "Inhalt der Anfrage"), ("en", "request content")):
+        detail = client.post(f"{A}/applications", content=b"{kaputt", headers={
+            **carrier, "Content-Type": "application/json", "Accept-Language": lang}
+        ).json()["detail"]
+        assert text in detail and "body" not in detail
+
+
+@pytest.mark.parametrize(("path", "body", "english"), [
+    ("applications", {"amounts": {str(Y1): "-5"}}, f"Requested amount {Y1}: the amount must not"),
+    ("applications", {"own_contribution": "viel"}, "Own contribution: 'viel' is not a valid"),
+    ("applications", {"amounts": {str(Y1): "1e26"}}, f"Requested amount {Y1}: '1e26' is not"),
+])
+def test_english_refusals_have_english_labels(client: TestClient, carrier, path, body,
+                                              english) -> None:
+    response = client.post(f"{A}/{path}", json=application_body(**body),
+                           headers={**carrier, "Accept-Language": "en"})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith(english)
 
 
 def test_english_with_accept_language(client: TestClient, carrier) -> None:
     headers = {**carrier, "Accept-Language": "en-GB,en;q=0.9,de;q=0.5"}
     invalid = client.post(f"{A}/applications", json=application_body(module_code=None),
                           headers=headers).json()
-    assert invalid["title"] == "Invalid request" and "module_code" in invalid["detail"]
+    assert invalid["title"] == "Invalid request" and "module" in invalid["detail"]
+    assert "module_code" not in invalid["detail"]
     missing = client.get(f"{A}/applications/ZiQ-2000-0001", headers=headers).json()
     assert missing["title"] == "Not found" and missing["detail"].startswith("Application")
     german = client.get(f"{A}/applications/ZiQ-2000-0001",

@@ -193,3 +193,18 @@ def test_stale_if_match_is_412_and_changes_nothing(client: TestClient,
                       headers={**login(client, api_world.emails["reviewer"]),
                                "If-Match": "irgendwas"})
     assert bad.status_code == 422 and bad.json()["field"] == "If-Match"
+
+
+def test_refusals_of_a_transition_carry_english_labels(client: TestClient,
+                                                       api_world: ApiWorld) -> None:
+    ref = application_in(api_world, "in_review")
+    reviewer = {**login(client, api_world.emails["reviewer"]), "Accept-Language": "en"}
+    response = client.post(f"{A}/applications/{ref}/transitions/recommend",
+                           json={"reason": "ok", "payload": {"amounts": {str(Y1): "-5"}}},
+                           headers=reviewer)
+    assert response.status_code == 422
+    assert response.json()["detail"] == f"Grant amount {Y1}: the amount must not be negative."
+    german = client.post(f"{A}/applications/{ref}/transitions/recommend",
+                         json={"reason": "ok", "payload": {"amounts": {str(Y1): "1e4"}}},
+                         headers={**reviewer, "Accept-Language": "de"}).json()["detail"]
+    assert german.startswith(f"Bewilligungsbetrag {Y1}: „1e4“ ist kein gültiger Betrag")
