@@ -36,6 +36,17 @@ class Settings(BaseSettings):
     mail_retry_max_seconds: float = 6 * 3600.0
     mail_poll_seconds: float = 2.0  # how often `quartier worker` looks for due messages
 
+    # Under load: a request waits at most db_pool_timeout_seconds for one of the
+    # db_pool_size + db_max_overflow connections, and at most db_lock_timeout_seconds for a lock,
+    # then gets 503 with Retry-After. `threads`, the thread pool of sync endpoints, should be at
+    # least the connections, so that a request holding a connection also gets a thread.
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_pool_timeout_seconds: float = 5.0
+    db_lock_timeout_seconds: float = 10.0  # SQLite's busy timeout, PostgreSQL's lock_timeout
+    threads: int = 40
+    idempotency_retention_hours: float = 24.0  # stored responses older than this are deleted
+
     def smtp(self) -> SmtpConfig:
         """The SMTP server for notifications' sender."""
         return SmtpConfig(host=self.smtp_host, port=self.smtp_port, starttls=self.smtp_starttls,
