@@ -22,7 +22,7 @@ class Settings(BaseSettings):
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
-    smtp_starttls: bool = False
+    smtp_starttls: bool | None = None  # None: if the server offers it; true: required; false: never
     smtp_tls: bool = False
     smtp_username: str | None = None
     smtp_password: str | None = None
@@ -52,7 +52,8 @@ class Settings(BaseSettings):
         return SmtpConfig(host=self.smtp_host, port=self.smtp_port, starttls=self.smtp_starttls,
                           tls=self.smtp_tls, username=self.smtp_username or None,
                           password=self.smtp_password or None, mail_from=self.mail_from,
-                          ca_file=self.smtp_ca_file or None)
+                          ca_file=self.smtp_ca_file or None,
+                          auth_requires_tls=self.environment != "development")
 
     def delivery(self) -> DeliveryConfig:
         """Delivery of the outbox (notifications.worker): SMTP, leases, batches, retries."""
