@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -116,8 +116,14 @@ def _describe(error: Exception) -> str:
 
 
 async def send_batch(config: SmtpConfig, rows: Sequence[Mail],
-                     on_result: Callable[[SendResult], None]) -> list[SendResult]:
-    """Send `rows` over one SMTP connection; `on_result` records each outcome at once."""
+                     on_result: Callable[[SendResult], None],
+                     before_send: Callable[[int], Awaitable[bool]] | None = None,
+                     ) -> list[SendResult]:
+    """Send `rows` over one SMTP connection; `on_result` records each outcome at once.
+
+    `before_send(i)` is awaited before `rows[i]` goes out (the worker renews its lease there);
+    False skips that row, which then has no result.
+    """
     results: list[SendResult] = []
 
     def record(result: SendResult) -> None:
@@ -146,6 +152,8 @@ async def send_batch(config: SmtpConfig, rows: Sequence[Mail],
         return results
     try:
         for index, row in enumerate(rows):
+            if before_send is not None and not await before_send(index):
+                continue
             try:
                 await smtp.send_message(build_message(row, config.mail_from))
             except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError,
