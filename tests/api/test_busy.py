@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
@@ -77,3 +78,16 @@ def test_no_connection_in_time_is_503(impatient_engine: Engine) -> None:
         with impatient_engine.connect():  # the pool's only connection, taken elsewhere
             assert_busy(client.get("/api/v1/calls/ZiQ-2021", headers=carrier))
         assert client.get("/api/v1/calls/ZiQ-2021", headers=carrier).status_code == 200
+
+
+def test_the_thread_pool_is_sized_by_the_settings(api_world) -> None:  # type: ignore[no-untyped-def]
+    settings = api_settings().model_copy(update={"threads": 7})
+    app = create_app(engine=api_world.engine, settings=settings)
+
+    async def tokens() -> float:
+        return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+    with TestClient(app) as client:
+        carrier = login(client, api_world.emails["carrier"])
+        assert client.get("/api/v1/calls/ZiQ-2021", headers=carrier).status_code == 200
+        assert client.portal.call(tokens) == 7
