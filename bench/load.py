@@ -58,6 +58,7 @@ from workflow.security import hash_password  # noqa: E402
 GRANT_PER_YEAR_CENTS = 50_000_00  # each application: 50,000 € in each of the two years
 PROBLEM = "application/problem+json"
 READ_ROLES = ("reviewer", "carrier", "observer")
+CLIENT_PATIENCE_SECONDS = 30  # a request unanswered after this counts as a failure
 
 
 def prepare(url: str, approvals: int) -> tuple[dict[str, str], list[str], list[str]]:
@@ -87,6 +88,7 @@ class Tally:
         self.statuses: Counter[int] = Counter()
         self.malformed: list[str] = []  # refusals that are not problem+json, 503 w/o Retry-After
         self.slowest = 0.0
+        self.no_answer = 0  # the client gave up (CLIENT_PATIENCE_SECONDS) or lost the connection
 
     def add(self, what: str, status: int, headers: Any, seconds: float) -> None:
         self.statuses[status] += 1
@@ -99,16 +101,22 @@ class Tally:
 
     @property
     def server_errors(self) -> int:
-        return sum(n for s, n in self.statuses.items() if s >= 500 and s != 503)
+        return sum(n for s, n in self.statuses.items() if s >= 500 and s != 503) + self.no_answer
 
 
 async def request(client: aiohttp.ClientSession, tally: Tally, method: str, url: str,
                   **kwargs: Any) -> None:
-    started = time.perf_counter()
-    async with client.request(method, url, **kwargs) as response:
-        await response.read()
-        tally.add(f"{method} {url}", response.status, response.headers,
-                  time.perf_counter() - started)
+    started, what = time.perf_counter(), f"{method} /{url.split('/', 3)[-1]}"
+    try:
+        async with client.request(method, url, **kwargs) as response:
+            await response.read()
+            tally.add(what, response.status, response.headers,
+                      time.perf_counter() - started)
+    except (TimeoutError, aiohttp.ClientError) as error:
+        # No answer within the client's patience (or the connection dropped): a failure.
+        tally.no_answer += 1
+        tally.malformed.append(f"{what}: {type(error).__name__}")
+        tally.slowest = max(tally.slowest, time.perf_counter() - started)
 
 
 def reads(client: aiohttp.ClientSession, base: str, headers: dict[str, dict[str, str]],
@@ -137,7 +145,7 @@ async def drive(base: str, emails: dict[str, str], first: list[str], second: lis
     tallies = {"reads": Tally(), "approvals": Tally(), "mixed": Tally()}
     # One connection per request in flight: the burst reaches the server at once.
     connector = aiohttp.TCPConnector(limit=0)
-    timeout = aiohttp.ClientTimeout(total=120)
+    timeout = aiohttp.ClientTimeout(total=CLIENT_PATIENCE_SECONDS)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
         headers = {}
         for role in (*ROLES, "observer"):
@@ -187,12 +195,14 @@ def measure(kind: str, n_reads: int, n_approvals: int) -> tuple[list[list[Any]],
         end = states(url)
     rows, ok = [], held
     for phase, tally in tallies.items():
-        statuses = ", ".join(f"{s}: {n}" for s, n in sorted(tally.statuses.items()))
+        statuses = ", ".join([f"{s}: {n}" for s, n in sorted(tally.statuses.items())]
+                             + ([f"no answer: {tally.no_answer}"] if tally.no_answer else []))
         good = tally.server_errors == 0 and not tally.malformed
         ok = ok and good
-        rows.append([kind, phase, sum(tally.statuses.values()), statuses,
+        rows.append([kind, phase, sum(tally.statuses.values()) + tally.no_answer, statuses,
                      tally.statuses.get(503, 0), tally.server_errors,
-                     "yes" if not tally.malformed else "; ".join(tally.malformed[:3]),
+                     "yes" if not tally.malformed
+                     else f"NO: {len(tally.malformed)}, e.g. {tally.malformed[0]}",
                      f"{tally.slowest:.1f}",
                      f"approved {end['approved']}, waitlisted {end['waitlisted']}"
                      if phase == "mixed" else "", "held" if held else "BROKEN"])
@@ -210,7 +220,8 @@ def main() -> None:
         kind_rows, ok = measure(kind, args.reads, args.approvals)
         rows += kind_rows
         passed = passed and ok
-    print(table(["database", "phase", "requests", "answers by status", "503", "other 5xx",
+    print(table(["database", "phase", "requests", "answers by status", "503",
+                 "other 5xx or no answer",
                  "refusals problem+json", "slowest s", "applications at end", "budget"], rows))
     print(f"\nNo 5xx but 503, every refusal a problem: {'yes' if passed else 'NO'}")
     sys.exit(0 if passed else 1)
