@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import re
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import Depends, Header, Request
 from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
@@ -19,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from api import auth
 from api.errors import language
 from states import Role
+from workflow.db import DatabaseBusy, connection_slots, is_busy, reader
 from workflow.errors import (
     Conflict,
     InvalidInput,
@@ -40,6 +43,45 @@ def _commit_open(session: Session) -> None:
         session.commit()
 
 
+class _Slots:
+    """The engine's connections as slots a request waits for on the event loop, not in a thread.
+
+    A request holds its connection from its first query to its commit, also while it waits for
+    a thread between the dependency and the endpoint; if requests waited for the pool in
+    threads, the holders could starve for threads until the pool's timeout. Waiting here, at
+    most QUARTIER_DB_POOL_TIMEOUT_SECONDS, a request that gets a slot always gets a connection.
+    The first request of an event loop also sizes its thread pool (QUARTIER_THREADS).
+    """
+
+    def __init__(self, size: int | None, timeout: float, threads: int) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.semaphore = asyncio.Semaphore(size) if size else None
+        self.timeout = timeout
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+
+    async def acquire(self) -> None:
+        if self.semaphore is None:
+            return
+        try:
+            await asyncio.wait_for(self.semaphore.acquire(), self.timeout)
+        except TimeoutError:
+            raise DatabaseBusy() from None
+
+    def release(self) -> None:
+        if self.semaphore is not None:
+            self.semaphore.release()
+
+
+def _slots(request: Request) -> _Slots:
+    state = request.app.state
+    slots: _Slots | None = getattr(state, "db_slots", None)
+    if slots is None or slots.loop is not asyncio.get_running_loop():
+        settings: Settings = state.settings
+        slots = state.db_slots = _Slots(connection_slots(state.engine),
+                                        settings.db_pool_timeout_seconds, settings.threads)
+    return slots
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One unit of work per request: the only place that commits or rolls back.
 
@@ -49,12 +91,20 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     or not at all. Function scope makes the commit happen before the response is sent, so a
     failing commit still turns into an error response and never into a false success.
 
+    GET and HEAD requests read only: their transaction never waits for SQLite's write lock,
+    and a write in one fails. A request that gets no connection or lock in time gets 503.
+
     Opening a session does no I/O (it connects on first use, in the worker thread of the
     endpoint or of `current_actor`), so this dependency runs on the event loop. The commit
     runs in the endpoint's own worker thread when its route is a `UnitOfWorkRoute` (every
     router's is); only what is left open then is committed here, through the threadpool.
     """
-    session = Session(request.app.state.engine, expire_on_commit=False)
+    engine = request.app.state.engine
+    if request.method in ("GET", "HEAD"):
+        engine = reader(engine)
+    slots = _slots(request)
+    await slots.acquire()
+    session = Session(engine, expire_on_commit=False)
     try:
         yield session
         if session.in_transaction():
@@ -67,14 +117,17 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             "gespeichert. Bitte erneut versuchen.",
             "The request collided with a concurrent change; nothing was saved. "
             "Please retry.") from None
-    except Exception:
+    except Exception as error:
         await run_in_threadpool(session.rollback)
+        if is_busy(error):
+            raise DatabaseBusy() from error
         raise
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+        slots.release()
 
 
 def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from workflow.db import DatabaseBusy
 from workflow.errors import WorkflowError
 
 log = logging.getLogger("quartier.api")
@@ -292,6 +293,13 @@ def out_of_range_problem(request: Request, error: Exception) -> JSONResponse:
                    "Ein Wert liegt außerhalb des zulässigen Bereichs.")
 
 
+def busy_problem(request: Request, error: DatabaseBusy) -> JSONResponse:
+    """No database connection or lock in time: 503 with Retry-After, never a 500 after long."""
+    response = workflow_problem(request, error)
+    response.headers["Retry-After"] = str(error.retry_after_seconds)
+    return response
+
+
 def internal_problem(request: Request, error: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=error)
     if language(request) == "en":
@@ -308,5 +316,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_problem)  # type: ignore[arg-type]
     app.add_exception_handler(OverflowError, out_of_range_problem)
     app.add_exception_handler(DataError, out_of_range_problem)
+    app.add_exception_handler(DatabaseBusy, busy_problem)  # type: ignore[arg-type]
     # Anything else: api.app.RequestLog answers with internal_problem (inside the middleware,
     # so the 500 carries X-Request-ID and the connection is kept).

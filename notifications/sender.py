@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -41,17 +41,23 @@ class Mail(Protocol):
 
 @dataclass(frozen=True)
 class SmtpConfig:
-    """Where and how to send (the caller builds it, e.g. from QUARTIER_SMTP_* settings)."""
+    """Where and how to send (the caller builds it, e.g. from QUARTIER_SMTP_* settings).
+
+    `starttls`: None upgrades with STARTTLS whenever the server offers it, True requires it,
+    False never tries. `auth_requires_tls`: credentials are sent only over TLS (implicit or
+    STARTTLS); without TLS the batch is not sent and waits, with the reason in its error.
+    """
 
     host: str
     port: int
-    starttls: bool = False
+    starttls: bool | None = None
     tls: bool = False
     username: str | None = None
     password: str | None = None
     mail_from: str = "Quartier <noreply@quartier.localhost>"
     ca_file: str | None = None
     timeout: float = 30.0
+    auth_requires_tls: bool = True
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,10 @@ def build_message(row: Mail, mail_from: str) -> EmailMessage:
     return message
 
 
+class ClearTextAuthRefused(aiosmtplib.SMTPException):
+    """Credentials would go over an unencrypted connection: refused, nothing is sent."""
+
+
 def _is_permanent(error: Exception) -> bool:
     """A 5xx answer about this message (recipient, content) will not change on retry.
 
@@ -106,27 +116,44 @@ def _describe(error: Exception) -> str:
 
 
 async def send_batch(config: SmtpConfig, rows: Sequence[Mail],
-                     on_result: Callable[[SendResult], None]) -> list[SendResult]:
-    """Send `rows` over one SMTP connection; `on_result` records each outcome at once."""
+                     on_result: Callable[[SendResult], None],
+                     before_send: Callable[[int], Awaitable[bool]] | None = None,
+                     ) -> list[SendResult]:
+    """Send `rows` over one SMTP connection; `on_result` records each outcome at once.
+
+    `before_send(i)` is awaited before `rows[i]` goes out (the worker renews its lease there);
+    False skips that row, which then has no result.
+    """
     results: list[SendResult] = []
 
     def record(result: SendResult) -> None:
         results.append(result)
         on_result(result)
 
+    # Logged in by hand after connecting: first it must be known whether the line is encrypted.
     smtp = aiosmtplib.SMTP(hostname=config.host, port=config.port, use_tls=config.tls,
                            start_tls=config.starttls, timeout=config.timeout,
-                           username=config.username, password=config.password,
                            cert_bundle=config.ca_file)
     try:
         await smtp.connect()
+        if config.username is not None:
+            if config.auth_requires_tls and smtp.get_transport_info("sslcontext") is None:
+                raise ClearTextAuthRefused(
+                    "SMTP-Anmeldung nur über TLS: der Server bietet kein STARTTLS an, die "
+                    "Zugangsdaten werden nicht im Klartext gesendet (QUARTIER_SMTP_TLS oder "
+                    "einen Server mit STARTTLS verwenden). / SMTP AUTH only over TLS: the "
+                    "server offers no STARTTLS; credentials are not sent in clear text.")
+            await smtp.login(config.username, config.password or "")
     except (aiosmtplib.SMTPException, OSError) as error:
         # Not the messages' fault (server away, TLS or login wrong): all of them retry later.
+        smtp.close()
         for row in rows:
             record(SendResult(row.id, False, f"Verbindung fehlgeschlagen: {_describe(error)}"))
         return results
     try:
         for index, row in enumerate(rows):
+            if before_send is not None and not await before_send(index):
+                continue
             try:
                 await smtp.send_message(build_message(row, config.mail_from))
             except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError,

@@ -4,8 +4,11 @@ Claiming sets `lease_until` (and counts the attempt) in its own short transactio
 the candidates are locked with `FOR UPDATE SKIP LOCKED`, so several workers take disjoint rows;
 on SQLite (and as a second safety on PostgreSQL) each row is claimed by a conditional update that
 only succeeds while the row is pending and unleased. A worker that dies leaves its rows leased;
-when the lease expires another worker takes them again. Only such in-flight rows can be sent
-twice, and always with the same Message-ID.
+when the lease expires another worker takes them again. While a batch is sending, the lease of
+its rows still to send is renewed whenever less than half of it is left (a batch claimed ahead,
+while the one before it went out, may start with half of it gone), so a healthy worker never
+loses a row to another. Only the in-flight rows of a worker that died or stalled for longer than
+a lease can be sent twice, and always with the same Message-ID.
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ import asyncio
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -152,6 +156,48 @@ def _transaction(bind: Engine | Connection) -> Iterator[Connection]:
     else:
         with bind.begin():
             yield bind
+
+
+def renew_lease(engine: Engine | Connection, ids: Sequence[int], held_until: datetime,
+                until: datetime) -> set[int]:
+    """Extend the lease of rows still held (pending, with the lease `held_until` this worker
+    set); the ids renewed. A row missing from the result was taken over: it is not ours."""
+    c = _OUTBOX.c
+    statement = (update(_OUTBOX)
+                 .where(c.id.in_(list(ids)), c.status == PENDING, c.lease_until == held_until)
+                 .values(lease_until=until).returning(c.id))
+    with _transaction(engine) as conn:
+        return set(conn.execute(statement).scalars())
+
+
+class _Lease:
+    """The lease of one batch while it is sending: renewed before a send when less than half
+    of it is left, for the rows still to send."""
+
+    def __init__(self, run: Callable[..., asyncio.Future[Any]], rows: list[Claimed],
+                 by_id: dict[int, Claimed], lease_seconds: float, claimed_at: float) -> None:
+        self.run, self.rows, self.by_id = run, rows, by_id
+        self.seconds = lease_seconds
+        self.renewed_at = claimed_at  # monotonic time the current lease was counted from
+        self.until = rows[0].lease_until  # one claim or renewal sets one value for the batch
+        self.held = {r.id for r in rows}
+
+    async def before_send(self, index: int) -> bool:
+        row = self.rows[index]
+        elapsed = time.monotonic() - self.renewed_at
+        if row.id in self.held and elapsed > self.seconds / 2:
+            rest = [r.id for r in self.rows[index:] if r.id in self.held]
+            # Counted on from the lease's own clock (the pass may run at a simulated `now`).
+            until = self.until + timedelta(seconds=elapsed)
+            renewed_at = time.monotonic()
+            self.held = await self.run(renew_lease, rest, self.until, until)
+            self.until, self.renewed_at = until, renewed_at
+            for outbox_id in self.held:
+                self.by_id[outbox_id] = replace(self.by_id[outbox_id], lease_until=until)
+            lost = set(rest) - self.held
+            if lost:
+                log.warning("outbox %s: lease lost to another worker, not sent", sorted(lost))
+        return row.id in self.held
 
 
 _SENT_VALUES = {"status": SENT, "sent_at": bindparam("now"), "lease_until": None,
@@ -298,10 +344,15 @@ async def _deliver(run: Callable[..., asyncio.Future[Any]], config: DeliveryConf
     report = DeliveryReport()
     writes: list[asyncio.Future[Any]] = []  # failures being recorded
 
+    claimed_at: dict[asyncio.Future[Any], float] = {}
+
     def claim_after(after_id: int) -> asyncio.Future[Any]:
         # Claims go up the ids: a row this pass took (sent, or failed and back in the queue)
         # is never taken again by it; a row that only became due meanwhile waits for the next.
-        return run(claim, now or clock(), size, config.lease_seconds, (), after_id)
+        started = time.monotonic()  # the lease runs from about now, not from when it is used
+        future = run(claim, now or clock(), size, config.lease_seconds, (), after_id)
+        claimed_at[future] = started
+        return future
 
     marker = _Marker(run, now, clock)
     next_claim = claim_after(0)
@@ -311,6 +362,7 @@ async def _deliver(run: Callable[..., asyncio.Future[Any]], config: DeliveryConf
             if not rows:
                 return report
             by_id = {r.id: r for r in rows}
+            lease = _Lease(run, rows, by_id, config.lease_seconds, claimed_at.pop(next_claim))
             batch = DeliveryReport(claimed=len(rows))
             after_id = rows[-1].id
             prefetch: list[asyncio.Future[Any]] = []
@@ -338,7 +390,7 @@ async def _deliver(run: Callable[..., asyncio.Future[Any]], config: DeliveryConf
                 batch.errors.append(f"{result.outbox_id}: {result.error}")
                 log.warning("outbox %s not sent (%s): %s", result.outbox_id, status, result.error)
 
-            await send_batch(config.smtp, rows, on_result)
+            await send_batch(config.smtp, rows, on_result, lease.before_send)
             report.add(batch)
             if batch.sent == 0 and batch.retrying:
                 return report  # the server is not taking mail; the rest waits for its backoff

@@ -1,17 +1,18 @@
 """Stored responses of requests with an Idempotency-Key, so that a retry has no second effect.
 
 The row is written in the same transaction as the effect it describes: either both are committed
-or neither, so a retried request finds either the stored response or a clean slate.
+or neither, so a retried request finds either the stored response or a clean slate. Rows older
+than QUARTIER_IDEMPOTENCY_RETENTION_HOURS are deleted by the worker (`delete_expired`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Engine, UniqueConstraint, delete
 from sqlmodel import Field, Session, SQLModel, select
 
 
@@ -58,3 +59,11 @@ def remember(session: Session, *, user_id: int, key: str, endpoint: str, fingerp
     session.add(record)
     session.flush()
     return record
+
+
+def delete_expired(engine: Engine, now: datetime, retention: timedelta) -> int:
+    """Delete the stored responses older than `retention` (a retry after that is a new request);
+    how many went."""
+    table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        return conn.execute(delete(table).where(table.c.created_at < now - retention)).rowcount

@@ -35,7 +35,7 @@ class Settings(BaseSettings):
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
-    smtp_starttls: bool = False
+    smtp_starttls: bool | None = None  # None: if the server offers it; true: required; false: never
     smtp_tls: bool = False
     smtp_username: str | None = None
     smtp_password: str | None = None
@@ -54,12 +54,24 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     openapi_for_admins: bool = False
 
+    # Under load: a request waits at most db_pool_timeout_seconds for one of the
+    # db_pool_size + db_max_overflow connections, and at most db_lock_timeout_seconds for a lock,
+    # then gets 503 with Retry-After. `threads`, the thread pool of sync endpoints, should be at
+    # least the connections, so that a request holding a connection also gets a thread.
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_pool_timeout_seconds: float = 5.0
+    db_lock_timeout_seconds: float = 10.0  # SQLite's busy timeout, PostgreSQL's lock_timeout
+    threads: int = 40
+    idempotency_retention_hours: float = 24.0  # stored responses older than this are deleted
+
     def smtp(self) -> SmtpConfig:
         """The SMTP server for notifications' sender."""
         return SmtpConfig(host=self.smtp_host, port=self.smtp_port, starttls=self.smtp_starttls,
                           tls=self.smtp_tls, username=self.smtp_username or None,
                           password=self.smtp_password or None, mail_from=self.mail_from,
-                          ca_file=self.smtp_ca_file or None)
+                          ca_file=self.smtp_ca_file or None,
+                          auth_requires_tls=self.environment != "development")
 
     def delivery(self) -> DeliveryConfig:
         """Delivery of the outbox (notifications.worker): SMTP, leases, batches, retries."""

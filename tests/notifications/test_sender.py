@@ -1,16 +1,16 @@
-"""The SMTP side: STARTTLS with login, implicit TLS, one connection per batch, refusals."""
+"""The SMTP side: STARTTLS whenever offered, login only over TLS outside development, implicit
+TLS, one connection per batch, refusals."""
 
 from __future__ import annotations
 
-import shutil
 import ssl
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import Engine
@@ -28,27 +28,22 @@ from workflow.settings import Settings
 
 @dataclass
 class Certificate:
-    cert: Path
-    key: Path
+    cert: Path  # the CA that signed the server's certificate: what the client trusts
+    issued: trustme.LeafCert
 
     def server_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(self.cert, self.key)
+        self.issued.configure_cert(context)
         return context
 
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
-    """A self-signed certificate for 127.0.0.1 made with the openssl command."""
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl command is needed to make a test certificate")
-    directory = tmp_path_factory.mktemp("tls")
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-                   check=True, capture_output=True)
-    return Certificate(cert, key)
+    """A certificate for 127.0.0.1 from a throwaway CA made in the test (trustme)."""
+    authority = trustme.CA()
+    cert = tmp_path_factory.mktemp("tls") / "ca.pem"
+    authority.cert_pem.write_to_path(str(cert))
+    return Certificate(cert, authority.issue_cert("127.0.0.1", "localhost"))
 
 
 class CountingHandler(RefusingHandler):
@@ -57,6 +52,11 @@ class CountingHandler(RefusingHandler):
     def __init__(self, directory: Path) -> None:
         super().__init__(directory, "gibt-es-nicht@", "550 5.1.1 no such mailbox")
         self.sessions = 0
+        self.over_tls: list[bool] = []  # per message: did it arrive over TLS?
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.over_tls.append(session.ssl is not None)
+        return await super().handle_DATA(server, session, envelope)
 
     async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,  # noqa: N802
                           responses: list[str]) -> list[str]:
@@ -65,8 +65,12 @@ class CountingHandler(RefusingHandler):
         return responses
 
 
+LOGINS: list[bool] = []  # per AUTH the server saw: was the connection encrypted?
+
+
 def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
                   auth_data: Any) -> AuthResult:
+    LOGINS.append(session.ssl is not None)
     ok = (isinstance(auth_data, LoginPassword) and auth_data.login == b"quartier"
           and auth_data.password == "geheim-ä".encode())
     return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535
@@ -113,6 +117,53 @@ def test_starttls_with_login(engine: Engine, certificate: Certificate, server_fa
     # A wrong login is not the message's fault: it waits for the fixed configuration.
     assert (report.sent, report.retrying, report.dead) == (0, 1, 0)
     assert "Authentication" in report.errors[0] or "535" in report.errors[0]
+
+
+def test_starttls_is_used_whenever_the_server_offers_it(engine: Engine, certificate: Certificate,
+                                                       server_factory) -> None:
+    # The server offers STARTTLS but does not insist; the default settings take it anyway.
+    _, handler, port = server_factory(tls_context=certificate.server_context())
+    fill(engine, 2)
+    settings = Settings(smtp_port=port, smtp_ca_file=str(certificate.cert))
+    assert settings.smtp_starttls is None  # opportunistic is the default
+    assert deliver_due(engine, settings.delivery()).sent == 2
+    assert handler.over_tls == [True, True]
+    # Told never to use it, the same server gets the mail in clear text.
+    fill(engine, 1)
+    assert deliver_due(engine, settings.model_copy(update={"smtp_starttls": False})
+                       .delivery()).sent == 1
+    assert handler.over_tls == [True, True, False]
+
+
+def test_outside_development_credentials_never_go_in_clear_text(
+        engine: Engine, certificate: Certificate, server_factory) -> None:
+    # A server without STARTTLS that would take a login in clear text.
+    _, handler, port = server_factory(authenticator=authenticator, auth_require_tls=False)
+    LOGINS.clear()
+    fill(engine, 2)
+    production = Settings(environment="production", smtp_port=port, smtp_username="quartier",
+                          smtp_password="geheim-ä")
+    report = deliver_due(engine, production.delivery())
+    assert (report.sent, report.retrying, report.dead) == (0, 2, 0)
+    assert all("TLS" in error for error in report.errors)
+    assert LOGINS == [] and handler.over_tls == []  # no AUTH was sent, no mail
+    rows = outbox(engine)
+    assert {r.status for r in rows} == {PENDING} and all("TLS" in r.last_error for r in rows)
+
+    # With STARTTLS offered, the login goes over TLS and the mail out.
+    _, tls_handler, tls_port = server_factory(
+        tls_context=certificate.server_context(), authenticator=authenticator,
+        auth_require_tls=True)
+    fill(engine, 1)
+    report = deliver_due(engine, production.model_copy(update={
+        "smtp_port": tls_port, "smtp_ca_file": str(certificate.cert)}).delivery())
+    assert report.sent == 1 and LOGINS == [True] and tls_handler.over_tls == [True]
+
+    # In development a clear-text login is allowed (the local mail catcher).
+    development = production.model_copy(update={"environment": "development"})
+    fill(engine, 1)
+    assert deliver_due(engine, development.delivery()).sent == 1
+    assert LOGINS == [True, False]
 
 
 def test_implicit_tls(engine: Engine, certificate: Certificate, server_factory) -> None:

@@ -1,13 +1,21 @@
-"""workflow.db: a firing writes with Core statements; ORM objects loaded before it stay current."""
+"""workflow.db: a firing writes with Core statements; ORM objects loaded before it stay current;
+readers never wait for SQLite's write lock, and no wait for a lock outlasts the lock timeout."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
-from sqlmodel import Session, select
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, SQLModel, select
 
 from tests.factories import NOW, application_in, make_world
 from workflow import engine
-from workflow.models import Application, ApplicationYear, BudgetLine, Deadline
+from workflow.db import DatabaseBusy, make_engine, unit_of_work
+from workflow.models import Application, ApplicationYear, BudgetLine, Call, Deadline
+from workflow.settings import get_settings
 
 
 def test_orm_objects_loaded_before_a_firing_see_its_writes(any_engine: Engine) -> None:
@@ -49,3 +57,57 @@ def test_orm_objects_loaded_before_a_firing_see_its_writes(any_engine: Engine) -
         assert (app.state, app.version) == ("approved", version + 4)
         committed = {ln.year: ln.committed_cents for ln in s.exec(select(BudgetLine))}
         assert committed == {2021: 40_000_00, 2022: 30_000_00}
+
+
+@pytest.fixture
+def impatient(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Settings with a short lock wait (0.3 s), for engines made while the test runs."""
+    monkeypatch.setenv("QUARTIER_DB_LOCK_TIMEOUT_SECONDS", "0.3")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def _hold_write_lock(url: str, until: threading.Event, holding: threading.Event) -> None:
+    db = make_engine(url)
+    with unit_of_work(db) as s:
+        s.execute(text("UPDATE call SET title = title"))  # writer: BEGIN IMMEDIATE, lock held
+        holding.set()
+        until.wait(10)
+    db.dispose()
+
+
+@pytest.mark.usefixtures("impatient")
+def test_sqlite_readers_do_not_wait_for_a_writer_and_writers_get_busy(sqlite_url: str) -> None:
+    db = make_engine(sqlite_url)
+    SQLModel.metadata.create_all(db)
+    with unit_of_work(db) as s:
+        make_world(s)
+    until, holding = threading.Event(), threading.Event()
+    writer = threading.Thread(target=_hold_write_lock, args=(sqlite_url, until, holding))
+    writer.start()
+    try:
+        assert holding.wait(10)
+        with unit_of_work(db, read_only=True) as s:  # WAL: reads while the writer writes
+            assert s.exec(select(Call)).first() is not None
+        # A writing unit of work waits for the lock no longer than the lock timeout.
+        with pytest.raises(DatabaseBusy) as refused, unit_of_work(db) as s:
+            s.exec(select(Call)).first()
+        assert refused.value.status == 503
+    finally:
+        until.set()
+        writer.join()
+        db.dispose()
+
+
+def test_a_write_in_a_read_only_unit_of_work_fails_loudly(any_engine: Engine) -> None:
+    with unit_of_work(any_engine) as s:
+        make_world(s)
+    with pytest.raises(DBAPIError, match="(?i)read.?only"), \
+            unit_of_work(any_engine, read_only=True) as s:
+        s.execute(text("UPDATE call SET title = 'x'"))
+    # The same connection writes again in a writing unit of work (the pool reuses it).
+    with unit_of_work(any_engine) as s:
+        s.execute(text("UPDATE call SET title = 'y'"))
+    with unit_of_work(any_engine, read_only=True) as s:
+        assert {c.title for c in s.exec(select(Call))} == {"y"}

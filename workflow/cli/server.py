@@ -7,13 +7,15 @@ import copy
 import logging
 import signal
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy import Engine
 
 from notifications.outbox import utcnow
 from notifications.worker import DeliveryReport, Periodic, delivery_job, run_worker
+from workflow import idempotency
 from workflow.cli.common import (
     JsonOpt,
     NowOpt,
@@ -33,6 +35,9 @@ from workflow.settings import InsecureSettings, check_settings, get_settings
 # command line never imports the API itself.
 APP_FACTORY = "api.app:create_app"
 REMINDER_PASS_EVERY_SECONDS = 300.0
+IDEMPOTENCY_EXPIRY_EVERY_SECONDS = 3600.0
+
+log = logging.getLogger("quartier.worker")
 
 
 def _log_config() -> dict[str, Any]:
@@ -79,9 +84,20 @@ def serve(
 
 def worker_jobs(on_report: Any = None) -> list[Periodic]:
     """What `quartier worker` runs: a reminder pass every few minutes, then the outbox on every
-    pass (so that the reminders of a pass go out in it)."""
+    pass (so that the reminders of a pass go out in it), and hourly the expiry of stored
+    Idempotency-Key responses."""
+    settings = get_settings()
+    retention = timedelta(hours=settings.idempotency_retention_hours)
+
+    def expire_idempotency_records(engine: Engine, now: datetime) -> None:
+        deleted = idempotency.delete_expired(engine, now, retention)
+        if deleted:
+            log.info("%s expired idempotency records deleted", deleted)
+
     return [Periodic(run_reminder_pass, REMINDER_PASS_EVERY_SECONDS, "reminder pass"),
-            delivery_job(get_settings().delivery(), on_report)]
+            delivery_job(settings.delivery(), on_report),
+            Periodic(expire_idempotency_records, IDEMPOTENCY_EXPIRY_EVERY_SECONDS,
+                     "idempotency expiry")]
 
 
 def worker(
