@@ -126,6 +126,19 @@ print(response.json()["access_token"])
 EOF
 }
 
+summarise() {  # summarise REPORT_DIR LABEL: each failure class and the operations it hit
+  "$bin/python" - "$1" "$2" <<'EOF'
+import json
+import sys
+from pathlib import Path
+
+for path in sorted(Path(sys.argv[1]).glob("*.json"))[-1:]:
+    for failure in json.loads(path.read_text()).get("failures", []):
+        print(f"schemathesis.sh: {sys.argv[2]}: {failure['code']} {failure['title']} "
+              f"({failure['count']}): {', '.join(failure['operations'])}")
+EOF
+}
+
 failed=()
 rm -rf "$reports"/*-carrier* "$reports"/*-reviewer* "$reports"/*-admin*
 mkdir -p "$reports"
@@ -159,6 +172,7 @@ for database in $databases; do
       tail -n 3 "$out.log"
     else
       cat "$out.log"
+      summarise "$out" "$database/$role"
       failed+=("$database/$role")
     fi
     step "$database / $role took $((SECONDS - started)) s (full output in $out.log)"
