@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export QUARTIER_DATABASE_URL ?= sqlite:///var/quartier.sqlite3
 
-.PHONY: run journey test bench install lint wheel-smoke diagram clean
+.PHONY: run journey test browser bench install lint wheel-smoke diagram clean
 
 $(BIN)/quartier: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,21 @@ journey: install
 	QUARTIER=$(BIN)/quartier bash scripts/journey.sh
 
 ## test: the whole test suite (PostgreSQL tests need the server at 127.0.0.1:5432)
-test: install
+test: install browser
 	$(BIN)/pytest -n 2 --dist loadfile
+
+## browser: Debian's Chromium for the browser tests (tests/journeys/test_docs_page.py), installed
+## only if /usr/bin/chromium is missing and only as root; with CI=true a missing one is an error
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	elif [ "$${CI:-}" = true ]; then \
+	  echo "make browser: /usr/bin/chromium is missing and only root can install it" >&2; exit 1; \
+	else \
+	  echo "make browser: /usr/bin/chromium is missing (as root: apt-get install chromium);" \
+	    "the browser tests skip" >&2; \
+	fi
 
 ## bench: the five benchmarks of BENCHMARKS.md, one table each (several minutes; PostgreSQL needed)
 bench: install
