@@ -75,6 +75,9 @@ TITLES_EN = {
     "method-not-allowed": "Method not allowed",
     "http-error": "Request refused",
     "internal-error": "Internal error",
+    "password-change-required": "Password change required",
+    "too-many-login-attempts": "Too many login attempts",
+    "database-busy": "Temporarily overloaded",
 }
 
 # Messages of the pydantic error types a client is likely to cause, in German.

@@ -99,13 +99,7 @@ class BudgetChangeRequest(Strict):
 
     def delta_cents(self) -> int:
         """The signed change in cents; one sign at most, the amount parsed as any other."""
-        if isinstance(self.delta, int):
-            sign, amount = (-1 if self.delta < 0 else 1), abs(self.delta)
-            return sign * budget.parse_euros(amount, "Änderung", "Change")
-        text = self.delta.strip()
-        sign = -1 if text.startswith("-") else 1
-        text = text[1:] if text[:1] in ("+", "-") else text
-        return sign * budget.parse_euros(text, "Änderung", "Change")
+        return budget.parse_signed_euros(self.delta)
 
 
 class FundingStopRequest(Strict):

@@ -56,6 +56,15 @@ def parse_euros(value: object, field: str = "Betrag", field_en: str | None = Non
     return cents
 
 
+def parse_signed_euros(value: object, field: str = "Änderung", field_en: str = "Change") -> int:
+    """A change of money: an amount as `parse_euros` reads it, with at most one sign."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (-1 if value < 0 else 1) * parse_euros(abs(value), field, field_en)
+    text = str(value).strip()
+    sign = -1 if text.startswith("-") else 1
+    return sign * parse_euros(text[1:] if text[:1] in ("+", "-") else text, field, field_en)
+
+
 def _cents_of_text(raw: str, field: str, en: str) -> int:
     text = raw.strip().removeprefix("€").removesuffix("€").strip()
     if len(text) > 40:

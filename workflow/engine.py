@@ -201,7 +201,7 @@ def _run(firing: Firing) -> TransitionRecord:
 
 def _plan_deadlines(firing: Firing) -> None:
     raw = firing.payload.get("deadline")
-    explicit = parse_date(raw, "Frist", "deadline") if raw else None
+    explicit = parse_date(raw, "Frist", "deadline", "Deadline") if raw else None
     if explicit is not None and explicit <= deadlines.local_date(firing.now):
         raise InvalidInput("Die Frist muss in der Zukunft liegen.",
                            "The deadline must lie in the future.", field="deadline")

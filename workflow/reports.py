@@ -103,7 +103,7 @@ def _spending(session: Session, app: Application, raw: Any) -> dict[str, int]:
                 f"Für {year} wurde nichts bewilligt (bewilligt: "
                 f"{', '.join(str(y) for y in sorted(approved))}).",
                 f"Nothing was approved for {year}.", field="spending")
-        cents = budget.parse_euros(value, f"Ausgaben {year}")
+        cents = budget.parse_euros(value, f"Ausgaben {year}", f"Spending {year}")
         if cents > approved[year]:
             raise InvalidInput(
                 f"{year}: Die Ausgaben übersteigen den bewilligten Betrag "

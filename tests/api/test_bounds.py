@@ -114,11 +114,7 @@ def test_huge_amounts_in_recommend_are_4xx(client: TestClient, api_world: ApiWor
     assert response.headers["content-type"] == PROBLEM
 
 
-@pytest.mark.parametrize("value", [
-    pytest.param("1e26", marks=pytest.mark.xfail(
-        reason="workflow/reports.py calls deadline.is_number (an AttributeError on main)",
-        strict=False)),
-    10**30, "9" * 41])
+@pytest.mark.parametrize("value", ["1e26", 10**30, "9" * 41])
 def test_huge_interim_spending_is_4xx(client: TestClient, api_world: ApiWorld, carrier,
                                       value: Any) -> None:
     ref = application_in(api_world, "active")

@@ -101,7 +101,9 @@ def problem_failure(response: Any, status: int, *slugs: str) -> str | None:
     problem = response.parsed
     if problem is None or not type(problem).__module__.startswith(f"{PACKAGE}.models"):
         return f"{status}: not parsed into a generated model but {problem!r}"
-    got = {name: getattr(problem, name, None) for name in ("type", "title", "status", "detail")}
+    # The generator names the field `type` as `type_` (a Python builtin).
+    got = {name: getattr(problem, name, None) for name in ("title", "status", "detail")}
+    got["type"] = getattr(problem, "type_", getattr(problem, "type", None))
     if got["type"] not in [PROBLEMS + slug for slug in slugs] or got["status"] != status:
         return f"{status}: parsed into {type(problem).__name__} with {got}"
     if not (isinstance(got["title"], str) and isinstance(got["detail"], str)):

@@ -91,9 +91,7 @@ def change(
 ) -> None:
     """Eine Budgetzeile erhöhen oder kürzen (Programmverwaltung)."""
     with session_scope() as session:
-        text = delta.strip()
-        cents = budget.parse_euros(text.lstrip("-+"), "Änderung") * (
-            -1 if text.startswith("-") else 1)
+        cents = budget.parse_signed_euros(delta)
         programme_admin.change_budget(session, find_call(session, call), year, source, cents,
                                       actor_for(session, as_user), note, now=options.now)
         typer.echo(f"Budget {year}/{source} um {euro(cents)} geändert.")
