@@ -31,12 +31,29 @@ def _money(value: Any) -> str | int:
     return value
 
 
+# The amounts workflow.budget.parse_euros reads, as a JSON Schema pattern: plain (50000.50) or
+# German (50.000,50) notation, ASCII digits, at most two decimals, below 10^11 euros.
+MONEY_PATTERN = (r"(?:[0-9]{1,11}(?:[.,][0-9]{1,2})?"
+                 r"|[0-9]{1,3}(?:\.[0-9]{3}){1,2}(?:,[0-9]{1,2})?"
+                 r"|[0-9]{1,2}(?:\.[0-9]{3}){3}(?:,[0-9]{1,2})?)")
+_MONEY_DESCRIPTION = 'Euros, e.g. "50000.00", "50.000,00" or 50000 (never a float)'
 Money = Annotated[str | int, PlainValidator(_money), WithJsonSchema(
-    {"anyOf": [{"type": "string", "maxLength": 40},
-               {"type": "integer", "minimum": -MAX_EUROS, "maximum": MAX_EUROS}],
-     "description": 'Euros, e.g. "50000.00", "50.000,00" or 50000 (never a float)'})]
+    {"anyOf": [{"type": "string", "pattern": f"^{MONEY_PATTERN}$"},
+               {"type": "integer", "minimum": 0, "maximum": MAX_EUROS - 1}],
+     "description": _MONEY_DESCRIPTION})]
+SignedMoney = Annotated[str | int, PlainValidator(_money), WithJsonSchema(
+    {"anyOf": [{"type": "string", "pattern": f"^[+-]?{MONEY_PATTERN}$"},
+               {"type": "integer", "minimum": 1 - MAX_EUROS, "maximum": MAX_EUROS - 1}],
+     "description": "A change in " + _MONEY_DESCRIPTION[0].lower() + _MONEY_DESCRIPTION[1:]})]
+# A reason, a note: text with at least one character that is not a space.
+Reason = Annotated[str, StringConstraints(max_length=5000, pattern=r"\S")]
 BudgetYear = Annotated[str, StringConstraints(min_length=4, max_length=4, pattern="^[0-9]{4}$")]
-Amounts = Annotated[dict[BudgetYear, Money], Field(max_length=MAX_YEARS)]
+Amounts = Annotated[dict[BudgetYear, Money], Field(max_length=MAX_YEARS), WithJsonSchema(
+    {"type": "object", "maxProperties": MAX_YEARS, "propertyNames": {"pattern": "^[0-9]{4}$"},
+     "additionalProperties": {"anyOf": [{"type": "string", "pattern": f"^{MONEY_PATTERN}$"},
+                                        {"type": "integer", "minimum": 0,
+                                         "maximum": MAX_EUROS - 1}]},
+     "description": 'Euros per budget year, e.g. {"2021": "50000.00"}'})]
 DocumentName = Annotated[str, StringConstraints(max_length=MAX_DOCUMENT_NAME)]
 Code = Annotated[str, StringConstraints(max_length=50)]
 
@@ -94,7 +111,7 @@ class FireRequest(Strict):
 class BudgetChangeRequest(Strict):
     year: int = Field(ge=1900, le=2200)
     source: str = Field(max_length=100)
-    delta: Money = Field(description='Signed euros, e.g. "100000" or "-2500.50"')
+    delta: SignedMoney = Field(description='Signed euros, e.g. "100000" or "-2500.50"')
     note: str = Field(default="Budgetänderung", max_length=2000)
 
     def delta_cents(self) -> int:
@@ -103,7 +120,7 @@ class BudgetChangeRequest(Strict):
 
 
 class FundingStopRequest(Strict):
-    reason: str = Field(max_length=2000)
+    reason: Annotated[str, StringConstraints(max_length=2000, pattern=r"\S")]
 
 
 class InterimReportSubmit(Strict):
@@ -118,7 +135,7 @@ class InterimReportReview(Strict):
 
 
 class InterimChangesRequest(Strict):
-    reason: str = Field(max_length=5000)
+    reason: Reason
     deadline: date | None = Field(default=None, description="Default: 14 days (programme rule)")
 
 

@@ -12,8 +12,10 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Engine, UniqueConstraint, delete
+from sqlalchemy import JSON, Column, Engine, UniqueConstraint, delete
 from sqlmodel import Field, Session, SQLModel, select
+
+from workflow.sqltypes import UTCDateTime
 
 
 def utcnow() -> datetime:
@@ -36,7 +38,7 @@ class IdempotencyRecord(SQLModel, table=True):
     response_headers: dict[str, str] = Field(default_factory=dict,
                                              sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow,
-                                 sa_column=Column(DateTime(timezone=True), nullable=False))
+                                 sa_column=Column(UTCDateTime(), nullable=False))
 
 
 def request_hash(endpoint: str, body: Any) -> str:

@@ -10,7 +10,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
-    DateTime,
     Index,
     UniqueConstraint,
     event,
@@ -21,6 +20,7 @@ from sqlmodel import Field, SQLModel
 
 from notifications.outbox import OutboxMessage  # noqa: F401  (registers the outbox table)
 from states import INITIAL_STATE, DeadlineStatus, Policy
+from workflow.sqltypes import UTCDateTime
 
 
 def utcnow() -> datetime:
@@ -28,7 +28,7 @@ def utcnow() -> datetime:
 
 
 def _ts(**kw: Any) -> Any:
-    return Field(sa_column=Column(DateTime(timezone=True), **kw))
+    return Field(sa_column=Column(UTCDateTime(), **kw))
 
 
 def _money(**kw: Any) -> Any:

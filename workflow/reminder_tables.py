@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, UniqueConstraint, event
+from sqlalchemy import JSON, Column, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from states import InterimReportStatus, ReminderStatus
+from workflow.sqltypes import UTCDateTime
 
 
 class ReminderSent(SQLModel, table=True):
@@ -34,7 +35,7 @@ class ReminderSent(SQLModel, table=True):
     step: str  # before_28 | before_7 | due | overdue | escalation (before_<n> if configured)
     status: str = ReminderStatus.sent.value  # states.ReminderStatus
     scheduled_on: date  # the day the step was due
-    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     recipient: str | None = None
     grace_until: date | None = None  # the grace period a formal reminder (Mahnung) set
     outbox_id: int | None = Field(default=None, foreign_key="outbox_message.id")
@@ -54,10 +55,10 @@ class InterimReport(SQLModel, table=True):
                                            sa_column=Column(JSON, nullable=False))
     status: str = InterimReportStatus.submitted.value  # states.InterimReportStatus
     late: bool = False
-    submitted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    submitted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     submitted_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     reviewed_at: datetime | None = Field(default=None,
-                                         sa_column=Column(DateTime(timezone=True), nullable=True))
+                                         sa_column=Column(UTCDateTime(), nullable=True))
     reviewed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     review_note: str | None = None
 
