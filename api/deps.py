@@ -297,7 +297,8 @@ IfMatchDep = Annotated[int | None, Depends(if_match_version)]
 
 
 async def idempotency_key(
-    key: Annotated[str | None, Header(alias="Idempotency-Key",
+    key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200,
+                                      pattern=r"^[!-~]+$",
                                       description="Makes a retried request safe.")] = None,
 ) -> str | None:
     if key is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstraints, WithJsonSchema
 
 from states import Role
@@ -16,12 +17,16 @@ from workflow import budget, reports
 
 MAX_EUROS = 10**11  # workflow.budget caps amounts at 10^13 cents; larger ones are refused here
 MAX_YEARS = 10  # budget years in one request
+DB_ID_MAX = 2**31 - 1  # ids and offsets fit the database's integers
+RowId = Annotated[int, Path(ge=1, le=DB_ID_MAX)]  # a row's id in a path
 MAX_DOCUMENTS, MAX_DOCUMENT_NAME = 100, 200
 
 
 def _money(value: Any) -> str | int:
     # Floats would round money; booleans are ints to Python but never amounts. Ints are bounded
     # here, before anything turns a 5,000-digit one into text (Python refuses that with a crash).
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_EUROS:
+        value = int(value)  # 2721.0 is JSON's 2721 (JSON Schema counts it an integer): no rounding
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise ValueError('give euros as text ("50000.00") or a whole number, not a float')
     if isinstance(value, int) and abs(value) > MAX_EUROS:

@@ -10,12 +10,14 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from api.deps import ActorDep, AdminDep, IdempotencyKeyDep, LanguageDep, SessionDep, UnitOfWorkRoute
 from api.idempotency import Idempotent
 from api.schemas import (
+    DB_ID_MAX,
     BudgetChangeRequest,
     CallOut,
     FundingStopRequest,
     LedgerPage,
     PasswordReset,
     PasswordResetOut,
+    RowId,
     UserCreate,
     UserOut,
 )
@@ -38,7 +40,7 @@ def _ledger_entry_out(row: queries.LedgerRow) -> dict[str, Any]:
             summary="Ledger entries of a call (every change to budget or committed money)")
 def get_ledger(code: str, session: SessionDep, actor: AdminDep,
                limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-               offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+               offset: Annotated[int, Query(ge=0, le=DB_ID_MAX)] = 0) -> dict[str, Any]:
     page = queries.ledger_page(session, code, limit, offset)
     return {"items": [_ledger_entry_out(row) for row in page.items], "total": page.total,
             "limit": page.limit, "offset": page.offset}
@@ -86,7 +88,7 @@ def create_user(body: UserCreate, session: SessionDep, actor: AdminDep,
 
 @router.post("/admin/users/{user_id}/disable", response_model=UserOut,
              summary="Disable an account (its tokens stop working)")
-def disable_user(user_id: int, session: SessionDep, actor: AdminDep,
+def disable_user(user_id: RowId, session: SessionDep, actor: AdminDep,
                  lang: LanguageDep) -> dict[str, Any]:
     """Not one's own account, nor the last active admin account (409)."""
     return user_out(users.disable_user(session, user_id, by=actor.id), lang)
@@ -94,14 +96,14 @@ def disable_user(user_id: int, session: SessionDep, actor: AdminDep,
 
 @router.post("/admin/users/{user_id}/enable", response_model=UserOut,
              summary="Enable a disabled account again")
-def enable_user(user_id: int, session: SessionDep, actor: AdminDep,
+def enable_user(user_id: RowId, session: SessionDep, actor: AdminDep,
                 lang: LanguageDep) -> dict[str, Any]:
     return user_out(users.enable_user(session, user_id), lang)
 
 
 @router.post("/admin/users/{user_id}/reset-password", response_model=PasswordResetOut,
              summary="Reset an account's password (to be changed at its next login)")
-def reset_password(user_id: int, session: SessionDep, actor: AdminDep, lang: LanguageDep,
+def reset_password(user_id: RowId, session: SessionDep, actor: AdminDep, lang: LanguageDep,
                    body: PasswordReset | None = None) -> dict[str, Any]:
     """Sets the given password, or a random one-time password that the answer shows once.
     Every token of the account stops working; after logging in with the new password the

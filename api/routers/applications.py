@@ -23,6 +23,7 @@ from api.deps import (
 from api.errors import TITLES_EN, PreconditionFailed, language
 from api.idempotency import Idempotent
 from api.schemas import (
+    DB_ID_MAX,
     ApplicationCreate,
     ApplicationOut,
     ApplicationPage,
@@ -86,7 +87,8 @@ def list_applications(
     state: State | None = None,
     call: Annotated[str | None, Query(description="Call code")] = None,
     module: Annotated[str | None, Query(description="Module code, e.g. B1")] = None,
-    organisation: Annotated[int | None, Query(description="Carrier organisation id")] = None,
+    organisation: Annotated[int | None, Query(ge=1, le=DB_ID_MAX,
+                                              description="Carrier organisation id")] = None,
     municipality: str | None = None,
     overdue: Annotated[bool | None, Query(description="Has an open deadline past due")] = None,
     escalated: Annotated[bool | None, Query(
@@ -96,7 +98,7 @@ def list_applications(
                                    description="Text in reference, title, summary, quartier")]
     = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=DB_ID_MAX)] = 0,
 ) -> dict[str, Any]:
     where = queries.ApplicationFilter(state=state, call=call, module=module,
                                       organisation=organisation, municipality=municipality,

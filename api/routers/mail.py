@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.deps import AdminDep, SessionDep, UnitOfWorkRoute
-from api.schemas import OutboxMessageOut
+from api.schemas import OutboxMessageOut, RowId
 from workflow.mail import list_dead, requeue
 from workflow.presenters import outbox_out
 
@@ -22,5 +22,5 @@ def dead_mail(session: SessionDep, actor: AdminDep) -> list[dict[str, Any]]:
 
 @router.post("/admin/mail/{outbox_id}/requeue", response_model=OutboxMessageOut,
              summary="Deliver a dead email again (same Message-ID, fresh attempts)")
-def requeue_mail(outbox_id: int, session: SessionDep, actor: AdminDep) -> dict[str, Any]:
+def requeue_mail(outbox_id: RowId, session: SessionDep, actor: AdminDep) -> dict[str, Any]:
     return outbox_out(requeue(session, outbox_id))
