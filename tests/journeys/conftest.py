@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,19 +33,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory) -> Iterator[LiveServer]:
-    """`quartier db upgrade`, `quartier seed` (development), then `quartier serve` until /readyz."""
-    home = tmp_path_factory.mktemp("live")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QUARTIER_")}
-    env.update(QUARTIER_DATABASE_URL=f"sqlite:///{home / 'quartier.sqlite3'}",
-               QUARTIER_ENVIRONMENT="development")
-    for args in (("db", "upgrade"), ("seed",)):
-        done = subprocess.run([QUARTIER, *args], env=env, cwd=home, capture_output=True,
-                              text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
+@contextmanager
+def serving(env: dict[str, str], home: Path, log: Path) -> Iterator[str]:
+    """`quartier serve` on a free port until /readyz answers; its base URL; stopped afterwards."""
     port = free_port()
-    log = home / "serve.log"
     with log.open("w") as out:
         process = subprocess.Popen([QUARTIER, "serve", "--port", str(port)], env=env, cwd=home,
                                    stdout=out, stderr=subprocess.STDOUT, text=True)
@@ -60,7 +52,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
                 pass
             assert time.monotonic() < deadline, "server did not become ready\n" + log.read_text()
             time.sleep(0.1)
-        yield LiveServer(base, log, home)
+        yield base
     finally:
         process.terminate()
         try:
@@ -68,3 +60,19 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """`quartier db upgrade`, `quartier seed` (development), then `quartier serve` until /readyz."""
+    home = tmp_path_factory.mktemp("live")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUARTIER_")}
+    env.update(QUARTIER_DATABASE_URL=f"sqlite:///{home / 'quartier.sqlite3'}",
+               QUARTIER_ENVIRONMENT="development")
+    for args in (("db", "upgrade"), ("seed",)):
+        done = subprocess.run([QUARTIER, *args], env=env, cwd=home, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    log = home / "serve.log"
+    with serving(env, home, log) as base:
+        yield LiveServer(base, log, home)

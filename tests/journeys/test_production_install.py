@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import json
 import secrets
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.journeys.test_serve import DEMO_PASSWORD, QUARTIER, environment, free_port, quartier
+from tests.journeys.conftest import serving
+from tests.journeys.test_serve import DEMO_PASSWORD, environment, quartier
 from workflow.seed import load_programme_data
 
 ADMIN = "leitung@mags.example"
@@ -38,31 +37,9 @@ def server(production) -> Iterator[str]:
         done = quartier(env, *args, cwd=home)
         assert done.returncode == 0, done.stderr
     assert "Keine Konten angelegt" in done.stdout
-    port = free_port()
     log = home / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen([QUARTIER, "serve", "--port", str(port)], env=env, cwd=home,
-                                   stdout=out, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not become ready\n" + log.read_text()
-            time.sleep(0.1)
+    with serving(env, home, log) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
     assert DEMO_PASSWORD not in log.read_text() and ADMIN_PASSWORD not in log.read_text()
 
 

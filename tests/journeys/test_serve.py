@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.journeys.conftest import serving
 from workflow.seed import load_programme_data
 
 QUARTIER = shutil.which("quartier", path=str(Path(sys.executable).parent)) or "quartier"
@@ -53,31 +54,9 @@ def seeded(tmp_path_factory) -> tuple[dict[str, str], Path]:
 @pytest.fixture
 def server(seeded) -> Iterator[tuple[str, Path]]:
     env, home = seeded
-    port = free_port()
-    log = home / f"server-{port}.log"
-    with log.open("w") as out:
-        process = subprocess.Popen([QUARTIER, "serve", "--port", str(port)], env=env, cwd=home,
-                                   stdout=out, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not become ready\n" + log.read_text()
-            time.sleep(0.1)
+    log = home / f"server-{secrets.token_hex(4)}.log"  # one per server of this home
+    with serving(env, home, log) as base:
         yield base, log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def token(client: httpx.Client, email: str) -> dict[str, str]:
