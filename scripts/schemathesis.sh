@@ -41,6 +41,8 @@ done
 
 stop_server() {
   if [[ -n "$server" ]] && kill -0 "$server" 2>/dev/null; then
+    # $server is the subshell that runs `env … quartier serve`: stop the server inside it too.
+    pkill -TERM -P "$server" 2>/dev/null || true
     kill "$server" 2>/dev/null || true
     wait "$server" 2>/dev/null || true
   fi
