@@ -53,12 +53,20 @@ SignedMoney = Annotated[str | int, PlainValidator(_money), WithJsonSchema(
 # A reason, a note: text with at least one character that is not a space.
 Reason = Annotated[str, StringConstraints(max_length=5000, pattern=r"\S")]
 BudgetYear = Annotated[str, StringConstraints(min_length=4, max_length=4, pattern="^[0-9]{4}$")]
-Amounts = Annotated[dict[BudgetYear, Money], Field(max_length=MAX_YEARS), WithJsonSchema(
-    {"type": "object", "maxProperties": MAX_YEARS, "propertyNames": {"pattern": "^[0-9]{4}$"},
-     "additionalProperties": {"anyOf": [{"type": "string", "pattern": f"^{MONEY_PATTERN}$"},
-                                        {"type": "integer", "minimum": 0,
-                                         "maximum": MAX_EUROS - 1}]},
-     "description": 'Euros per budget year, e.g. {"2021": "50000.00"}'})]
+def _amounts_schema(min_years: int = 0) -> dict[str, Any]:
+    """Euros per budget year as the server reads them (JSON Schema)."""
+    return {"type": "object", "minProperties": min_years, "maxProperties": MAX_YEARS,
+            "propertyNames": {"pattern": "^[0-9]{4}$"},
+            "additionalProperties": {"anyOf": [
+                {"type": "string", "pattern": f"^{MONEY_PATTERN}$"},
+                {"type": "integer", "minimum": 0, "maximum": MAX_EUROS - 1}]},
+            "description": 'Euros per budget year, e.g. {"2021": "50000.00"}'}
+
+
+Amounts = Annotated[dict[BudgetYear, Money], Field(max_length=MAX_YEARS),
+                    WithJsonSchema(_amounts_schema())]
+SomeAmounts = Annotated[dict[BudgetYear, Money], Field(min_length=1, max_length=MAX_YEARS),
+                        WithJsonSchema(_amounts_schema(1))]
 DocumentName = Annotated[str, StringConstraints(max_length=MAX_DOCUMENT_NAME)]
 Code = Annotated[str, StringConstraints(max_length=50)]
 
@@ -131,8 +139,9 @@ class FundingStopRequest(Strict):
 class InterimReportSubmit(Strict):
     period: str | None = Field(default=None, max_length=20,
                                description="Budget year; default: the next open one")
-    narrative: str = Field(max_length=reports.MAX_NARRATIVE)
-    spending: Amounts = Field(description='Spending to date per budget year {"2021": "38500.00"}')
+    narrative: Annotated[str, StringConstraints(max_length=reports.MAX_NARRATIVE, pattern=r"\S")]
+    spending: SomeAmounts = Field(
+        description='Spending to date per budget year {"2021": "38500.00"}')
 
 
 class InterimReportReview(Strict):
