@@ -1,7 +1,8 @@
 """Deadlines as data: kinds, statuses, default due rules and the reminder steps of DOMAIN.md.
 
 A programme's config may override any due rule (`config["deadlines"][kind]`) and any reminder
-setting (`config["reminders"]["default"]`, `config["reminders"][kind]`); these are the defaults.
+setting (`config["reminders"]["default"]`, `config["reminders"][kind]`, e.g. `{"mahnung": false}`
+for a kind whose deadline gets no formal reminder); these are the defaults.
 """
 
 from __future__ import annotations
@@ -74,9 +75,17 @@ REMINDER_TRIGGER_PREFIX = "reminder:"
 DEFAULT_REMINDERS: dict[str, Any] = {
     "before_days": [28, 7],  # reminders this many days before the due date
     "on_due": True,  # a reminder on the due date
+    "mahnung": True,  # whether the deadline gets a formal reminder (and so a grace period)
     "overdue_after_days": 7,  # the formal reminder (Mahnung) this many days after the due date
     "grace_days": 14,  # the grace period the formal reminder sets
     "escalate": True,  # tell the case officer when the grace period has ended
+}
+
+# Defaults per deadline kind, over DEFAULT_REMINDERS (a programme's config overrides both).
+# A hearing is a chance to comment, not a duty: its reply gets reminders but no Mahnung, so no
+# grace period; the case officer hears the day after the reply period ended.
+DEFAULT_KIND_REMINDERS: dict[str, dict[str, Any]] = {
+    DeadlineKind.hearing_reply: {"mahnung": False},
 }
 
 STEP_LABELS: dict[str, Label] = {

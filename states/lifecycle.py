@@ -91,6 +91,8 @@ class Guard(StrEnum):
     money_available = "money_available"
     approval_notice_exists = "approval_notice_exists"
     hearing_done = "hearing_done"
+    # No decision against the carrier while a Nachfrist the authority set is running.
+    no_grace_period_running = "no_grace_period_running"
     repayment_given = "repayment_given"
     years_fit_project = "years_fit_project"
 
@@ -234,7 +236,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t("reoffer", S.waitlisted, S.recommended, {R.system},
        Label("Erneut zur Bewilligung vorlegen", "Offer again"), email="reoffered"),
     _t("reject", BEFORE_DECISION, S.rejected, STAFF,
-       Label("Ablehnen", "Reject"), guards=(G.reason_given,), effects=(E.release_budget,),
+       Label("Ablehnen", "Reject"), guards=(G.reason_given, G.no_grace_period_running),
+       effects=(E.release_budget,),
        email="rejection"),
     _t("withdraw", BEFORE_DECISION, S.withdrawn, {R.carrier}, Label("Zurückziehen", "Withdraw"),
        guards=(G.own_organisation,), effects=(E.release_budget,),
@@ -258,7 +261,7 @@ TRANSITIONS: tuple[Transition, ...] = (
        Label("Zur Anhörung Stellung nehmen", "Answer hearing"),
        guards=(G.own_organisation, G.reason_given), closes=(D.hearing_reply,)),
     _t("revoke", S.revocation_hearing, S.revoked, {R.approver}, Label("Widerrufen", "Revoke"),
-       guards=(G.reason_given, G.hearing_done, G.repayment_given),
+       guards=(G.reason_given, G.hearing_done, G.no_grace_period_running, G.repayment_given),
        effects=(E.record_repayment, E.release_budget),
        closes=(D.interim_report, D.final_report, D.report_changes, D.hearing_reply),
        email="revocation"),

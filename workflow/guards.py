@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 from notifications import formatting
 from notifications.formatting import money
-from states import DeadlineKind, DeadlineStatus, Guard, Role, StopKind
-from workflow import deadlines, inputs, repository
+from states import DEADLINE_LABELS, DeadlineKind, DeadlineStatus, Guard, Role, StopKind
+from workflow import deadlines, inputs, reminders, repository
 from workflow.budget import parse_euros
 from workflow.errors import (
     CallWindowClosed,
@@ -228,6 +228,29 @@ def hearing_done(f: Firing) -> None:
         )
 
 
+def no_grace_period_running(f: Firing) -> None:
+    """A decision never falls inside a grace period the authority set (a sent Mahnung's)."""
+    today = deadlines.local_date(f.now)
+    running = reminders.running_grace_periods(connection(f.session), f.deadlines, today)
+    if running:
+        grace = running[-1]  # the one that runs longest: the decision waits for it
+        kind = DeadlineKind(grace.kind)
+        label = DEADLINE_LABELS[kind]
+        period = f" {grace.period}" if grace.period else ""
+        raise GuardFailed(
+            f"„{f.spec.label.de}“ ist noch nicht möglich: Für die Frist „{label.de}{period}“ "
+            f"(fällig am {formatting.day(grace.due_date)}) läuft die mit der Mahnung vom "
+            f"{formatting.day(deadlines.local_date(grace.mahnung_at))} gesetzte Nachfrist bis "
+            f"{formatting.day(grace.until)}. Vor ihrem Ablauf wird nicht entschieden.",
+            f"'{f.spec.label.en}' is not possible yet: the deadline '{label.en}{period}' "
+            f"(due {formatting.day(grace.due_date, 'en')}) has a grace period until "
+            f"{formatting.day(grace.until, 'en')}, set by the formal reminder of "
+            f"{formatting.day(deadlines.local_date(grace.mahnung_at), 'en')}. No decision "
+            "is taken before it ends.",
+            deadline=grace.kind, grace_until=grace.until.isoformat(),
+        )
+
+
 def repayment_given(f: Firing) -> None:
     if "repayment" not in f.payload:
         raise InvalidInput(
@@ -259,6 +282,7 @@ GUARDS: dict[Guard, Callable[[Firing], None]] = {
     Guard.money_available: money_available,
     Guard.approval_notice_exists: approval_notice_exists,
     Guard.hearing_done: hearing_done,
+    Guard.no_grace_period_running: no_grace_period_running,
     Guard.repayment_given: repayment_given,
     Guard.years_fit_project: years_fit_project,
 }

@@ -4,7 +4,12 @@ Each open deadline runs through its steps (defaults: 28 and 7 days before, on th
 reminder — Mahnung — 7 days overdue with a 14-day grace period, then escalation to the case officer
 when the grace period has ended). A pass sends, per deadline, only the newest step that is due and
 records older unsent ones as skipped, so a scheduler that was down does not send a burst of stale
-reminders. Every step is claimed by inserting its `ReminderSent` row first (unique per deadline,
+reminders. A step whose premise is an earlier step is not due before that premise holds: the
+escalation follows a Mahnung that went out and whose grace period has ended, so a catch-up after
+a long outage sends the Mahnung (its grace period counted from that day), never an escalation
+claiming a Nachfrist that was never set. A deadline kind configured without Mahnung
+(`"mahnung": false`, ZiQ's hearing reply) sets no grace period; its escalation follows the due
+date. Every step is claimed by inserting its `ReminderSent` row first (unique per deadline,
 due date and step), so several passes at once send each step exactly once. A deadline that is met
 or cancelled is no longer open, so its remaining steps never fire.
 """
@@ -12,11 +17,11 @@ or cancelled is no longer open, so its remaining steps never fire.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, case, insert, or_, update
+from sqlalchemy import Connection, Engine, bindparam, case, insert, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +31,7 @@ from notifications.outbox import enqueue
 from states import (
     BEFORE_STEP_PREFIX,
     DEADLINE_LABELS,
+    DEFAULT_KIND_REMINDERS,
     DEFAULT_REMINDERS,
     ESCALATION_EMAIL,
     REMINDER_EMAIL,
@@ -50,9 +56,16 @@ OVERDUE = ReminderStep.overdue
 
 
 def reminder_rule(config: dict[str, Any] | None, kind: str) -> dict[str, Any]:
-    """The reminder rule of one deadline kind: code defaults, programme default, programme kind."""
+    """The reminder rule of one deadline kind: code defaults (general, then of the kind), then the
+    programme's default and the programme's rule for the kind."""
     overrides = (config or {}).get("reminders", {}) or {}
-    return {**DEFAULT_REMINDERS, **overrides.get("default", {}), **overrides.get(kind, {})}
+    return {**DEFAULT_REMINDERS, **DEFAULT_KIND_REMINDERS.get(kind, {}),
+            **overrides.get("default", {}), **overrides.get(kind, {})}
+
+
+def has_mahnung(rule: dict[str, Any]) -> bool:
+    """Whether deadlines under `rule` get a formal reminder (Mahnung) and so a grace period."""
+    return bool(rule.get("mahnung", True)) and rule["overdue_after_days"] is not None
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,7 @@ class Step:
     name: str
     on: date  # the day (Europe/Berlin) the step becomes due
     grace_until: date | None = None  # set by the formal reminder
+    after: str | None = None  # the earlier step that must be recorded before this one is due
 
     @property
     def to_case_officer(self) -> bool:
@@ -77,20 +91,35 @@ def plan_steps(due: date, opened_on: date, rule: dict[str, Any],
                mahnung_grace_until: date | None = None) -> list[Step]:
     """The steps of a deadline in order. Steps that would fall before the deadline was opened do
     not apply (a 14-day document request gets no 28-day reminder). `mahnung_grace_until` is the
-    grace period an already sent formal reminder set; escalation follows the day after it ends."""
+    grace period an already sent formal reminder set; escalation follows the day after it ends.
+
+    Until a Mahnung has gone out, the escalation's day is an estimate (the day after the grace
+    period a Mahnung sent on its own day would set) and the escalation waits for the Mahnung
+    (`after`). Without Mahnung in the rule the escalation follows the day after the due date and
+    names no grace period.
+    """
     steps = [Step(f"{BEFORE_STEP_PREFIX}{n}", due - timedelta(days=int(n)))
              for n in sorted({int(n) for n in rule["before_days"]}, reverse=True) if int(n) > 0]
     if rule["on_due"]:
         steps.append(Step(ReminderStep.due, due))
-    grace = mahnung_grace_until
-    if rule["overdue_after_days"] is not None:
+    mahnung = has_mahnung(rule)
+    if mahnung:
         overdue_on = due + timedelta(days=int(rule["overdue_after_days"]))
-        grace = grace or grace_end(overdue_on, rule)
-        steps.append(Step(OVERDUE, overdue_on, grace))
+        steps.append(Step(OVERDUE, overdue_on,
+                          mahnung_grace_until or grace_end(overdue_on, rule)))
     if rule["escalate"]:
-        ends = grace or next_working_day(due + timedelta(days=int(rule["grace_days"])))
-        steps.append(Step(ESCALATION, ends + timedelta(days=1), grace))
-    return [s for s in steps if s.on >= opened_on]
+        if not mahnung:
+            steps.append(Step(ESCALATION, due + timedelta(days=1)))
+        elif mahnung_grace_until is not None:
+            steps.append(Step(ESCALATION, mahnung_grace_until + timedelta(days=1),
+                              mahnung_grace_until, after=OVERDUE))
+        else:
+            steps.append(Step(ESCALATION, grace_end(overdue_on, rule) + timedelta(days=1),
+                              after=OVERDUE))
+    kept = [s for s in steps if s.on >= opened_on]
+    names = {s.name for s in kept}
+    # A premise that fell before the deadline was opened does not apply either.
+    return [replace(s, after=None) if s.after and s.after not in names else s for s in kept]
 
 
 @dataclass(frozen=True)
@@ -104,9 +133,11 @@ def decide(steps: list[Step], recorded: set[str], today: date) -> Decision:
     """What a pass does today: send the newest due step not yet recorded, skip older ones.
 
     Steps older than a recorded one never fire any more (they were sent, skipped or overtaken).
+    A step whose premise (`after`) is not recorded yet is not due, however late it is.
     """
     done = max((i for i, s in enumerate(steps) if s.name in recorded), default=-1)
-    due_now = [s for i, s in enumerate(steps) if i > done and s.on <= today]
+    due_now = [s for i, s in enumerate(steps)
+               if i > done and s.on <= today and (s.after is None or s.after in recorded)]
     send = due_now[-1] if due_now else None
     handled = steps.index(send) if send else done
     later = steps[handled + 1:]
@@ -214,8 +245,7 @@ def remind(session: Session, deadline_ids: list[int], now: datetime,
             if plan.recipient is None:
                 summary.without_recipient += 1
                 continue
-            outbox_id = _send(session, plan.programme, plan.app, plan.deadline, plan.step,
-                              plan.recipient, users.get(plan.app.case_officer_id), now,
+            outbox_id = _send(session, plan, users.get(plan.app.case_officer_id), now,
                               reminder_id, history)
             claimed.append((reminder_id, outbox_id))
             summary.sent[plan.step.name] += 1
@@ -243,6 +273,8 @@ class _Plan:
     programme: Programme
     step: Step
     recipient: User | None
+    mahnung_on: date | None = None  # the day the Mahnung of this deadline went out, if it did
+    reminded: bool = False  # whether an earlier step went out to the carrier
 
 
 def _plan(deadline: Deadline, app: Application, programme: Programme, users: dict[int, User],
@@ -267,7 +299,10 @@ def _plan(deadline: Deadline, app: Application, programme: Programme, users: dic
             step = Step(OVERDUE, step.on, grace_end(today, rule))
             if rule["escalate"]:
                 next_on = step.grace_until + timedelta(days=1)
-        plan = _Plan(deadline, app, programme, step, _recipient(app, step, users, programme))
+        sent_rows = [r for r in rows.values() if r.status == ReminderStatus.sent]
+        plan = _Plan(deadline, app, programme, step, _recipient(app, step, users, programme),
+                     local_date(_aware(mahnung.at)) if sent else None,
+                     any(r.step != ESCALATION for r in sent_rows))
     return plan, next_on
 
 
@@ -333,10 +368,12 @@ def _recipient(app: Application, step: Step, users: dict[int, User],
     return carrier if carrier is not None and not carrier.disabled else None
 
 
-def _send(session: Session, programme: Programme, app: Application, deadline: Deadline,
-          step: Step, recipient: User, officer: User | None, now: datetime,
+def _send(session: Session, plan: _Plan, officer: User | None, now: datetime,
           reminder_id: int, history: list[dict[str, Any]]) -> int:
     """The email (outbox) and the history row of one sent step, in the caller's transaction."""
+    programme, app, deadline, step = plan.programme, plan.app, plan.deadline, plan.step
+    recipient = plan.recipient
+    assert recipient is not None
     today = local_date(now)
     language = recipient.language
     kind = DeadlineKind(deadline.kind)
@@ -350,6 +387,9 @@ def _send(session: Session, programme: Programme, app: Application, deadline: De
         "grace_until": step.grace_until.isoformat() if step.grace_until else "",
         "case_officer_name": officer.name if officer else programme.contact_name,
         "case_officer_email": officer.email if officer else programme.contact_email,
+        # What the carrier was actually sent before this step (the escalation says only that).
+        "mahnung_on": plan.mahnung_on.isoformat() if plan.mahnung_on else "",
+        "reminded": plan.reminded,
     }
     outbox_id = enqueue(
         connection(session), template=ESCALATION_EMAIL if step.to_case_officer else REMINDER_EMAIL,
@@ -360,29 +400,75 @@ def _send(session: Session, programme: Programme, app: Application, deadline: De
         "application_id": app.id, "trigger": f"{REMINDER_TRIGGER_PREFIX}{step.name}",
         "from_state": app.state,
         "to_state": app.state, "actor_id": None, "actor_role": Role.system.value, "at": now,
-        "reason": describe(step, deadline), "late": False, "payload": {
+        "reason": describe(step, deadline, plan.mahnung_on), "late": False, "payload": {
             "deadline_id": deadline.id, "deadline_kind": deadline.kind,
             "period": deadline.period, "due_date": deadline.due_date.isoformat(),
             "step": step.name, "scheduled_on": step.on.isoformat(),
             "grace_until": step.grace_until.isoformat() if step.grace_until else None,
+            "mahnung_on": plan.mahnung_on.isoformat() if plan.mahnung_on else None,
             "recipient": recipient.email, "reminder_id": reminder_id}})
     return outbox_id
 
 
-def describe(step: Step, deadline: Deadline) -> str:
-    """A German line for the history: which step, for which deadline, which grace period."""
+def describe(step: Step, deadline: Deadline, mahnung_on: date | None = None) -> str:
+    """A German line for the history: which step, for which deadline, which grace period (only
+    one a Mahnung that went out, on `mahnung_on`, actually set)."""
     label = DEADLINE_LABELS[DeadlineKind(deadline.kind)].de
     period = f" {deadline.period}" if deadline.period else ""
-    label = STEP_LABELS.get(step.name)
-    what = label.de if label else ""
+    step_label = STEP_LABELS.get(step.name)
+    what = step_label.de if step_label else ""
     if step.name.startswith(BEFORE_STEP_PREFIX):
         what = f"Erinnerung {step.name.removeprefix(BEFORE_STEP_PREFIX)} Tage vor Fristablauf"
     text = f"{what}: {label}{period}, fällig am {deadline.due_date:%d.%m.%Y}"
     if step.name == OVERDUE and step.grace_until:
         text += f"; Nachfrist bis {step.grace_until:%d.%m.%Y}"
-    if step.name == ESCALATION and step.grace_until:
-        text += f"; Nachfrist am {step.grace_until:%d.%m.%Y} abgelaufen"
+    if step.name == ESCALATION:
+        if mahnung_on and step.grace_until:
+            text += (f"; gemahnt am {mahnung_on:%d.%m.%Y}, "
+                     f"Nachfrist am {step.grace_until:%d.%m.%Y} abgelaufen")
+        else:
+            text += "; ohne Mahnung"
     return text
+
+
+# ---------------------------------------------------------------- grace periods in force
+
+
+@dataclass(frozen=True)
+class GracePeriod:
+    """A grace period a sent Mahnung set on an open deadline, and which has not ended yet."""
+
+    deadline_id: int
+    kind: str
+    period: str
+    due_date: date
+    mahnung_at: datetime
+    until: date  # the last day of the grace period (Europe/Berlin)
+
+
+_RUNNING_GRACE = (
+    select(ReminderSent.deadline_id, ReminderSent.due_date, ReminderSent.at,
+           ReminderSent.grace_until)
+    .where(ReminderSent.deadline_id.in_(bindparam("ids", expanding=True)),
+           ReminderSent.step == OVERDUE, ReminderSent.status == ReminderStatus.sent,
+           ReminderSent.grace_until >= bindparam("today")))
+
+
+def running_grace_periods(conn: Connection, deadlines: list[Any], today: date) -> list[GracePeriod]:
+    """The grace periods still running on `today` on these deadlines (rows with id, kind,
+    period, due_date, status): only open ones, only for their current due date. One statement,
+    none when no deadline is open."""
+    open_ = {d.id: d for d in deadlines if d.status == DeadlineStatus.open and d.id is not None}
+    if not open_:
+        return []
+    found = []
+    for deadline_id, due_date, at, until in conn.execute(
+            _RUNNING_GRACE, {"ids": sorted(open_), "today": today}):
+        deadline = open_[deadline_id]
+        if due_date == deadline.due_date:
+            found.append(GracePeriod(deadline_id, deadline.kind, deadline.period or "",
+                                     due_date, _aware(at), until))
+    return sorted(found, key=lambda g: (g.until, g.deadline_id))
 
 
 # ---------------------------------------------------------------- overdue applications
@@ -413,5 +499,6 @@ def reminders_of(session: Session, application_id: int) -> list[ReminderSent]:
 
 
 __all__ = ["DEFAULT_REMINDERS", "ReminderSent", "PassSummary", "Step", "plan_steps", "decide",
-           "reminder_rule", "run_reminder_pass", "remind", "due_deadline_ids",
+           "reminder_rule", "has_mahnung", "running_grace_periods", "run_reminder_pass",
+           "remind", "due_deadline_ids",
            "overdue_application_ids", "overdue_filter", "reminders_of"]

@@ -62,6 +62,7 @@ REMINDER: dict[str, Any] = {
     "deadline_kind": "final_report", "deadline_label": "Verwendungsnachweis",
     "due_date": "2023-06-30", "step": "overdue", "days": -7, "grace_until": "2023-07-14",
     "case_officer_name": "Sabine Prüfer", "case_officer_email": "pruefung@example.org",
+    "mahnung_on": "2023-06-30", "reminded": True,
 }
 
 

@@ -27,7 +27,8 @@ from workflow.reminders import (
 CONTEXT_KEYS = {
     "programme_name", "programme_code", "contact_name", "contact_email", "reference", "title",
     "recipient_name", "state", "state_label", "deadline_kind", "deadline_label", "due_date",
-    "step", "days", "grace_until", "case_officer_name", "case_officer_email",
+    "step", "days", "grace_until", "case_officer_name", "case_officer_email", "mahnung_on",
+    "reminded",
 }
 # The 2021 interim report of a project running 2021-03-01..2022-12-31 is due on 30 April 2022,
 # a Saturday; 1 May is a Sunday and a holiday, so it moves to Monday, 2 May 2022.
@@ -273,7 +274,8 @@ def test_planning_rules():
 # ---------------------------------------------------------------- concurrent passes on PostgreSQL
 
 # Days until the due date -> the newest step due today (older ones are skipped in a catch-up).
-EXPECTED_STEP = {28: "before_28", 7: "before_7", 0: "due", -7: "overdue", -30: "escalation"}
+# 30 days overdue and never gemahnt: the Mahnung, not the escalation (it waits for the Nachfrist).
+EXPECTED_STEP = {28: "before_28", 7: "before_7", 0: "due", -7: "overdue", -30: "overdue"}
 
 
 class Inbox:
@@ -381,3 +383,111 @@ def test_four_remind_processes_send_each_due_step_exactly_once(pg_url):
     # A fifth pass later the same day finds nothing left to send.
     assert sum(run_reminder_pass(db, at(today, 20)).sent.values()) == 0
     db.dispose()
+
+
+# ---------------------------------------------------------------- issue 12, item 3: premises
+
+
+def _active_on(engine):
+    """An active project on `engine` (either database): (application id, interim deadline id)."""
+    with unit_of_work(engine) as session:
+        world = make_world(session)
+        app = application_in(session, world, "active")
+        interim = session.exec(select(Deadline).where(
+            Deadline.application_id == app.id, Deadline.kind == "interim_report")).one()
+    return app.id, interim.id
+
+
+def test_catch_up_after_a_long_outage_sends_the_mahnung_not_the_escalation(any_engine):
+    app_id, interim_id = _active_on(any_engine)
+    run_reminder_pass(any_engine, at(date(2022, 3, 1)))  # plans the steps, nothing due yet
+    # Down from before the due date (2 May) until long after the planned escalation (24 May).
+    down_until = date(2022, 7, 1)
+    first = run_reminder_pass(any_engine, at(down_until))
+    again = run_reminder_pass(any_engine, at(down_until, 9))  # a second scheduler: nothing more
+    assert dict(first.sent) == {"overdue": 1} and first.skipped == 3
+    assert not again.sent and not again.skipped
+    assert sent_steps(any_engine, interim_id) == [
+        ("before_28", "skipped", down_until), ("before_7", "skipped", down_until),
+        ("due", "skipped", down_until), ("overdue", "sent", down_until)]
+    (mahnung,) = emails(any_engine, interim_id)
+    grace = date(2022, 7, 15)  # 14 days from the day the Mahnung actually went out
+    assert mahnung.template == "deadline_reminder" and mahnung.recipient == "traeger@example.org"
+    assert mahnung.context["grace_until"] == grace.isoformat()
+    assert "15.07.2022" in mahnung.body_text and mahnung.subject.startswith("Mahnung")
+    # Inside the grace period nothing follows; the day after it, the escalation.
+    run_daily(any_engine, date(2022, 7, 2), grace)
+    assert len(emails(any_engine, interim_id)) == 1
+    run_reminder_pass(any_engine, at(grace + timedelta(days=1)))
+    run_reminder_pass(any_engine, at(grace + timedelta(days=1), 15))
+    mahnung, escalation = emails(any_engine, interim_id)
+    assert escalation.template == "deadline_escalation"
+    assert escalation.recipient == "pruefung@example.org"
+    assert escalation.context["mahnung_on"] == "2022-07-01"
+    assert escalation.context["grace_until"] == grace.isoformat()
+    text = " ".join(escalation.body_text.split())
+    assert "am 01.07.2022 gemahnt" in text and "Nachfrist bis 15.07.2022 ist verstrichen" in text
+    with Session(any_engine) as session:
+        history = [r for r in session.exec(select(TransitionRecord).where(
+            TransitionRecord.application_id == app_id).order_by(TransitionRecord.id))
+            if r.trigger.startswith("reminder:")]
+    assert [(r.trigger, r.at.astimezone(BERLIN).date()) for r in history] == [
+        ("reminder:overdue", down_until), ("reminder:escalation", grace + timedelta(days=1))]
+    assert history[0].reason == (
+        "Mahnung: Zwischennachweis 2021, fällig am 02.05.2022; Nachfrist bis 15.07.2022")
+    assert history[1].reason == (
+        "Eskalation an die Sachbearbeitung: Zwischennachweis 2021, fällig am 02.05.2022; "
+        "gemahnt am 01.07.2022, Nachfrist am 15.07.2022 abgelaufen")
+    assert history[1].payload["mahnung_on"] == "2022-07-01"
+
+
+def test_escalation_waits_for_its_premise_in_the_plan():
+    rule = reminder_rule({}, "final_report")
+    steps = plan_steps(date(2023, 6, 30), date(2021, 1, 1), rule)
+    late = decide(steps, {"before_28"}, date(2024, 1, 1))
+    assert late.send.name == "overdue" and [s.name for s in late.skip] == ["before_7", "due"]
+    after_mahnung = plan_steps(date(2023, 6, 30), date(2021, 1, 1), rule, date(2024, 1, 15))
+    waiting = decide(after_mahnung, {"overdue"}, date(2024, 1, 15))
+    assert waiting.send is None and waiting.next_on == date(2024, 1, 16)
+    assert decide(after_mahnung, {"overdue"}, date(2024, 1, 16)).send.name == "escalation"
+
+
+# ---------------------------------------------------------------- issue 12, item 4a: no Mahnung
+
+
+def test_ziq_hearing_reply_gets_reminders_but_no_mahnung(any_engine):
+    from workflow.seed import load_programme_data
+
+    with unit_of_work(any_engine) as session:
+        world = make_world(session)
+        programme = session.exec(select(Programme)).one()
+        programme.config = load_programme_data()["programme"]["config"]
+        session.add(programme)
+        app = application_in(session, world, "active")
+        wf.fire(session, app, "open_hearing", world.reviewer, reason="Zweckverfehlung",
+                now=at(date(2021, 6, 1)))
+        hearing = session.exec(select(Deadline).where(Deadline.kind == "hearing_reply")).one()
+        rule = reminder_rule(programme.config, "hearing_reply")
+    assert rule["mahnung"] is False and reminder_rule(programme.config, "interim_report")["mahnung"]
+    assert hearing.due_date == date(2021, 6, 15)
+    run_daily(any_engine, date(2021, 6, 1), date(2021, 8, 31))
+    assert [(s[0], s[1], s[2]) for s in sent_steps(any_engine, hearing.id)] == [
+        ("before_7", "sent", date(2021, 6, 8)), ("due", "sent", date(2021, 6, 15)),
+        ("escalation", "sent", date(2021, 6, 16))]
+    escalation = emails(any_engine, hearing.id)[-1]
+    assert escalation.context["grace_until"] == "" and escalation.context["mahnung_on"] == ""
+    text = " ".join(escalation.body_text.split())
+    assert "Nachfrist bis" not in text
+    assert "erinnert; eine Mahnung mit Nachfrist wurde nicht versandt. Eingegangen" in text
+    with Session(any_engine) as session:
+        assert not session.exec(select(ReminderSent).where(
+            ReminderSent.grace_until.is_not(None))).all()
+
+
+def test_the_code_default_gives_a_hearing_no_mahnung_and_a_programme_may():
+    assert reminder_rule({}, "hearing_reply")["mahnung"] is False
+    assert reminder_rule({}, "document_request")["mahnung"] is True
+    config = {"reminders": {"hearing_reply": {"mahnung": True}}}
+    names = [s.name for s in plan_steps(date(2021, 6, 15), date(2021, 6, 1),
+                                        reminder_rule(config, "hearing_reply"))]
+    assert names == ["before_7", "due", "overdue", "escalation"]
