@@ -7,6 +7,8 @@ transitions, and who hears of a funding stop.
 
 from states.actions import (
     ACTIONS,
+    CASE_OFFICER_EMAIL,
+    CASE_OFFICER_NOTICES,
     ESCALATION_EMAIL,
     FUNDING_STOP_EMAIL,
     FUNDING_STOP_LIFTED_EMAIL,
@@ -61,6 +63,8 @@ from states.lifecycle import (
 
 __all__ = [
     "ACTIONS",
+    "CASE_OFFICER_EMAIL",
+    "CASE_OFFICER_NOTICES",
     "BEFORE_STEP_PREFIX",
     "DEADLINE_LABELS",
     "DEFAULT_DUE_RULES",

@@ -109,3 +109,15 @@ ESCALATION_EMAIL = "deadline_escalation"
 FUNDING_STOP_EMAIL = FUNDING_STOP_NOTICE.email
 FUNDING_STOP_LIFTED_EMAIL = FUNDING_STOP_LIFTED_NOTICE.email
 INTERIM_REPORT_EMAILS = tuple(a.email for a in INTERIM_REPORT_ACTIONS if a.email)
+
+
+# ---------------------------------------------------------------- telling the case officer
+# The carrier's acts the application's case officer hears of by email (none while nobody has
+# taken the case), by the trigger of the history row the act writes, with what came in.
+CASE_OFFICER_EMAIL = "case_officer_notice"
+CASE_OFFICER_NOTICES: dict[str, Label] = {
+    "provide_documents": Label("Nachgereichte Unterlagen", "Documents provided"),
+    "submit_interim_report": Label("Zwischennachweis", "Interim report"),
+    "submit_final_report": Label("Verwendungsnachweis", "Final report"),
+    "answer_hearing": Label("Stellungnahme zur Anhörung", "Hearing reply"),
+}

@@ -196,6 +196,9 @@ def _run(firing: Firing) -> TransitionRecord:
     record = apply(firing)
     if spec.email:
         _tell_carrier(firing, spec.email, record)
+    notices.email_case_officer(firing.session, firing.app, firing.programme, record, firing.now,
+                               message=firing.reason or "", officer=firing.loaded.officer,
+                               carrier=firing.loaded.carrier)
     return record
 
 

@@ -1,5 +1,6 @@
-"""Who is told what: the carrier emails of transitions and actions, and the carriers told of a
-funding stop. Each email is written to the outbox in the caller's transaction."""
+"""Who is told what: the carrier emails of transitions and actions, the case officer's email of
+a carrier's act, and the carriers told of a funding stop. Each email is written to the outbox in
+the caller's transaction."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ from datetime import datetime
 from sqlmodel import Session
 
 from notifications.outbox import enqueue
-from states import DEADLINE_LABELS, STATE_LABELS, DeadlineKind, DeadlineStatus, State, StopNotice
+from states import (
+    CASE_OFFICER_EMAIL,
+    CASE_OFFICER_NOTICES,
+    DEADLINE_LABELS,
+    STATE_LABELS,
+    DeadlineKind,
+    DeadlineStatus,
+    State,
+    StopNotice,
+)
 from workflow import repository
 from workflow.models import Application, Call, Deadline, Programme, TransitionRecord, User
 from workflow.repository import connection
@@ -109,6 +119,46 @@ def email_carrier(
         application_id=app.id,
         now=now,
     )
+
+
+def email_case_officer(
+    session: Session,
+    app: ApplicationRow | Application,
+    programme: ProgrammeRow | Programme,
+    record: TransitionRecord,
+    now: datetime,
+    message: str = "",
+    officer: UserRow | None = None,
+    carrier: UserRow | None = None,
+) -> int | None:
+    """Tell the application's case officer, in their language, of the carrier's act `record`
+    if it is one the officer hears of (`CASE_OFFICER_NOTICES`); the outbox id, or None when
+    there is nobody to tell (no case officer yet, or a disabled one).
+
+    `officer` and `carrier` are read here unless given."""
+    what = CASE_OFFICER_NOTICES.get(record.trigger)
+    if what is None or app.case_officer_id is None:
+        return None
+    conn = connection(session)
+    if officer is None or officer.id != app.case_officer_id:
+        officer = repository.user(conn, app.case_officer_id)
+    if officer is None or officer.disabled:
+        return None
+    carrier = carrier or repository.user(conn, app.created_by_id)
+    period = record.payload.get("period") or ""
+    received = what.in_language(officer.language) + (f" {period}" if period else "")
+    context: Context = {
+        **base_context(programme, app, officer),
+        "trigger": record.trigger,
+        "received_label": received,
+        "at": record.at.isoformat(),
+        "late": bool(record.late),
+        "message": message,
+        "documents": list(record.payload.get("documents", [])),
+        "carrier_name": carrier.name if carrier else "",
+    }
+    return enqueue(conn, template=CASE_OFFICER_EMAIL, recipient=officer.email,
+                   language=officer.language, context=context, application_id=app.id, now=now)
 
 
 def tell_carriers(

@@ -37,7 +37,7 @@ from workflow.models import (
     Programme,
     TransitionRecord,
 )
-from workflow.notices import email_carrier
+from workflow.notices import email_carrier, email_case_officer
 from workflow.reminder_tables import InterimReport
 from workflow.rows import Actor
 
@@ -80,6 +80,7 @@ def _history(session: Session, app: Application, trigger: str, actor: Actor, now
     if email:
         programme = session.get(Programme, session.get(Call, app.call_id).programme_id)
         email_carrier(session, app, programme, email, record, opened or [], now)
+        email_case_officer(session, app, programme, record, now)
     return record
 
 

@@ -66,6 +66,14 @@ REMINDER: dict[str, Any] = {
 }
 
 
+CASE_OFFICER: dict[str, Any] = {
+    **BASE, "state": "documents_requested", "state_label": "Nachforderung",
+    "trigger": "provide_documents", "received_label": "Nachgereichte Unterlagen",
+    "at": "2020-11-12T09:00:00+00:00", "late": True, "message": "Anbei die Satzung.",
+    "documents": ["Satzung des Trägers"], "carrier_name": "Verein Nachbarschaft e. V.",
+}
+
+
 def sample_context(template: str) -> dict[str, Any]:
     """A context with every key the engine (or the reminders) passes for `template`."""
     if template == "funding_stop":
@@ -74,4 +82,6 @@ def sample_context(template: str) -> dict[str, Any]:
         return dict(FUNDING_STOP_LIFTED)
     if template in ("deadline_reminder", "deadline_escalation"):
         return dict(REMINDER)
+    if template == "case_officer_notice":
+        return dict(CASE_OFFICER)
     return dict(TRANSITION)

@@ -25,7 +25,7 @@ from notifications import worker
 from notifications.outbox import DEAD, PENDING, SENT, OutboxMessage, enqueue, list_dead, requeue
 from notifications.render import TEMPLATES
 from notifications.worker import DeliveryConfig, backoff, claim, deliver_due, deliver_due_async
-from states import ESCALATION_EMAIL, REMINDER_EMAIL, STATE_LABELS, State
+from states import CASE_OFFICER_EMAIL, ESCALATION_EMAIL, REMINDER_EMAIL, STATE_LABELS, State
 from tests.factories import NOW, application_in, make_world
 from tests.notifications.conftest import SmtpServer
 from tests.notifications.handlers import RefusingHandler
@@ -126,6 +126,11 @@ def test_every_carrier_email_arrives_complete(engine: Engine, smtp_server: SmtpS
     for row in outbox(engine):
         assert row.status == SENT and row.attempts == 1
         message = received[row.message_id]
+        if row.template == CASE_OFFICER_EMAIL:  # the carrier's acts, told to the case officer
+            assert message["To"] == "pruefung@example.org" == row.recipient
+            assert message["Content-Language"] == "de"
+            assert message.get_body(("plain",)).get_content().startswith("Guten Tag Sabine")
+            continue
         assert message["To"] == "traeger@example.org" == row.recipient
         assert message["Subject"] == row.subject
         assert row.context["reference"] in message["Subject"]

@@ -95,9 +95,11 @@ def test_whole_journey_releases_underspend(any_engine):
                 "receipt_confirmation",
                 "documents_requested",
                 "documents_received",
+                "case_officer_notice",  # the case officer hears of the documents
                 "approval",
                 "project_started",
                 "report_received",
+                "case_officer_notice",  # ... and of the final report
                 "closure",
             )
         ]

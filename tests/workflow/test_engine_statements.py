@@ -15,12 +15,13 @@ from workflow import engine as wf
 from workflow.db import unit_of_work
 
 # Statements inside `fire`, per trigger, on each database (SQLite's BEGIN IMMEDIATE included).
+# provide_documents and submit_final_report write a second email: the case officer's.
 EXPECTED = {
-    "sqlite": {"submit": 5, "start_review": 4, "request_documents": 6, "provide_documents": 6,
-               "recommend": 5, "approve": 12, "start": 5, "submit_final_report": 7, "close": 12},
+    "sqlite": {"submit": 5, "start_review": 4, "request_documents": 6, "provide_documents": 7,
+               "recommend": 5, "approve": 12, "start": 5, "submit_final_report": 8, "close": 12},
     "postgresql": {"submit": 4, "start_review": 3, "request_documents": 5,
-                   "provide_documents": 5, "recommend": 4, "approve": 10, "start": 4,
-                   "submit_final_report": 6, "close": 11},
+                   "provide_documents": 6, "recommend": 4, "approve": 10, "start": 4,
+                   "submit_final_report": 7, "close": 11},
 }
 
 JOURNEY = [

@@ -221,9 +221,11 @@ def test_carrier_is_emailed_on_every_interim_report_step(engine, active):
         reports.accept_interim_report(session, app_id, world.reviewer, now=at(date(2022, 3, 28)))
         sent = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()[before:]
     assert [m.template for m in sent] == [
-        "interim_report_received", "interim_report_changes_requested",
-        "interim_report_received", "interim_report_accepted"]
-    assert {m.recipient for m in sent} == {world.carrier_email}
-    changes = sent[1]
+        "interim_report_received", "case_officer_notice", "interim_report_changes_requested",
+        "interim_report_received", "case_officer_notice", "interim_report_accepted"]
+    carrier_mails = [m for m in sent if m.template != "case_officer_notice"]
+    assert {m.recipient for m in carrier_mails} == {world.carrier_email}
+    assert {m.recipient for m in sent} - {world.carrier_email} == {"pruefung@example.org"}
+    changes = carrier_mails[1]
     assert "Belege für Honorare fehlen" in changes.body_text
     assert "01.04.2022" in changes.body_text  # 18.03. + 14 days
