@@ -365,6 +365,25 @@ class OutboxMessageOut(BaseModel):
     last_error: str | None
 
 
+# ------------------------------------------------------------------ the mail overview (admins)
+
+
+class MailOverviewOut(BaseModel):
+    """The outbox at a glance, dead letters first."""
+
+    dead_count: int = Field(description="Emails that failed every scheduled retry.")
+    oldest_dead: OutboxMessageOut | None = Field(description="The oldest dead letter, if any.")
+    warning: str | None = Field(
+        description="What an administrator must see first while dead letters exist (in the "
+                    "language asked for); null when there are none.")
+    pending_count: int = Field(description="Emails waiting for delivery (retrying included).")
+    retrying_count: int = Field(description="Pending emails after at least one failed attempt.")
+    sent_count: int
+    retry_schedule_seconds: list[float] = Field(
+        description="The waits after the 1st, 2nd, ... failed attempt "
+                    "(QUARTIER_MAIL_RETRY_SCHEDULE); after the last one an email is dead.")
+
+
 # ------------------------------------------------------------------ accounts: passwords
 
 

@@ -9,6 +9,11 @@ its rows still to send is renewed whenever less than half of it is left (a batch
 while the one before it went out, may start with half of it gone), so a healthy worker never
 loses a row to another. Only the in-flight rows of a worker that died or stalled for longer than
 a lease can be sent twice, and always with the same Message-ID.
+
+A failed attempt is retried after the next delay of an explicit retry schedule (by default
+spanning more than four days, so an SMTP outage of hours or a long weekend loses nothing); a
+message is dead only when the attempt after the schedule's last delay failed too (or the server
+refused it for good). Every new dead letter is logged as a WARNING.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -42,12 +48,16 @@ class DeliveryConfig:
     """How the outbox goes out: the SMTP server, leases, batches, retries and polling."""
 
     smtp: SmtpConfig
-    max_attempts: int
     lease_seconds: float
     batch_size: int
-    retry_base_seconds: float  # first retry after about this long, then doubling
-    retry_max_seconds: float
+    # Seconds to wait after the 1st, 2nd, ... failed attempt; after the last one, dead.
+    retry_schedule: tuple[float, ...]
     poll_seconds: float  # how long the worker waits between two passes
+
+    @property
+    def max_attempts(self) -> int:
+        """The first attempt and one per scheduled retry."""
+        return len(self.retry_schedule) + 1
 
 
 @dataclass
@@ -68,11 +78,46 @@ class DeliveryReport:
         self.errors += other.errors
 
 
-def backoff(attempts: int, base_seconds: float, max_seconds: float,
-            rng: random.Random | None = None) -> timedelta:
-    """Exponential backoff with jitter: about base * 2^(attempts-1), between half and all of it."""
-    ceiling = min(max_seconds, base_seconds * 2 ** max(attempts - 1, 0))
-    return timedelta(seconds=(rng or random).uniform(ceiling / 2, ceiling))
+# The default retry schedule: 1 minute to 24 hours, 4 days 3 hours 51 minutes in all.
+DEFAULT_RETRY_SCHEDULE = "1m,5m,15m,30m,1h,2h,4h,8h,12h,24h,24h,24h"
+RETRY_JITTER = 0.1  # a retry waits its delay plus up to this share of it (never less)
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DELAY = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
+
+
+class InvalidRetrySchedule(ValueError):
+    """A retry schedule that cannot be read; the message says why, in German and English."""
+
+
+def parse_retry_schedule(text: str) -> tuple[float, ...]:
+    """Read a schedule such as "1m,5m,1h,24h" (units s, m, h, d) into seconds per retry."""
+    parts = [p.strip().lower() for p in str(text).split(",")]
+    if not any(parts):
+        raise InvalidRetrySchedule(
+            "Der Wiederholungsplan für E-Mails ist leer; erwartet z. B. „1m,5m,1h,24h“. / "
+            "The mail retry schedule is empty; expected e.g. '1m,5m,1h,24h'.")
+    delays = []
+    for number, part in enumerate(parts, 1):
+        match = _DELAY.fullmatch(part)
+        seconds = float(match.group(1)) * _UNITS[match.group(2)] if match else 0.0
+        if not match or seconds <= 0:
+            raise InvalidRetrySchedule(
+                f"Wiederholungsplan für E-Mails: Eintrag {number} („{part}“) ist keine Dauer "
+                "größer null wie 30s, 5m, 2h oder 1d. / "
+                f"Mail retry schedule: entry {number} ('{part}') is not a duration above zero "
+                "such as 30s, 5m, 2h or 1d.")
+        delays.append(seconds)
+    return tuple(delays)
+
+
+def retry_delay(attempts: int, schedule: Sequence[float],
+                rng: random.Random | None = None) -> timedelta | None:
+    """How long to wait after the `attempts`-th failed attempt (the schedule's entry, plus up
+    to RETRY_JITTER of it), or None when the schedule is exhausted: the message is dead."""
+    if attempts < 1 or attempts > len(schedule):
+        return None
+    delay = schedule[attempts - 1]
+    return timedelta(seconds=(rng or random).uniform(delay, delay * (1 + RETRY_JITTER)))
 
 
 _OUTBOX = OutboxMessage.__table__
@@ -224,15 +269,22 @@ def mark_sent(engine: Engine | Connection, outbox_id: int | Sequence[int], now: 
 
 def failure(row: Claimed | OutboxMessage, now: datetime, error: str, permanent: bool,
             config: DeliveryConfig, rng: random.Random | None = None) -> tuple[str, dict[str, Any]]:
-    """What a failed attempt makes of a row: (new status, values): retry with backoff, or dead."""
-    dead = permanent or row.attempts >= config.max_attempts
+    """What a failed attempt makes of a row: (new status, values): retried after the schedule's
+    next delay, or dead (refused for good, or the schedule is exhausted)."""
+    delay = None if permanent else retry_delay(row.attempts, config.retry_schedule, rng)
     values: dict[str, Any] = {"lease_until": None, "last_error": error}
-    if dead:
+    if delay is None:
         values["status"] = DEAD
     else:
-        values["next_attempt_at"] = now + backoff(row.attempts, config.retry_base_seconds,
-                                                  config.retry_max_seconds, rng)
-    return (DEAD if dead else PENDING), values
+        values["next_attempt_at"] = now + delay
+    return (DEAD if delay is None else PENDING), values
+
+
+def log_dead_letter(row: Claimed | OutboxMessage, error: str) -> None:
+    """The WARNING every new dead letter gets: an admin must requeue it or tell the recipient."""
+    log.warning("outbox %s: dead letter after %s attempts (to %s, %s): %s; "
+                "see `quartier mail list --dead`, then `quartier mail requeue %s`",
+                row.id, row.attempts, row.recipient, row.template, error, row.id)
 
 
 def record_failure(engine: Engine | Connection, row: Claimed | OutboxMessage,
@@ -250,9 +302,11 @@ def record_failure(engine: Engine | Connection, row: Claimed | OutboxMessage,
 def mark_failed(engine: Engine | Connection, row: Claimed | OutboxMessage, now: datetime,
                 error: str, permanent: bool, config: DeliveryConfig,
                 rng: random.Random | None = None) -> str:
-    """Record a failed attempt: retry later with backoff, or dead. Returns the new status."""
+    """Record a failed attempt: retry later by the schedule, or dead. Returns the new status."""
     status, values = failure(row, now, error, permanent, config, rng)
     record_failure(engine, row, values)
+    if status == DEAD:
+        log_dead_letter(row, error)
     return status
 
 
@@ -389,11 +443,13 @@ async def _deliver(run: Callable[..., asyncio.Future[Any]], config: DeliveryConf
                 batch.retrying += status == PENDING
                 batch.errors.append(f"{result.outbox_id}: {result.error}")
                 log.warning("outbox %s not sent (%s): %s", result.outbox_id, status, result.error)
+                if status == DEAD:
+                    log_dead_letter(row, result.error or "")
 
             await send_batch(config.smtp, rows, on_result, lease.before_send)
             report.add(batch)
             if batch.sent == 0 and batch.retrying:
-                return report  # the server is not taking mail; the rest waits for its backoff
+                return report  # the server is not taking mail; the rest waits for its retry
             next_claim = prefetch[0] if prefetch else claim_after(after_id)
     finally:
         try:

@@ -1,14 +1,16 @@
-"""Administration of the outbox as users see it: dead letters, and requeueing one with a
-refusal that says why it cannot be requeued."""
+"""Administration of the outbox as users see it: the overview that leads with the dead letters,
+the dead letters, and requeueing one with a refusal that says why it cannot be requeued."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col, func, select
 
 from notifications import outbox
-from notifications.outbox import OutboxMessage
+from notifications.formatting import moment
+from notifications.outbox import DEAD, PENDING, SENT, OutboxMessage, aware
 from workflow.errors import NotFound, WrongState
 
 
@@ -29,3 +31,45 @@ def requeue(session: Session, outbox_id: int, now: datetime | None = None) -> Ou
 
 def list_dead(session: Session) -> list[OutboxMessage]:
     return outbox.list_dead(session)
+
+
+@dataclass(frozen=True)
+class MailOverview:
+    """The outbox at a glance, dead letters first: they need an administrator."""
+
+    dead: int
+    oldest_dead: OutboxMessage | None
+    pending: int
+    retrying: int  # pending after at least one failed attempt
+    sent: int
+
+    def warning(self, language: str = "de") -> str | None:
+        """The line an administrator must see first while dead letters exist, else None."""
+        if not self.dead or self.oldest_dead is None:
+            return None
+        since = aware(self.oldest_dead.created_at)
+        assert since is not None
+        if language == "en":
+            return (f"{self.dead} {'email' if self.dead == 1 else 'emails'} could not be "
+                    f"delivered after every retry (oldest from {moment(since, 'en')}, to "
+                    f"{self.oldest_dead.recipient}); requeue them once the cause is fixed.")
+        return (f"{self.dead} {'E-Mail ist' if self.dead == 1 else 'E-Mails sind'} nach allen "
+                f"Zustellversuchen unzustellbar (älteste vom {moment(since)}, an "
+                f"{self.oldest_dead.recipient}); nach Behebung der Ursache erneut einreihen.")
+
+
+def overview(session: Session) -> MailOverview:
+    """Counts by status (one grouped statement) and the oldest dead letter."""
+    table = OutboxMessage.__table__
+    counts = {(status, retried): n for status, retried, n in session.execute(
+        select(table.c.status, table.c.attempts > 0, func.count())
+        .group_by(table.c.status, table.c.attempts > 0))}
+    dead = counts.get((DEAD, True), 0) + counts.get((DEAD, False), 0)
+    oldest = session.exec(select(OutboxMessage).where(OutboxMessage.status == DEAD)
+                          .order_by(col(OutboxMessage.created_at), col(OutboxMessage.id))
+                          .limit(1)).first() if dead else None
+    return MailOverview(
+        dead=dead, oldest_dead=oldest,
+        pending=counts.get((PENDING, True), 0) + counts.get((PENDING, False), 0),
+        retrying=counts.get((PENDING, True), 0),
+        sent=counts.get((SENT, True), 0) + counts.get((SENT, False), 0))

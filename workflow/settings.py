@@ -7,10 +7,16 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from notifications.sender import SmtpConfig
-from notifications.worker import DeliveryConfig
+from notifications.worker import (
+    DEFAULT_RETRY_SCHEDULE,
+    DeliveryConfig,
+    InvalidRetrySchedule,
+    parse_retry_schedule,
+)
 
 # The secret every install once shared by default: refused everywhere, in development too.
 OLD_PUBLIC_SECRET = "change-me-development-only"
@@ -41,13 +47,22 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_ca_file: str | None = None  # CA bundle to verify the SMTP server's certificate
     mail_from: str = "Quartier <noreply@quartier.localhost>"
-    mail_max_attempts: int = 8
     mail_lease_seconds: int = 120
     mail_catcher_dir: str = "var/mail"
     mail_batch_size: int = 50
-    mail_retry_base_seconds: float = 30.0  # first retry after about this long, then doubling
-    mail_retry_max_seconds: float = 6 * 3600.0
     mail_poll_seconds: float = 2.0  # how often `quartier worker` looks for due messages
+    # The waits after the 1st, 2nd, ... failed attempt (s, m, h, d); a mail is dead only when
+    # the attempt after the last one failed. The default spans 4 days 3 hours 51 minutes.
+    mail_retry_schedule: str = DEFAULT_RETRY_SCHEDULE
+
+    @field_validator("mail_retry_schedule")
+    @classmethod
+    def _readable_retry_schedule(cls, value: str) -> str:
+        try:
+            parse_retry_schedule(value)
+        except InvalidRetrySchedule as error:
+            raise ValueError(f"QUARTIER_MAIL_RETRY_SCHEDULE: {error}") from None
+        return value
 
     # HTTP: the largest request body (bytes), and outside development whether admins may read
     # /openapi.json with a bearer token (/docs and /redoc are off outside development).
@@ -75,11 +90,9 @@ class Settings(BaseSettings):
 
     def delivery(self) -> DeliveryConfig:
         """Delivery of the outbox (notifications.worker): SMTP, leases, batches, retries."""
-        return DeliveryConfig(smtp=self.smtp(), max_attempts=self.mail_max_attempts,
-                              lease_seconds=self.mail_lease_seconds,
+        return DeliveryConfig(smtp=self.smtp(), lease_seconds=self.mail_lease_seconds,
                               batch_size=self.mail_batch_size,
-                              retry_base_seconds=self.mail_retry_base_seconds,
-                              retry_max_seconds=self.mail_retry_max_seconds,
+                              retry_schedule=parse_retry_schedule(self.mail_retry_schedule),
                               poll_seconds=self.mail_poll_seconds)
 
 

@@ -1,4 +1,5 @@
-"""Administration of outgoing mail: dead letters and requeueing them."""
+"""Administration of outgoing mail: the overview (dead letters first), dead letters and
+requeueing them."""
 
 from __future__ import annotations
 
@@ -6,12 +7,24 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.deps import AdminDep, SessionDep, UnitOfWorkRoute
-from api.schemas import OutboxMessageOut, RowId
-from workflow.mail import list_dead, requeue
+from api.deps import AdminDep, LanguageDep, SessionDep, SettingsDep, UnitOfWorkRoute
+from api.schemas import MailOverviewOut, OutboxMessageOut, RowId
+from workflow.mail import list_dead, overview, requeue
 from workflow.presenters import outbox_out
 
 router = APIRouter(prefix="/api/v1", tags=["administration"], route_class=UnitOfWorkRoute)
+
+
+@router.get("/admin/mail", response_model=MailOverviewOut,
+            summary="The outbox at a glance: dead letters first, then pending, retrying, sent")
+def mail_overview(session: SessionDep, actor: AdminDep, language: LanguageDep,
+                  settings: SettingsDep) -> dict[str, Any]:
+    found = overview(session)
+    return {"dead_count": found.dead,
+            "oldest_dead": outbox_out(found.oldest_dead) if found.oldest_dead else None,
+            "warning": found.warning(language), "pending_count": found.pending,
+            "retrying_count": found.retrying, "sent_count": found.sent,
+            "retry_schedule_seconds": list(settings.delivery().retry_schedule)}
 
 
 @router.get("/admin/mail/dead", response_model=list[OutboxMessageOut],

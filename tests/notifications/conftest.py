@@ -71,7 +71,7 @@ def smtp_server(tmp_path: Path, smtp_port: int) -> Iterator[SmtpServer]:
 @pytest.fixture
 def mail_settings(smtp_port: int, tmp_path: Path) -> DeliveryConfig:
     """What the worker is given: built from QUARTIER_* settings as `quartier worker` does."""
-    return Settings(smtp_host="127.0.0.1", smtp_port=smtp_port, mail_max_attempts=5,
-                    mail_lease_seconds=120, mail_batch_size=10, mail_retry_base_seconds=30,
-                    mail_retry_max_seconds=3600, mail_catcher_dir=str(tmp_path / "caught"),
+    return Settings(smtp_host="127.0.0.1", smtp_port=smtp_port, mail_retry_schedule="30s,1m,2m,4m",
+                    mail_lease_seconds=120, mail_batch_size=10,
+                    mail_catcher_dir=str(tmp_path / "caught"),
                     mail_from="Quartier Förderportal <noreply@quartier.localhost>").delivery()

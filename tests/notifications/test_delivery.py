@@ -24,7 +24,13 @@ from sqlmodel import Session, col, func, select
 from notifications import worker
 from notifications.outbox import DEAD, PENDING, SENT, OutboxMessage, enqueue, list_dead, requeue
 from notifications.render import TEMPLATES
-from notifications.worker import DeliveryConfig, backoff, claim, deliver_due, deliver_due_async
+from notifications.worker import (
+    DeliveryConfig,
+    claim,
+    deliver_due,
+    deliver_due_async,
+    retry_delay,
+)
 from states import CASE_OFFICER_EMAIL, ESCALATION_EMAIL, REMINDER_EMAIL, STATE_LABELS, State
 from tests.factories import NOW, application_in, make_world
 from tests.notifications.conftest import SmtpServer
@@ -213,7 +219,7 @@ def test_server_down_transitions_succeed_and_everything_arrives_once_later(
     assert all(r.status == SENT and r.last_error is None for r in outbox(any_engine))
 
 
-def test_retries_back_off_then_die_and_can_be_requeued(
+def test_retries_follow_the_schedule_then_die_and_can_be_requeued(
         any_engine: Engine, smtp_server: SmtpServer, mail_settings: DeliveryConfig) -> None:
     smtp_server.stop()
     with unit_of_work(any_engine) as s:
@@ -227,9 +233,9 @@ def test_retries_back_off_then_die_and_can_be_requeued(
         assert row.attempts == attempt
         if attempt < mail_settings.max_attempts:
             wait = row.next_attempt_at - moment
-            ceiling = min(30 * 2 ** (attempt - 1), 3600)
-            assert timedelta(seconds=ceiling / 2) <= wait <= timedelta(seconds=ceiling)
-            # Not due yet: a pass before the backoff has run out leaves it alone.
+            delay = mail_settings.retry_schedule[attempt - 1]  # 30s, 1m, 2m, 4m
+            assert timedelta(seconds=delay) <= wait <= timedelta(seconds=delay * 1.1)
+            # Not due yet: a pass before the retry's time leaves it alone.
             assert deliver_due(any_engine, mail_settings, now=moment + wait / 2).claimed == 0
             moment = row.next_attempt_at
     assert row.status == DEAD
@@ -244,16 +250,16 @@ def test_retries_back_off_then_die_and_can_be_requeued(
     assert smtp_server.message_ids() == Counter({row.message_id: 1})
 
 
-def test_backoff_grows_exponentially_with_jitter_and_is_capped() -> None:
+def test_retry_delays_follow_the_schedule_with_jitter_upwards_only() -> None:
     import random
 
     rng = random.Random(7)
-    for attempts in range(1, 12):
-        ceiling = min(30 * 2 ** (attempts - 1), 3600)
-        delays = {backoff(attempts, 30, 3600, rng) for _ in range(20)}
-        assert all(timedelta(seconds=ceiling / 2) <= d <= timedelta(seconds=ceiling)
+    schedule = (60.0, 300.0, 3600.0)
+    for attempts, delay in enumerate(schedule, 1):
+        delays = {retry_delay(attempts, schedule, rng) for _ in range(20)}
+        assert all(timedelta(seconds=delay) <= d <= timedelta(seconds=delay * 1.1)
                    for d in delays)
-        assert len(delays) > 1  # jitter: workers that failed together do not retry together
+    assert retry_delay(len(schedule) + 1, schedule, rng) is None  # exhausted: dead
 
 
 def test_abandoned_claims_come_back_after_the_lease(any_engine: Engine, smtp_server: SmtpServer,

@@ -28,7 +28,7 @@ def test_two_workers_and_a_slow_server_deliver_every_mail_exactly_once(
         session.commit()
     smtp_server.set_delay(0.3)
     config = Settings(smtp_port=smtp_port, mail_lease_seconds=8, mail_batch_size=20,
-                      mail_retry_base_seconds=3600).delivery()
+                      mail_retry_schedule="1h").delivery()
     start = threading.Barrier(2)
     sent = [0, 0]
     failures: list[BaseException] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from workflow.cli import (
     applications,
@@ -58,5 +59,10 @@ app.command("remind")(server.remind)
 
 
 def main() -> None:
-    app(prog_name="quartier")
+    try:
+        app(prog_name="quartier")
+    except ValidationError as error:  # a QUARTIER_* setting that cannot be read
+        for problem in error.errors():
+            typer.echo(f"Fehlerhafte Einstellung / invalid setting: {problem['msg']}", err=True)
+        raise SystemExit(2) from None
 

@@ -1,4 +1,6 @@
-"""`quartier mail list|show|deliver|requeue|catch`: the outbox and the local mail catcher."""
+"""`quartier mail status|list|show|deliver|requeue|catch`: the outbox and the local mail catcher.
+
+Whenever dead letters exist, `status`, `list` and `deliver` print a red warning line first."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from workflow.cli.common import (
 from workflow.db import make_engine
 from workflow.errors import Conflict, InvalidInput, NotFound
 from workflow.inputs import is_number
-from workflow.mail import list_dead, requeue
+from workflow.mail import MailOverview, list_dead, overview, requeue
 from workflow.presenters import outbox_out
 from workflow.settings import get_settings
 
@@ -40,14 +42,46 @@ def report_line(report: DeliveryReport) -> str:
             f"unzustellbar: {report.dead} (von {report.claimed} fälligen E-Mails)")
 
 
+def warn_dead_letters(found: MailOverview, as_json: bool = False) -> None:
+    """The red line an administrator sees first while dead letters exist (stderr with --json)."""
+    line = found.warning()
+    if line:
+        typer.secho(f"WARNUNG: {line} (quartier mail list --dead; quartier mail requeue ID)",
+                    fg=typer.colors.RED, bold=True, err=as_json)
+
+
+@mail_app.command("status")
+def status(as_json: JsonOpt = False) -> None:
+    """Der Postausgang auf einen Blick: zuerst die unzustellbaren E-Mails."""
+    with session_scope(as_json) as session:
+        found = overview(session)
+        oldest = outbox_out(found.oldest_dead) if found.oldest_dead else None
+    schedule = get_settings().delivery().retry_schedule
+    warn_dead_letters(found, as_json)
+    if as_json:
+        print_json({"dead_count": found.dead, "oldest_dead": oldest,
+                    "warning": found.warning(), "pending_count": found.pending,
+                    "retrying_count": found.retrying, "sent_count": found.sent,
+                    "retry_schedule_seconds": list(schedule)})
+        return
+    days = sum(schedule) / 86400
+    show(table(["Unzustellbar", "Wartend", "davon nach Fehlversuch", "Zugestellt"],
+               [[found.dead, found.pending, found.retrying, found.sent]]))
+    typer.echo(f"Wiederholungsplan: {len(schedule)} Wiederholungen über {days:.1f} Tage "
+               "(QUARTIER_MAIL_RETRY_SCHEDULE), danach unzustellbar.")
+
+
 @mail_app.command("deliver")
 def deliver() -> None:
     """Ein Durchgang: alle fälligen E-Mails des Postausgangs per SMTP senden."""
     engine = make_engine()
     try:
         report = deliver_due(engine, get_settings().delivery(), now=options.now)
+        with Session(engine) as session:
+            found = overview(session)
     finally:
         engine.dispose()
+    warn_dead_letters(found)
     typer.echo(report_line(report))
     for error in report.errors:
         typer.echo(f"  {error}", err=True)
@@ -82,6 +116,7 @@ def list_mail(
         _caught(limit, as_json)
         return
     with session_scope(as_json) as session:
+        found = overview(session)
         if dead:
             messages = list_dead(session)[-limit:]
         else:
@@ -90,6 +125,7 @@ def list_mail(
                 query = query.where(OutboxMessage.status == status)
             messages = list(reversed(session.exec(query).all()))
         rows = [outbox_out(m) for m in messages]
+    warn_dead_letters(found, as_json)
     if as_json:
         print_json(rows)
         return

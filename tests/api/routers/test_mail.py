@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -16,7 +18,7 @@ from workflow.settings import Settings
 def test_dead_mail_is_listed_for_admins_and_can_be_requeued(engine: Engine) -> None:
     aw = build_world(engine)
     application_in(aw, "submitted")
-    nowhere = Settings(smtp_port=free_port(), mail_max_attempts=1).delivery()
+    nowhere = replace(Settings(smtp_port=free_port()).delivery(), retry_schedule=())
     assert deliver_due(engine, nowhere).dead == 1
 
     app = create_app(engine=engine, settings=api_settings())
@@ -38,3 +40,31 @@ def test_dead_mail_is_listed_for_admins_and_can_be_requeued(engine: Engine) -> N
         assert twice.status_code == 409 and "unzustellbare" in twice.json()["detail"]
         missing = client.post("/api/v1/admin/mail/999999/requeue", headers=admin)
         assert missing.status_code == 404
+
+
+def test_the_mail_overview_leads_with_the_dead_letters(engine: Engine) -> None:
+    aw = build_world(engine)
+    application_in(aw, "submitted")
+    app = create_app(engine=engine, settings=api_settings())
+    with TestClient(app) as client:
+        admin = login(client, aw.emails["admin"])
+        quiet = client.get("/api/v1/admin/mail", headers=admin).json()
+        assert quiet["dead_count"] == 0 and quiet["oldest_dead"] is None
+        assert quiet["warning"] is None and quiet["pending_count"] >= 1
+        assert sum(quiet["retry_schedule_seconds"]) >= 3 * 86400  # the default schedule
+
+        nowhere = replace(Settings(smtp_port=free_port()).delivery(), retry_schedule=())
+        dead = deliver_due(engine, nowhere).dead
+        assert dead >= 1
+        body = client.get("/api/v1/admin/mail", headers=admin).json()
+        assert list(body)[:3] == ["dead_count", "oldest_dead", "warning"]
+        assert body["dead_count"] == dead and body["pending_count"] == 0
+        assert body["oldest_dead"]["status"] == "dead"
+        assert body["oldest_dead"]["recipient"] == aw.emails["carrier"]
+        assert body["warning"].startswith(f"{dead} E-Mail")
+        assert "unzustellbar" in body["warning"]
+        english = client.get("/api/v1/admin/mail",
+                             headers={**admin, "Accept-Language": "en"}).json()
+        assert "could not be delivered" in english["warning"]
+        carrier = login(client, aw.emails["carrier"])
+        assert client.get("/api/v1/admin/mail", headers=carrier).status_code == 403

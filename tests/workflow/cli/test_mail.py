@@ -40,9 +40,20 @@ def test_catch_deliver_list_show_requeue(engine: Engine, mail_quartier,
         world = make_world(s)
         application_in(s, world, "approved")  # receipt confirmation and approval
 
-    # No server yet: with one allowed attempt the messages die and are listed as dead.
-    out = quartier("mail", "deliver", QUARTIER_MAIL_MAX_ATTEMPTS="1").stdout
+    # No server yet: with one retry allowed the messages wait, then die and are listed as dead.
+    out = quartier("mail", "deliver", QUARTIER_MAIL_RETRY_SCHEDULE="1s").stdout
+    assert "später erneut: 2, unzustellbar: 0" in out and "WARNUNG" not in out
+    out = quartier("--now", "2099-01-01T00:00:00+00:00", "mail", "deliver",
+                   QUARTIER_MAIL_RETRY_SCHEDULE="1s").stdout
     assert "unzustellbar: 2" in out
+    # From now on the mail commands lead with a warning line.
+    assert out.startswith("WARNUNG: 2 E-Mails sind nach allen Zustellversuchen unzustellbar")
+    assert quartier("mail", "list").stdout.startswith("WARNUNG: 2 E-Mails sind")
+    status = quartier("mail", "status").stdout
+    assert status.startswith("WARNUNG: 2 E-Mails sind") and "an traeger@example.org" in status
+    overview = quartier("mail", "status", "--json")
+    assert json.loads(overview.stdout)["dead_count"] == 2
+    assert "WARNUNG" in overview.stderr
     dead = json.loads(quartier("mail", "list", "--dead", "--json").stdout)
     assert [d["id"] for d in dead] == [1, 2] and all(d["status"] == "dead" for d in dead)
     assert "Verbindung fehlgeschlagen" in dead[0]["last_error"]
@@ -57,8 +68,9 @@ def test_catch_deliver_list_show_requeue(engine: Engine, mail_quartier,
     assert refused.exit_code == 1 and "Nur unzustellbare" in refused.output
     assert "Zugestellt: 2" in quartier("mail", "deliver").stdout
 
-    listed = quartier("mail", "list").stdout
+    listed = quartier("mail", "list").stdout  # no dead letters left: no warning
     assert listed.startswith("Postausgang (Datenbank)") and "Bewilligung Ihres Antrags" in listed
+    assert quartier("mail", "status").stdout.startswith("Unzustellbar   Wartend")
     caught = quartier("mail", "list", "--caught").stdout
     assert "Vom Mail-Catcher empfangen" in caught and "traeger@example.org" in caught
     shown = quartier("mail", "show", "--caught", "2").stdout
