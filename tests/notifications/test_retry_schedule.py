@@ -10,7 +10,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from pydantic import ValidationError
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from notifications.outbox import DEAD, PENDING, SENT, OutboxMessage, enqueue
 from notifications.worker import DEFAULT_RETRY_SCHEDULE, deliver_due, parse_retry_schedule
