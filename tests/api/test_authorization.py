@@ -297,6 +297,7 @@ MATRIX: dict[tuple[str, str], Case] = {
         Case(admin_only(), other_account("enable", disabled=True)),
     ("POST", f"{A}/admin/users/{{user_id}}/reset-password"):
         Case(admin_only(), other_account("reset-password")),
+    ("GET", f"{A}/admin/mail"): Case(admin_only(), fixed("GET", f"{A}/admin/mail")),
     ("GET", f"{A}/admin/mail/dead"): Case(admin_only(), fixed("GET", f"{A}/admin/mail/dead")),
     ("POST", f"{A}/admin/mail/{{outbox_id}}/requeue"): Case(admin_only(), requeue_dead),
     ("GET", f"{A}/workflow/diagram"): Case(everyone(200), fixed("GET", f"{A}/workflow/diagram")),
