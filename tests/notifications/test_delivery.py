@@ -66,7 +66,7 @@ def every_carrier_email(engine: Engine, language: str) -> None:
         wf.fire(s, main, "recommend", reviewer, now=NOW, reason="Förderfähig",
                 payload={"amounts": {"2021": "50000", "2022": "50000"}})
         wf.fire(s, main, "approve", approver, now=NOW)
-        wf.fire(s, main, "start", carrier, now=NOW)
+        wf.fire(s, main, "start", carrier, now=NOW, payload={"waiver_of_appeal": True})
         spending = {"spending": {"2021": "40000", "2022": "50000"}}
         wf.fire(s, main, "submit_final_report", carrier, now=NOW, payload=spending)
         wf.fire(s, main, "request_report_changes", reviewer, now=NOW,
