@@ -30,8 +30,8 @@ from tests.factories import NOW, application_in, make_world
 from tests.notifications.conftest import SmtpServer
 from tests.notifications.handlers import RefusingHandler
 from tests.notifications.samples import sample_context
+from workflow import early_start, programme_admin, reports
 from workflow import engine as wf
-from workflow import programme_admin, reports
 from workflow.db import unit_of_work
 from workflow.errors import NotPermitted
 from workflow.models import Application, Call
@@ -58,6 +58,7 @@ def every_carrier_email(engine: Engine, language: str) -> None:
         reviewer, approver, carrier = world.reviewer, world.approver, world.carrier
 
         main = application_in(s, world, "submitted")
+        early_start.grant_early_start(s, main, reviewer, reason="Ferienprogramm", now=NOW)
         wf.fire(s, main, "start_review", reviewer, now=NOW)
         wf.fire(s, main, "request_documents", reviewer, now=NOW,
                 reason="Es fehlen Unterlagen zur Kofinanzierung.",
