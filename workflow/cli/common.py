@@ -16,13 +16,14 @@ import typer
 from rich import box
 from rich.console import Console
 from rich.table import Column, Table
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from notifications.formatting import day, moment, money
 from workflow import rows
 from workflow.db import make_engine, unit_of_work
 from workflow.errors import InvalidInput, NotFound, NotPermitted, WorkflowError
-from workflow.models import User
+from workflow.models import TransitionRecord, User
 from workflow.settings import get_settings
 
 # The API's problem types are URLs under this base (api.errors.PROBLEM_BASE; a test holds the two
@@ -130,12 +131,25 @@ def acting_for(name: str | None, operator_name: str | None) -> str:
     return f"{operator_name} für {name}" if name else operator_name
 
 
+def _name_the_operator(session: Session, flush_context: Any, instances: Any) -> None:
+    """Every history row this command's unit of work adds names the operator, unless the
+    workflow named it already (the engine's own rows are written with `operator=`)."""
+    name = session.info.get("operator")
+    for obj in session.new:
+        if isinstance(obj, TransitionRecord) and name and "operator" not in (obj.payload or {}):
+            obj.payload = {**(obj.payload or {}), "operator": name}
+
+
 def actor_for(session: Session, email: str) -> rows.Actor:
-    """The acting user of `--as EMAIL`; disabled accounts may not act."""
+    """The acting user of `--as EMAIL`; disabled accounts may not act. From here on, the history
+    rows of the command's unit of work record the operator acting for that account."""
     user = session.exec(select(User).where(User.email == email.strip().lower())).first()
     if user is None or user.disabled:
         raise NotFound(f"Konto {email} existiert nicht oder ist gesperrt.",
                        f"Account {email} does not exist or is disabled.", field="as")
+    if "operator" not in session.info:
+        session.info["operator"] = operator()
+        event.listen(session, "before_flush", _name_the_operator)
     return rows.Actor.of(user)
 
 

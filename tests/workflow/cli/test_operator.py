@@ -70,6 +70,17 @@ def test_as_records_the_operator_acting_for_the_account(quartier, engine, sqlite
         assert created.payload == {"operator": "bob"}
 
 
+def test_interim_report_rows_name_the_operator(quartier, engine, sqlite_url) -> None:
+    with unit_of_work(engine) as s:
+        world = make_world(s)
+        ref = application_in(s, world, "active").reference
+    quartier("--operator", "carol", "--now", "2022-01-10T09:00", "reports", "submit-interim",
+             ref, "--as", "traeger@example.org", "--narrative", "Gut angelaufen",
+             "--spending", "2021=20000", QUARTIER_DATABASE_URL=sqlite_url)
+    entry = _history(quartier, sqlite_url, ref)[-1]
+    assert entry["trigger"] == "submit_interim_report" and entry["payload"]["operator"] == "carol"
+
+
 def test_the_operator_is_the_os_user_by_default(quartier, engine, sqlite_url, refs) -> None:
     quartier("--now", "2021-03-01T09:00", "fire", refs["approved"], "start", "--as",
              "traeger@example.org", QUARTIER_DATABASE_URL=sqlite_url)
