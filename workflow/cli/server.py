@@ -112,7 +112,7 @@ def worker(
     once: Annotated[bool, typer.Option(
         "--once", help="Nur ein Durchgang: jede Aufgabe einmal, dann Ende.")] = False,
 ) -> None:
-    """Dauerbetrieb: den Postausgang zustellen und Erinnerungsläufe ausführen (Ende mit Strg+C)."""
+    """Dauerbetrieb: Postausgang zustellen, Erinnerungsläufe, Projektbeginne (Ende mit Strg+C)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = get_settings()
 
