@@ -109,6 +109,10 @@ class FirePayload(Strict):
     documents: list[DocumentName] | None = Field(default=None, max_length=MAX_DOCUMENTS)
     deadline: date | None = None
     repayment: Money | None = None
+    # Issue 12: the carrier's Rechtsbehelfsverzicht lets `start` come before the project start.
+    waiver_of_appeal: bool | None = Field(
+        default=None, description="start: the carrier waives its right of appeal "
+        "(Rechtsbehelfsverzicht), so the project may start before its start date")
 
 
 class FireRequest(Strict):
@@ -270,6 +274,21 @@ class TriggerOut(BaseModel):
 class FireResult(BaseModel):
     transition: HistoryEntry
     application: ApplicationOut
+
+
+# ------------------------------------------------------------------ issue 12: early start
+
+
+class EarlyStartRequest(Strict):
+    reason: Reason
+
+
+class EarlyStartResult(BaseModel):
+    transition: HistoryEntry
+    application: ApplicationOut
+    right_to_funding: bool = Field(description="Always false: an early start creates no right "
+                                   "to funding")
+    notice: str
 
 
 class YearStatusOut(BaseModel):

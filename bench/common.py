@@ -49,7 +49,8 @@ JOURNEY: list[tuple[str, str, str | None, dict[str, Any] | None]] = [
     ("reviewer", "recommend", "Förderfähig",
      {"amounts": {str(Y1): "50000", str(Y2): "50000"}}),
     ("approver", "approve", None, None),
-    ("carrier", "start", None, None),
+    # The project years lie ahead: the carrier waives its right of appeal to start now.
+    ("carrier", "start", None, {"waiver_of_appeal": True}),
     ("carrier", "submit_final_report", "Nachweis",
      {"spending": {str(Y1): "40000", str(Y2): "45000"}}),
     ("reviewer", "close", None, None),

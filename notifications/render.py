@@ -35,6 +35,7 @@ from jinja2.utils import concat
 from notifications import formatting
 from states import (
     CASE_OFFICER_EMAIL,
+    EARLY_START_EMAIL,
     ESCALATION_EMAIL,
     FUNDING_STOP_EMAIL,
     FUNDING_STOP_LIFTED_EMAIL,
@@ -51,7 +52,7 @@ DEFAULT_LANGUAGE = "de"
 TEMPLATES: tuple[str, ...] = tuple(dict.fromkeys(
     [t.email for t in TRANSITIONS if t.email]
     + [FUNDING_STOP_EMAIL, FUNDING_STOP_LIFTED_EMAIL, REMINDER_EMAIL, ESCALATION_EMAIL]
-    + list(INTERIM_REPORT_EMAILS) + [CASE_OFFICER_EMAIL]))
+    + list(INTERIM_REPORT_EMAILS) + [CASE_OFFICER_EMAIL, EARLY_START_EMAIL]))
 
 
 @dataclass(frozen=True)

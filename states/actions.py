@@ -25,6 +25,7 @@ class ActionName(StrEnum):
     submit_interim_report = "submit_interim_report"
     accept_interim_report = "accept_interim_report"
     request_interim_changes = "request_interim_changes"
+    grant_early_start = "grant_early_start"
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,12 @@ ACTIONS: dict[ActionName, Action] = {a.name: a for a in (
            history_trigger="request_interim_report_changes",
            email="interim_report_changes_requested", reopens=D.interim_report,
            rule=D.report_changes),
+    # Vorzeitiger Maßnahmebeginn: staff allow a project start before the decision (and a start
+    # date in the past at submission), recorded with reason, who and when.
+    Action(A.grant_early_start, frozenset(STAFF),
+           Label("Vorzeitigen Maßnahmebeginn genehmigen", "Grant an early start"),
+           history_trigger="grant_early_start", email="early_start_granted",
+           in_states=(S.draft, S.submitted, S.in_review, S.documents_requested)),
 )}
 
 
@@ -121,3 +128,11 @@ CASE_OFFICER_NOTICES: dict[str, Label] = {
     "submit_final_report": Label("Verwendungsnachweis", "Final report"),
     "answer_hearing": Label("Stellungnahme zur Anhörung", "Hearing reply"),
 }
+# ------------------------------------------------------------------ issue 12: early start
+EARLY_START_EMAIL = ACTIONS[A.grant_early_start].email
+# What every grant of an early start says, in the response and the carrier's email.
+EARLY_START_NO_CLAIM = Label(
+    "Der vorzeitige Maßnahmebeginn begründet keinen Rechtsanspruch auf eine Förderung; "
+    "Ausgaben vor der Bewilligung erfolgen auf eigenes Risiko.",
+    "The early start creates no right to funding; spending before the approval is at your own "
+    "risk.")

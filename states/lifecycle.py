@@ -95,6 +95,9 @@ class Guard(StrEnum):
     no_grace_period_running = "no_grace_period_running"
     repayment_given = "repayment_given"
     years_fit_project = "years_fit_project"
+    # Issue 12: no money for a budget year that is over; no start before the project start date.
+    budget_years_not_over = "budget_years_not_over"
+    start_date_reached = "start_date_reached"
 
 
 # Guards that check the firing's input (reason, payload). `check` and `available_triggers` skip
@@ -228,7 +231,8 @@ TRANSITIONS: tuple[Transition, ...] = (
        guards=(G.reason_given, G.amounts_given), effects=(E.record_assessment,),
        review_work=True),
     _t("approve", S.recommended, S.approved, {R.approver}, Label("Bewilligen", "Approve"),
-       guards=(G.four_eyes, G.years_fit_project, G.money_available), effects=(E.commit_budget,),
+       guards=(G.four_eyes, G.years_fit_project, G.budget_years_not_over, G.money_available),
+       effects=(E.commit_budget,),
        opens=(D.interim_report, D.final_report), email="approval",
        fallback="waitlist", fallback_policy=Policy.waitlist),
     _t("waitlist", S.recommended, S.waitlisted, {R.system}, Label("Auf die Warteliste", "Waitlist"),
@@ -244,7 +248,8 @@ TRANSITIONS: tuple[Transition, ...] = (
        email="withdrawal_confirmation"),
     _t("start", S.approved, S.active, {R.carrier, R.reviewer, R.system},
        Label("Projekt beginnen", "Start project"),
-       guards=(G.own_organisation, G.approval_notice_exists), email="project_started"),
+       guards=(G.own_organisation, G.approval_notice_exists, G.start_date_reached),
+       email="project_started"),
     _t("submit_final_report", (S.active, S.report_changes_requested), S.report_submitted,
        {R.carrier}, Label("Verwendungsnachweis einreichen", "Submit final report"),
        guards=(G.own_organisation, G.spending_given), effects=(E.record_spending,),
@@ -268,6 +273,23 @@ TRANSITIONS: tuple[Transition, ...] = (
 )
 
 TRANSITIONS_BY_TRIGGER: dict[str, Transition] = {t.trigger: t for t in TRANSITIONS}
+
+
+@dataclass(frozen=True)
+class ScheduledStart:
+    """The engine starts approved projects by itself on their project start date (Berlin): it
+    fires `trigger` as the system for every application in `state` whose start has come."""
+
+    state: State
+    trigger: str
+    reason: Label
+    # The payload key by which the carrier waives its right of appeal (Rechtsbehelfsverzicht),
+    # which lets it start before the project start date.
+    waiver_key: str = "waiver_of_appeal"
+
+
+SCHEDULED_START = ScheduledStart(
+    State.approved, "start", Label("Projektbeginn erreicht", "Project start date reached"))
 
 
 

@@ -127,12 +127,13 @@ def draft_fields(amounts: dict[str, str] | None = None, **overrides: Any) -> dic
 
 
 # The trigger path from draft to each reachable state (actor key, trigger, payload, reason).
+# The worlds act before the project start date, so the carrier starts with a waiver of appeal.
 PATH = [
     ("carrier", "submit", None, None),
     ("reviewer", "start_review", None, None),
     ("reviewer", "recommend", "amounts", "Förderfähig"),
     ("approver", "approve", None, None),
-    ("carrier", "start", None, None),
+    ("carrier", "start", "waiver", None),
     ("carrier", "submit_final_report", "spending", "Nachweis"),
 ]
 STATE_AFTER = ["submitted", "in_review", "recommended", "approved", "active", "report_submitted"]
@@ -160,6 +161,8 @@ def application_in(
             payload = {"amounts": amounts}
         elif payload_kind == "spending":
             payload = {"spending": amounts}
+        elif payload_kind == "waiver":
+            payload = {"waiver_of_appeal": True}
         actor = carrier if (who == "carrier" and carrier) else getattr(world, who)
         engine.fire(session, app, trigger, actor, payload=payload, reason=reason, now=now)
         if reached == state:

@@ -154,8 +154,10 @@ def create_application(
     call: Call | str | int,
     fields: dict[str, Any],
     now: datetime | None = None,
+    operator: str | None = None,
 ) -> Application:
-    """A new draft for the actor's organisation, with its reference number and a history row."""
+    """A new draft for the actor's organisation, with its reference number and a history row
+    (naming the `operator` who acted for the actor, if one did)."""
     now = now or utcnow()
     if not CREATE.allows(actor.role) or actor.organisation_id is None:
         raise NotPermitted(
@@ -199,7 +201,7 @@ def create_application(
             actor_id=actor.id,
             actor_role=actor.role.value,
             at=now,
-            payload={},
+            payload={"operator": operator} if operator else {},
         )
     )
     session.flush()

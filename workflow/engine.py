@@ -147,11 +147,13 @@ def fire(
     payload: Payload | None = None,
     expected_version: int | None = None,
     now: datetime | None = None,
+    operator: str | None = None,
 ) -> TransitionRecord:
     """Fire `trigger` on one application for one actor, inside the caller's transaction.
 
     Returns the history row. Raises a WorkflowError with the reason on any refusal; the caller
-    must then roll back (the unit of work does), so nothing is written.
+    must then roll back (the unit of work does), so nothing is written. `operator` names who
+    acted for the actor (the command line's `--as`); the history row records it.
     """
     # Not found and stale come before an unknown trigger, as the user sees them.
     known, now = TRANSITIONS_BY_TRIGGER.get(trigger), now or utcnow()
@@ -165,6 +167,8 @@ def fire(
             "The application was changed at the same time. Please reload.",
         )
     firing = Firing(session, loaded, spec, actor, now, reason, dict(payload or {}))
+    if operator:
+        firing.record_payload["operator"] = operator
     try:
         record = _run(firing)
     except InsufficientFunds as refusal:

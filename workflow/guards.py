@@ -9,7 +9,15 @@ from datetime import UTC, datetime
 
 from notifications import formatting
 from notifications.formatting import money
-from states import DEADLINE_LABELS, DeadlineKind, DeadlineStatus, Guard, Role, StopKind
+from states import (
+    DEADLINE_LABELS,
+    SCHEDULED_START,
+    DeadlineKind,
+    DeadlineStatus,
+    Guard,
+    Role,
+    StopKind,
+)
 from workflow import deadlines, inputs, reminders, repository
 from workflow.budget import parse_euros
 from workflow.errors import (
@@ -20,6 +28,7 @@ from workflow.errors import (
     Incomplete,
     InvalidInput,
     NotFound,
+    NotPermitted,
 )
 from workflow.firing import Firing
 from workflow.repository import connection
@@ -269,6 +278,52 @@ def repayment_given(f: Firing) -> None:
     f.record_payload["repayment_cents"] = cents
 
 
+# ------------------------------------------------------------------ issue 12: 12 and 13
+
+
+def budget_years_not_over(f: Firing) -> None:
+    """No money is committed for a budget year that is already over (Berlin's calendar)."""
+    today = deadlines.local_date(f.now)
+    over = [year for year, row in sorted(f.years.items())
+            if row.approved_cents and year < today.year]
+    if over:
+        years = ", ".join(str(y) for y in over)
+        raise GuardFailed(
+            f"Das Haushaltsjahr {years} ist abgelaufen (heute ist der {formatting.day(today)}): "
+            "Für ein abgelaufenes Haushaltsjahr können keine Mittel mehr bewilligt werden.",
+            f"The budget year {years} is over (today is {formatting.day(today, 'en')}): no "
+            "money can be approved for a budget year that has ended.",
+            field="amounts", years=over,
+        )
+
+
+def start_date_reached(f: Firing) -> None:
+    """A project starts on its start date at the earliest, unless the carrier waives its right
+    of appeal (Rechtsbehelfsverzicht): then the notice is final at once and it may start."""
+    key = SCHEDULED_START.waiver_key
+    waiver = f.payload.get(key)
+    if waiver is not None and not isinstance(waiver, bool):
+        raise InvalidInput(
+            f"{key}: true oder false erwartet.", f"{key}: true or false expected.", field=key)
+    if waiver:
+        if f.actor.role != Role.carrier:
+            raise NotPermitted(
+                "Auf Rechtsbehelfe verzichten kann nur der Träger.",
+                "Only the carrier can waive its right of appeal.", field=key)
+        f.record_payload[key] = True
+        return
+    start, today = f.app.project_start, deadlines.local_date(f.now)
+    if start is not None and today < start:
+        raise GuardFailed(
+            f"Das Projekt kann frühestens am {formatting.day(start)} beginnen (Projektbeginn). "
+            "Vorher nur, wenn der Träger auf Rechtsbehelfe gegen den Bescheid verzichtet "
+            "(Rechtsbehelfsverzicht).",
+            f"The project can start on {formatting.day(start, 'en')} (its start date) at the "
+            "earliest; earlier only if the carrier waives its right of appeal.",
+            field="project_start", project_start=start.isoformat(),
+        )
+
+
 GUARDS: dict[Guard, Callable[[Firing], None]] = {
     Guard.own_organisation: own_organisation,
     Guard.call_window_open: call_window_open,
@@ -285,5 +340,7 @@ GUARDS: dict[Guard, Callable[[Firing], None]] = {
     Guard.no_grace_period_running: no_grace_period_running,
     Guard.repayment_given: repayment_given,
     Guard.years_fit_project: years_fit_project,
+    Guard.budget_years_not_over: budget_years_not_over,
+    Guard.start_date_reached: start_date_reached,
 }
 assert set(GUARDS) == set(Guard), "every guard in the table needs an implementation"

@@ -147,6 +147,7 @@ class Application(SQLModel, table=True):
     project_end: date | None = None
     own_contribution_cents: int = _money(nullable=False, default=0)
     early_start_granted: bool = False
+    early_start_granted_at: datetime | None = _ts(nullable=True)  # when staff granted it
     state: str = Field(default=INITIAL_STATE.value, index=True)
     version: int = 1
     case_officer_id: int | None = Field(default=None, foreign_key="app_user.id")

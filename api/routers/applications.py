@@ -29,13 +29,15 @@ from api.schemas import (
     ApplicationPage,
     ApplicationUpdate,
     DeadlineOut,
+    EarlyStartRequest,
+    EarlyStartResult,
     FireRequest,
     FireResult,
     HistoryEntry,
     TriggerOut,
 )
-from states import TRANSITIONS, TRANSITIONS_BY_TRIGGER, State
-from workflow import applications, commands, drafts, engine, queries
+from states import EARLY_START_NO_CLAIM, TRANSITIONS, TRANSITIONS_BY_TRIGGER, State
+from workflow import applications, commands, drafts, early_start, engine, queries
 from workflow.errors import StaleVersion, WorkflowError
 from workflow.presenters import application_out, application_summary, deadline_out, history_entry
 
@@ -196,3 +198,24 @@ def fire_transition(request: Request, reference: str, trigger: TriggerPath, sess
     return idem.respond(200, {"transition": history_entry(record, name, iso=True),
                               "application": application},
                         {"ETag": etag(application["version"])}, encoded=True)
+
+
+@router.post("/applications/{reference}/early-start", response_model=EarlyStartResult,
+             summary="Grant an early start (Vorzeitiger Maßnahmebeginn; reviewer or approver)",
+             responses={200: {"headers": {"ETag": {}}}})
+def grant_early_start(reference: str, body: EarlyStartRequest, response: Response,
+                      session: SessionDep, actor: WriterDep, lang: LanguageDep,
+                      expected: IfMatchDep) -> dict[str, Any]:
+    try:
+        record = early_start.grant_early_start(session, reference, actor, reason=body.reason,
+                                               expected_version=expected)
+    except StaleVersion as error:
+        if expected is None:
+            raise
+        raise _precondition_failed(error, expected) from None
+    application = application_out(session, record.application_id, lang)
+    response.headers["ETag"] = etag(application["version"])
+    return {"transition": history_entry(record, queries.actor_name(session, record.actor_id,
+                                                                   actor)),
+            "application": application, "right_to_funding": False,
+            "notice": EARLY_START_NO_CLAIM.in_language(lang)}

@@ -86,7 +86,7 @@ PATH: list[tuple[str, str, dict[str, Any]]] = [
     ("reviewer", "start_review", {}),
     ("reviewer", "recommend", {"reason": "Förderfähig", "payload": {"amounts": amounts()}}),
     ("approver", "approve", {}),
-    ("carrier", "start", {}),
+    ("carrier", "start", {"payload": {"waiver_of_appeal": True}}),  # before the start date
     ("carrier", "submit_final_report",
      {"reason": "Nachweis", "payload": {"spending": amounts("40000", "45000")}}),
 ]

@@ -144,6 +144,12 @@ def fire(env: Env, role: str) -> Req:
                watch=ref)
 
 
+def grant_early_start(env: Env, role: str) -> Req:
+    ref = application_in(env.aw, "submitted")
+    return Req("POST", f"/api/v1/applications/{ref}/early-start",
+               {"json": {"reason": "Ferienprogramm"}}, watch=ref)
+
+
 def login_as(env: Env, role: str) -> Req:
     email = env.aw.emails.get(role, "niemand@example.org")
     return Req("POST", "/api/v1/auth/token", {"data": {"username": email, "password": PASSWORD}})
@@ -281,6 +287,10 @@ MATRIX: dict[tuple[str, str], Case] = {
         Case(reader(), submitted("/transitions")),
     ("POST", f"{A}/applications/{{reference}}/transitions/{{trigger}}"):
         Case({**carrier_writer(), "reviewer": 200, "approver": 200}, fire),
+    # Vorzeitiger Maßnahmebeginn: staff who review may grant it.
+    ("POST", f"{A}/applications/{{reference}}/early-start"):
+        Case({**admin_only(403), "anonymous": 401, "reviewer": 200, "approver": 200},
+             grant_early_start),
     ("GET", f"{A}/admin/calls/{{code}}/ledger"):
         Case(admin_only(), fixed("GET", f"{A}/admin/calls/ZiQ-2021/ledger")),
     ("POST", f"{A}/admin/calls/{{code}}/budget-changes"):

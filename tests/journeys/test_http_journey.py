@@ -71,7 +71,7 @@ def test_ziq_journey_over_http(any_engine) -> None:
         assert approved["application"]["approved_by_id"] == aw.user_ids["approver"]
         assert available(client, observer) == {Y1: "950000.00", Y2: "950000.00"}
 
-        fire(carrier, "start")
+        fire(carrier, "start", {"payload": {"waiver_of_appeal": True}})  # before its start
         fire(carrier, "submit_final_report",
              {"reason": "Verwendungsnachweis",
               "payload": {"spending": amounts("40000", "45000.50")}})

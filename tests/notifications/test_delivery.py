@@ -36,8 +36,8 @@ from tests.factories import NOW, application_in, make_world
 from tests.notifications.conftest import SmtpServer
 from tests.notifications.handlers import RefusingHandler
 from tests.notifications.samples import sample_context
+from workflow import early_start, programme_admin, reports
 from workflow import engine as wf
-from workflow import programme_admin, reports
 from workflow.db import unit_of_work
 from workflow.errors import NotPermitted
 from workflow.models import Application, Call
@@ -64,6 +64,7 @@ def every_carrier_email(engine: Engine, language: str) -> None:
         reviewer, approver, carrier = world.reviewer, world.approver, world.carrier
 
         main = application_in(s, world, "submitted")
+        early_start.grant_early_start(s, main, reviewer, reason="Ferienprogramm", now=NOW)
         wf.fire(s, main, "start_review", reviewer, now=NOW)
         wf.fire(s, main, "request_documents", reviewer, now=NOW,
                 reason="Es fehlen Unterlagen zur Kofinanzierung.",
@@ -72,7 +73,7 @@ def every_carrier_email(engine: Engine, language: str) -> None:
         wf.fire(s, main, "recommend", reviewer, now=NOW, reason="Förderfähig",
                 payload={"amounts": {"2021": "50000", "2022": "50000"}})
         wf.fire(s, main, "approve", approver, now=NOW)
-        wf.fire(s, main, "start", carrier, now=NOW)
+        wf.fire(s, main, "start", carrier, now=NOW, payload={"waiver_of_appeal": True})
         spending = {"spending": {"2021": "40000", "2022": "50000"}}
         wf.fire(s, main, "submit_final_report", carrier, now=NOW, payload=spending)
         wf.fire(s, main, "request_report_changes", reviewer, now=NOW,

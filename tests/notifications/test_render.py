@@ -12,6 +12,7 @@ from jinja2 import TemplateNotFound, UndefinedError
 from notifications.render import LANGUAGES, TEMPLATE_DIR, TEMPLATES, Renderer, render
 from states import (
     CASE_OFFICER_EMAIL,
+    EARLY_START_EMAIL,
     ESCALATION_EMAIL,
     FUNDING_STOP_EMAIL,
     FUNDING_STOP_LIFTED_EMAIL,
@@ -29,7 +30,7 @@ NEXT = {"de": "Was Sie jetzt tun müssen", "en": "What you need to do"}
 def test_every_email_kind_has_a_template_in_every_language() -> None:
     wanted = {t.email for t in TRANSITIONS if t.email} | {
         FUNDING_STOP_EMAIL, FUNDING_STOP_LIFTED_EMAIL, REMINDER_EMAIL, ESCALATION_EMAIL,
-        *INTERIM_REPORT_EMAILS, CASE_OFFICER_EMAIL}
+        *INTERIM_REPORT_EMAILS, CASE_OFFICER_EMAIL, EARLY_START_EMAIL}
     assert set(TEMPLATES) == wanted
     for language in LANGUAGES:
         found = {p.stem for p in (TEMPLATE_DIR / language).glob("*.j2")}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 
+from tests.factories import NOW
 from workflow import engine as wf
 from workflow.db import make_engine, unit_of_work
 from workflow.errors import InsufficientFunds, WorkflowError
@@ -11,8 +13,10 @@ from workflow.rows import Actor
 
 
 def approve_all(url: str, references: list[str], approver: Actor,
-                barrier: threading.Barrier | None = None) -> dict[str, str]:
-    """Approve each reference in its own thread and connection; returns reference -> outcome."""
+                barrier: threading.Barrier | None = None,
+                now: datetime = NOW) -> dict[str, str]:
+    """Approve each reference in its own thread and connection, all at the moment `now` of the
+    test world (its budget years must not be over then); returns reference -> outcome."""
     db = make_engine(url, pool_size=len(references) + 2, max_overflow=0) if url.startswith(
         "postgresql") else make_engine(url)
     outcomes: dict[str, str] = {}
@@ -22,7 +26,7 @@ def approve_all(url: str, references: list[str], approver: Actor,
         start.wait()
         try:
             with unit_of_work(db) as session:
-                outcomes[ref] = wf.fire(session, ref, "approve", approver).to_state
+                outcomes[ref] = wf.fire(session, ref, "approve", approver, now=now).to_state
         except InsufficientFunds:
             outcomes[ref] = "refused"
         except WorkflowError as other:

@@ -61,7 +61,7 @@ def test_whole_journey_releases_underspend(any_engine):
         (w.carrier, "provide_documents", None, "anbei"),
         (w.reviewer, "recommend", {"amounts": {"2021": "55000", "2022": "20000"}}, "ok"),
         (w.approver, "approve", None, None),
-        (w.carrier, "start", None, None),
+        (w.carrier, "start", {"waiver_of_appeal": True}, None),  # before the start date
         (w.carrier, "submit_final_report", {"spending": {"2021": "50000", "2022": "18000"}}, "VN"),
         (w.reviewer, "close", None, "geprüft"),
     ]

@@ -31,7 +31,7 @@ JOURNEY = [
     ("carrier", "provide_documents", None, "anbei"),
     ("reviewer", "recommend", {"amounts": {"2021": "55000", "2022": "20000"}}, "ok"),
     ("approver", "approve", None, None),
-    ("carrier", "start", None, None),
+    ("carrier", "start", {"waiver_of_appeal": True}, None),  # before the start date
     ("carrier", "submit_final_report", {"spending": {"2021": "50000", "2022": "18000"}}, "VN"),
     ("reviewer", "close", None, "geprüft"),
 ]

@@ -32,6 +32,10 @@ def main_callback(
     lang: Annotated[str, typer.Option(
         "--lang", metavar="SPRACHE", help="de oder en: Sprache der JSON-Ausgabe und ihrer "
         "Fehlermeldungen.")] = "de",
+    operator: Annotated[str | None, typer.Option(
+        "--operator", metavar="NAME", envvar="QUARTIER_OPERATOR",
+        help="Wer den Befehl ausführt; wird bei --as in der Historie vermerkt "
+        "(Standard: der Benutzer des Betriebssystems).")] = None,
 ) -> None:
     """Quartier. `--now ISO` simuliert die Uhr für jeden Befehl."""
     if lang not in ("de", "en"):
@@ -39,6 +43,7 @@ def main_callback(
                           f"--lang: de or en (not '{lang}').", field="lang"))
     options.now = parse_now(now)
     options.lang = lang
+    options.operator = operator.strip() if operator and operator.strip() else None
 
 
 app.add_typer(database.db_app, name="db")
@@ -56,6 +61,7 @@ app.command("simulate")(lifecycle.simulate)
 app.command("serve")(server.serve)
 app.command("worker")(server.worker)
 app.command("remind")(server.remind)
+app.command("start-projects")(server.start_projects)
 
 
 def main() -> None:

@@ -9,15 +9,17 @@ import typer
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from states import STATE_LABELS, DeadlineStatus, State
-from workflow import applications, deadlines, drafts, engine
+from states import EARLY_START_NO_CLAIM, STATE_LABELS, DeadlineStatus, State
+from workflow import applications, deadlines, drafts, early_start, engine
 from workflow.cli.common import (
     AmountsOpt,
     AsOpt,
     JsonOpt,
     RefArg,
+    acting_for,
     actor_for,
     euro,
+    operator,
     options,
     parse_pairs,
     print_json,
@@ -122,7 +124,7 @@ def history(reference: RefArg, as_json: JsonOpt = False) -> None:
             return
         show(table(["Zeit", "Aktion", "Von", "Nach", "Wer", "Grund"],
                    [[when(e["at"]), e["trigger"], _label(e["from_state"]), _label(e["to_state"]),
-                     e["actor_name"] or e["actor_role"],
+                     acting_for(e["actor_name"] or e["actor_role"], e["payload"].get("operator")),
                      (e["reason"] or "") + (" (verspätet)" if e["late"] else "")]
                     for e in entries]))
 
@@ -160,7 +162,7 @@ def create(
         if amount:
             fields["amounts"] = parse_pairs(amount, "--amount")
         app = drafts.create_application(session, actor_for(session, as_user), call, fields,
-                                        now=options.now)
+                                        now=options.now, operator=operator())
         if as_json:
             print_json(application_out(session, app.id, options.lang))
             return
@@ -184,6 +186,9 @@ def fire(
         "--deadline", metavar="JJJJ-MM-TT", help="Frist.")] = None,
     repayment: Annotated[str | None, typer.Option(
         "--repayment", metavar="EURO", help="Rückforderung in Euro.")] = None,
+    waiver_of_appeal: Annotated[bool, typer.Option(
+        "--waiver-of-appeal", help="start: Der Träger verzichtet auf Rechtsbehelfe "
+        "(Rechtsbehelfsverzicht) und beginnt vor dem Projektbeginn.")] = False,
     expected_version: Annotated[int | None, typer.Option(
         "--expected-version", metavar="VERSION", help="Nur wenn der Antrag diese Version hat.")]
     = None,
@@ -197,6 +202,8 @@ def fire(
         payload["deadline"] = deadline
     if repayment is not None:
         payload["repayment"] = repayment
+    if waiver_of_appeal:
+        payload["waiver_of_appeal"] = True
     with session_scope(as_json) as session:
         if amount:
             payload["amounts"] = parse_pairs(amount, "--amount")
@@ -204,7 +211,7 @@ def fire(
             payload["spending"] = parse_pairs(spending, "--spending")
         record = engine.fire(session, reference, trigger, actor_for(session, as_user),
                              reason=reason, payload=payload, expected_version=expected_version,
-                             now=options.now)
+                             now=options.now, operator=operator())
         if as_json:
             print_json({"transition": history_entry(record,
                                                     _actor_name(session, record.actor_id)),
@@ -213,3 +220,28 @@ def fire(
             return
         typer.echo(f"{reference}: {record.trigger} – {_label(record.from_state)} → "
                    f"{_label(record.to_state)}")
+
+
+@applications_app.command("early-start")
+def grant_early_start(
+    reference: RefArg,
+    as_user: AsOpt,
+    reason: Annotated[str | None, typer.Option(
+        "--reason", metavar="TEXT", help="Begründung der Genehmigung.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Einen vorzeitigen Maßnahmebeginn genehmigen (Sachbearbeitung, Zeichnungsbefugte)."""
+    with session_scope(as_json) as session:
+        record = early_start.grant_early_start(session, reference, actor_for(session, as_user),
+                                               reason=reason, now=options.now,
+                                               operator=operator())
+        if as_json:
+            print_json({"transition": history_entry(record,
+                                                    _actor_name(session, record.actor_id)),
+                        "application": application_out(session, record.application_id,
+                                                       options.lang),
+                        "right_to_funding": False,
+                        "notice": EARLY_START_NO_CLAIM.in_language(options.lang)})
+            return
+        typer.echo(f"{reference}: vorzeitiger Maßnahmebeginn genehmigt. "
+                   f"{EARLY_START_NO_CLAIM.de}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -15,13 +16,15 @@ import typer
 from rich import box
 from rich.console import Console
 from rich.table import Column, Table
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from notifications.formatting import day, moment, money
 from workflow import rows
 from workflow.db import make_engine, unit_of_work
-from workflow.errors import InvalidInput, NotFound, WorkflowError
-from workflow.models import User
+from workflow.errors import InvalidInput, NotFound, NotPermitted, WorkflowError
+from workflow.models import TransitionRecord, User
+from workflow.settings import get_settings
 
 # The API's problem types are URLs under this base (api.errors.PROBLEM_BASE; a test holds the two
 # equal until the base lives with the domain errors).
@@ -47,15 +50,25 @@ class Options:
 
     now: datetime | None = None  # None: the real clock
     lang: str = "de"  # language of the JSON's labels and of its problem's detail
+    operator: str | None = None  # who runs the command (--operator, QUARTIER_OPERATOR, OS user)
 
 
 options = Options()
 
 
 def parse_now(value: str | None) -> datetime | None:
-    """An ISO 8601 moment; without a zone it is UTC."""
+    """An ISO 8601 moment; without a zone it is UTC. Only in development: a live database runs
+    on the real clock."""
     if not value:
         return None
+    environment = get_settings().environment
+    if environment != "development":
+        fail(NotPermitted(
+            f"--now (simulierte Zeit) ist nur in der Entwicklungsumgebung erlaubt, nicht bei "
+            f"QUARTIER_ENVIRONMENT={environment}: Auf einer Live-Datenbank gilt die echte Uhr.",
+            f"--now (simulated time) is only allowed in development, not with "
+            f"QUARTIER_ENVIRONMENT={environment}: a live database runs on the real clock.",
+            field="now"))
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
@@ -105,12 +118,38 @@ def session_scope(as_json: bool = False) -> Iterator[Session]:
         engine.dispose()
 
 
+def operator() -> str:
+    """Who runs the command: `--operator`, else QUARTIER_OPERATOR, else the OS user. It is
+    recorded with every history row a command writes as someone (`--as`)."""
+    return options.operator or getpass.getuser()
+
+
+def acting_for(name: str | None, operator_name: str | None) -> str:
+    """"Operator X acting for Y", as the history shows a row written with `--as`."""
+    if not operator_name:
+        return name or ""
+    return f"{operator_name} für {name}" if name else operator_name
+
+
+def _name_the_operator(session: Session, flush_context: Any, instances: Any) -> None:
+    """Every history row this command's unit of work adds names the operator, unless the
+    workflow named it already (the engine's own rows are written with `operator=`)."""
+    name = session.info.get("operator")
+    for obj in session.new:
+        if isinstance(obj, TransitionRecord) and name and "operator" not in (obj.payload or {}):
+            obj.payload = {**(obj.payload or {}), "operator": name}
+
+
 def actor_for(session: Session, email: str) -> rows.Actor:
-    """The acting user of `--as EMAIL`; disabled accounts may not act."""
+    """The acting user of `--as EMAIL`; disabled accounts may not act. From here on, the history
+    rows of the command's unit of work record the operator acting for that account."""
     user = session.exec(select(User).where(User.email == email.strip().lower())).first()
     if user is None or user.disabled:
         raise NotFound(f"Konto {email} existiert nicht oder ist gesperrt.",
                        f"Account {email} does not exist or is disabled.", field="as")
+    if "operator" not in session.info:
+        session.info["operator"] = operator()
+        event.listen(session, "before_flush", _name_the_operator)
     return rows.Actor.of(user)
 
 

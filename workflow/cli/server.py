@@ -1,5 +1,6 @@
-"""The long-running parts: `quartier serve` (the HTTP API), `quartier worker` (the outbox and
-the reminder passes) and `quartier remind` (one reminder pass, for cron)."""
+"""The long-running parts: `quartier serve` (the HTTP API), `quartier worker` (the outbox, the
+reminder passes and the scheduled project starts), `quartier remind` (one reminder pass, for
+cron) and `quartier start-projects` (one pass of scheduled starts, for cron)."""
 
 from __future__ import annotations
 
@@ -29,12 +30,14 @@ from workflow.cli.common import (
 from workflow.cli.mail import report_line
 from workflow.db import make_engine
 from workflow.reminders import run_reminder_pass
+from workflow.scheduled_starts import run_start_pass
 from workflow.settings import InsecureSettings, check_settings, get_settings
 
 # The API's app factory, as uvicorn imports it (in each of its processes with --workers): the
 # command line never imports the API itself.
 APP_FACTORY = "api.app:create_app"
 REMINDER_PASS_EVERY_SECONDS = 300.0
+START_PASS_EVERY_SECONDS = 300.0
 IDEMPOTENCY_EXPIRY_EVERY_SECONDS = 3600.0
 
 log = logging.getLogger("quartier.worker")
@@ -83,9 +86,9 @@ def serve(
 
 
 def worker_jobs(on_report: Any = None) -> list[Periodic]:
-    """What `quartier worker` runs: a reminder pass every few minutes, then the outbox on every
-    pass (so that the reminders of a pass go out in it), and hourly the expiry of stored
-    Idempotency-Key responses."""
+    """What `quartier worker` runs: a reminder pass and a pass of scheduled project starts every
+    few minutes, then the outbox on every pass (so that the emails of a pass go out in it), and
+    hourly the expiry of stored Idempotency-Key responses."""
     settings = get_settings()
     retention = timedelta(hours=settings.idempotency_retention_hours)
 
@@ -95,6 +98,7 @@ def worker_jobs(on_report: Any = None) -> list[Periodic]:
             log.info("%s expired idempotency records deleted", deleted)
 
     return [Periodic(run_reminder_pass, REMINDER_PASS_EVERY_SECONDS, "reminder pass"),
+            Periodic(run_start_pass, START_PASS_EVERY_SECONDS, "scheduled project starts"),
             delivery_job(settings.delivery(), on_report),
             Periodic(expire_idempotency_records, IDEMPOTENCY_EXPIRY_EVERY_SECONDS,
                      "idempotency expiry")]
@@ -108,7 +112,7 @@ def worker(
     once: Annotated[bool, typer.Option(
         "--once", help="Nur ein Durchgang: jede Aufgabe einmal, dann Ende.")] = False,
 ) -> None:
-    """Dauerbetrieb: den Postausgang zustellen und Erinnerungsläufe ausführen (Ende mit Strg+C)."""
+    """Dauerbetrieb: Postausgang zustellen, Erinnerungsläufe, Projektbeginne (Ende mit Strg+C)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = get_settings()
 
@@ -151,3 +155,22 @@ def remind(now: NowOpt = None, as_json: JsonOpt = False) -> None:
     sent = ", ".join(f"{step}: {n}" for step, n in data["sent"].items()) or "keine"
     typer.echo(f"Erinnerungslauf für {data['today']}: {data['deadlines']} Fristen geprüft, "
                f"{data['sent_total']} gesendet ({sent}), {data['skipped']} übersprungen.")
+
+
+def start_projects(now: NowOpt = None, as_json: JsonOpt = False) -> None:
+    """Bewilligte Projekte starten, deren Projektbeginn erreicht ist (idempotent; für cron)."""
+    moment: datetime | None = parse_now(now) or options.now
+    engine = make_engine()
+    try:
+        with refusals(as_json):
+            summary = run_start_pass(engine, moment)
+    finally:
+        engine.dispose()
+    if as_json:
+        print_json(summary.as_dict())
+        return
+    typer.echo(f"Projektbeginne am {summary.today.isoformat()}: {len(summary.started)} "
+               f"gestartet" + (f" ({', '.join(summary.started)})" if summary.started else "")
+               + f", {len(summary.refused)} abgelehnt.")
+    for reference, reason in summary.refused.items():
+        typer.echo(f"{reference}: {reason}", err=True)

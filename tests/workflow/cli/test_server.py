@@ -17,17 +17,19 @@ from workflow.cli import server
 from workflow.db import unit_of_work
 from workflow.models import Deadline
 from workflow.reminders import run_reminder_pass
+from workflow.scheduled_starts import run_start_pass
 
 
 def test_the_worker_runs_the_reminder_pass_and_delivers_the_outbox(monkeypatch) -> None:
     monkeypatch.setenv("QUARTIER_SMTP_PORT", "2525")
     server.get_settings.cache_clear()
     try:
-        reminders, delivery, _ = server.worker_jobs()
+        reminders, starts, delivery, _ = server.worker_jobs()
     finally:
         server.get_settings.cache_clear()
     assert reminders.fn is run_reminder_pass
     assert reminders.every_seconds == server.REMINDER_PASS_EVERY_SECONDS
+    assert starts.fn is run_start_pass and starts.every_seconds == server.START_PASS_EVERY_SECONDS
     assert delivery.every_seconds == 0 and delivery.name == "outbox delivery"
 
 
@@ -47,7 +49,8 @@ def test_worker_once_sends_the_reminders_of_its_pass(
     moment = datetime.combine(due, time(9)).isoformat() + "+02:00"
     out = quartier("--now", moment, "worker", "--once", QUARTIER_DATABASE_URL=sqlite_url,
                    QUARTIER_SMTP_PORT=str(smtp_server.port)).stdout
-    assert "reminder pass, outbox delivery" in out and "Worker beendet." in out
+    assert "reminder pass, scheduled project starts, outbox delivery" in out
+    assert "Worker beendet." in out
     with unit_of_work(engine) as s:
         sent = s.exec(select(OutboxMessage).where(OutboxMessage.status == SENT)).all()
     templates = {m.template for m in sent}
