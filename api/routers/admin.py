@@ -63,12 +63,17 @@ def change_budget(request: Request, code: str, body: BudgetChangeRequest, sessio
              summary="Declare a funding stop (with a reason)")
 def declare_funding_stop(code: str, body: FundingStopRequest, session: SessionDep,
                          actor: AdminDep) -> dict[str, Any]:
+    """A stop already in force (declared or automatic) is refused with 409 and left as it is:
+    its `since` never moves and the carriers are not told again."""
     return call_status(session, commands.declare_funding_stop(session, code, body.reason, actor))
 
 
 @router.delete("/admin/calls/{code}/funding-stop", response_model=CallOut,
                summary="Lift a funding stop (an automatic stop stays while money is short)")
 def lift_funding_stop(code: str, session: SessionDep, actor: AdminDep) -> dict[str, Any]:
+    """An automatic stop that still holds is refused with 409 (funding-stop) and the reason.
+    A declared stop lifted while money is short stays in force as the automatic stop, with
+    the same `since`."""
     return call_status(session, commands.lift_funding_stop(session, code, actor))
 
 
