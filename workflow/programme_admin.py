@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from sqlmodel import Session
 
 from notifications.formatting import moment, money
-
 from states import ACTIONS, ActionName, StopKind
 from workflow import budget, engine, funding_stop
 from workflow.errors import FundingStopInForce, InvalidInput, NotFound, NotPermitted, WrongState
