@@ -384,3 +384,36 @@ class PasswordResetOut(BaseModel):
     password: str | None = Field(
         description="The one-time password made by the reset (shown only this once); null when "
                     "the administrator gave one.")
+
+
+# ------------------------------------------------------------------ public call status (no login)
+
+
+class PublicWindowOut(BaseModel):
+    opens_at: datetime = Field(description="Berlin time with its offset")
+    closes_at: datetime = Field(description="Berlin time with its offset")
+
+
+class PublicFundingStopOut(BaseModel):
+    in_force: bool
+    kind: str | None = Field(description="declared or automatic; null without a stop")
+    since: datetime | None = Field(description="Berlin time with its offset")
+    reason: str | None
+
+
+class PublicStatusLabel(BaseModel):
+    de: str
+    en: str
+
+
+class PublicCallOut(BaseModel):
+    """A call as anyone may see it without logging in: no ids, no policy, no money."""
+
+    code: str
+    title: str
+    programme: str
+    open_now: bool = Field(description="The submission window is open now")
+    submission_window: PublicWindowOut
+    funding_stop: PublicFundingStopOut
+    status: str = Field(description="funding_stop, not_yet_open, open or closed")
+    status_label: PublicStatusLabel

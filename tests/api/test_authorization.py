@@ -250,8 +250,19 @@ def requeue_dead(env: Env, role: str) -> Req:
 def lift_stop(env: Env, role: str) -> Req:
     with unit_of_work(env.aw.engine) as session:
         call = session.exec(select(Call).where(Call.code == SPARE_CALL)).one()
-        programme_admin.declare_funding_stop(session, call, "Haushaltssperre", env.aw.world.admin)
+        if not call.stop_kind:  # declaring over a stop in force is refused
+            programme_admin.declare_funding_stop(session, call, "Haushaltssperre",
+                                                 env.aw.world.admin)
     return Req("DELETE", f"/api/v1/admin/calls/{SPARE_CALL}/funding-stop")
+
+
+def declare_stop(env: Env, role: str) -> Req:
+    with unit_of_work(env.aw.engine) as session:
+        call = session.exec(select(Call).where(Call.code == SPARE_CALL)).one()
+        if call.stop_kind:  # declaring over a stop in force is refused
+            programme_admin.lift_funding_stop(session, call, env.aw.world.admin)
+    return Req("POST", f"/api/v1/admin/calls/{SPARE_CALL}/funding-stop",
+               {"json": {"reason": "Haushaltssperre"}})
 
 
 A = "/api/v1"
@@ -271,6 +282,10 @@ MATRIX: dict[tuple[str, str], Case] = {
                                       "new_password": "ganz-neues-geheimnis-17"})),
     ("GET", f"{A}/calls"): Case(everyone(200), fixed("GET", f"{A}/calls")),
     ("GET", f"{A}/calls/{{code}}"): Case(everyone(200), fixed("GET", f"{A}/calls/ZiQ-2021")),
+    # A call's public status: anyone, without a login.
+    ("GET", f"{A}/public/calls"): Case(everyone(200, 200), fixed("GET", f"{A}/public/calls")),
+    ("GET", f"{A}/public/calls/{{code}}"):
+        Case(everyone(200, 200), fixed("GET", f"{A}/public/calls/ZiQ-2021")),
     ("POST", f"{A}/applications"): Case({**carrier_writer(201), "other_carrier": 201}, create),
     ("GET", f"{A}/applications"): Case(everyone(200), fixed("GET", f"{A}/applications")),
     ("GET", f"{A}/applications/{{reference}}"): Case(reader(), submitted()),
@@ -286,9 +301,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", f"{A}/admin/calls/{{code}}/budget-changes"):
         Case(admin_only(), fixed("POST", f"{A}/admin/calls/{SPARE_CALL}/budget-changes",
                                  json={"year": Y1, "source": "Landesmittel", "delta": "1000"})),
-    ("POST", f"{A}/admin/calls/{{code}}/funding-stop"):
-        Case(admin_only(), fixed("POST", f"{A}/admin/calls/{SPARE_CALL}/funding-stop",
-                                 json={"reason": "Haushaltssperre"})),
+    ("POST", f"{A}/admin/calls/{{code}}/funding-stop"): Case(admin_only(), declare_stop),
     ("DELETE", f"{A}/admin/calls/{{code}}/funding-stop"): Case(admin_only(), lift_stop),
     ("GET", f"{A}/admin/users"): Case(admin_only(), fixed("GET", f"{A}/admin/users")),
     ("POST", f"{A}/admin/users"): Case(admin_only(201), new_user),
