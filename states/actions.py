@@ -20,6 +20,14 @@ class ActionName(StrEnum):
     declare_funding_stop = "declare_funding_stop"
     lift_funding_stop = "lift_funding_stop"
     change_budget = "change_budget"
+    # programme administration: programmes, modules and calls (each change audited)
+    create_programme = "create_programme"
+    add_module = "add_module"
+    rename_module = "rename_module"
+    create_call = "create_call"
+    edit_call = "edit_call"
+    close_call = "close_call"
+    read_admin_audit = "read_admin_audit"
     manage_users = "manage_users"
     manage_mail = "manage_mail"
     submit_interim_report = "submit_interim_report"
@@ -73,6 +81,22 @@ ACTIONS: dict[ActionName, Action] = {a.name: a for a in (
            email="interim_report_changes_requested", reopens=D.interim_report,
            rule=D.report_changes),
 )}
+
+
+# Programme administration: programmes, modules and calls; every change writes an audit record.
+# A call is edited only while none of its applications has been submitted (budget changes and
+# closing early have their own actions).
+PROGRAMME_ADMIN_ACTIONS = (
+    Action(A.create_programme, ADMIN, Label("Förderprogramm anlegen", "Create a programme")),
+    Action(A.add_module, ADMIN, Label("Baustein hinzufügen", "Add a module")),
+    Action(A.rename_module, ADMIN, Label("Baustein umbenennen", "Rename a module")),
+    Action(A.create_call, ADMIN, Label("Förderaufruf anlegen", "Create a call")),
+    Action(A.edit_call, ADMIN, Label("Förderaufruf bearbeiten", "Edit a call")),
+    Action(A.close_call, ADMIN, Label("Förderaufruf vorzeitig schließen", "Close a call early")),
+    Action(A.read_admin_audit, ADMIN,
+           Label("Änderungsprotokoll der Programmverwaltung lesen", "Read the admin audit")),
+)
+ACTIONS.update({a.name: a for a in PROGRAMME_ADMIN_ACTIONS})
 
 
 INTERIM_REPORT_ACTIONS = tuple(
