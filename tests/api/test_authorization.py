@@ -31,7 +31,7 @@ from tests.api.conftest import (
     login,
     version_of,
 )
-from workflow import budget, calendar, programme_admin
+from workflow import budget, calendar, calls_admin, programme_admin
 from workflow.db import make_engine, unit_of_work
 from workflow.models import Application, BudgetLine, Call, Deadline, Organisation, User
 from workflow.reminder_tables import InterimReport
@@ -265,6 +265,43 @@ def declare_stop(env: Env, role: str) -> Req:
                {"json": {"reason": "Haushaltssperre"}})
 
 
+def new_programme(env: Env, role: str) -> Req:
+    return Req("POST", f"{A}/admin/programmes",
+               {"json": {"code": f"P{env.unique()}", "name": "Programm"}})
+
+
+def new_module(env: Env, role: str) -> Req:
+    return Req("POST", f"{A}/admin/programmes/ZiQ/modules",
+               {"json": {"code": f"M{env.unique()}", "name": "Baustein"}})
+
+
+def _call_fields(env: Env) -> dict[str, Any]:
+    return {"code": f"ZiQ-NEU-{env.unique()}", "title": "Neu",
+            "opens_at": "2020-01-01T00:00:00+01:00", "closes_at": "2099-01-01T00:00:00+01:00",
+            "budget": [{"year": Y1, "source": "Landesmittel", "amount": "1000"}]}
+
+
+def new_call(env: Env, role: str) -> Req:
+    return Req("POST", f"{A}/admin/calls", {"json": {"programme": "ZiQ", **_call_fields(env)}})
+
+
+def existing_call(env: Env) -> str:
+    """A call of its own for each request (edited or closed once)."""
+    fields = _call_fields(env)
+    with unit_of_work(env.aw.engine) as session:
+        calls_admin.create_call(session, env.aw.world.admin, "ZiQ", fields)
+    return fields["code"]
+
+
+def edit_call(env: Env, role: str) -> Req:
+    return Req("PATCH", f"{A}/admin/calls/{existing_call(env)}", {"json": {"title": "Anders"}})
+
+
+def close_call(env: Env, role: str) -> Req:
+    return Req("POST", f"{A}/admin/calls/{existing_call(env)}/close",
+               {"json": {"reason": "Vorzeitig"}})
+
+
 A = "/api/v1"
 MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/openapi.json"): Case(everyone(200, 200), fixed("GET", "/openapi.json")),
@@ -303,6 +340,17 @@ MATRIX: dict[tuple[str, str], Case] = {
                                  json={"year": Y1, "source": "Landesmittel", "delta": "1000"})),
     ("POST", f"{A}/admin/calls/{{code}}/funding-stop"): Case(admin_only(), declare_stop),
     ("DELETE", f"{A}/admin/calls/{{code}}/funding-stop"): Case(admin_only(), lift_stop),
+    # Programmes, modules and calls (workflow/calls_admin.py).
+    ("GET", f"{A}/admin/programmes"): Case(admin_only(), fixed("GET", f"{A}/admin/programmes")),
+    ("POST", f"{A}/admin/programmes"): Case(admin_only(201), new_programme),
+    ("POST", f"{A}/admin/programmes/{{code}}/modules"): Case(admin_only(201), new_module),
+    ("PATCH", f"{A}/admin/programmes/{{code}}/modules/{{module}}"):
+        Case(admin_only(), fixed("PATCH", f"{A}/admin/programmes/ZiQ/modules/B2",
+                                 json={"name": "Gesundes Aufwachsen"})),
+    ("POST", f"{A}/admin/calls"): Case(admin_only(201), new_call),
+    ("PATCH", f"{A}/admin/calls/{{code}}"): Case(admin_only(), edit_call),
+    ("POST", f"{A}/admin/calls/{{code}}/close"): Case(admin_only(), close_call),
+    ("GET", f"{A}/admin/audit"): Case(admin_only(), fixed("GET", f"{A}/admin/audit")),
     ("GET", f"{A}/admin/users"): Case(admin_only(), fixed("GET", f"{A}/admin/users")),
     ("POST", f"{A}/admin/users"): Case(admin_only(201), new_user),
     ("POST", f"{A}/admin/users/{{user_id}}/disable"): Case(admin_only(), disable_user),
