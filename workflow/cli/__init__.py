@@ -13,6 +13,7 @@ from workflow.cli import (
     database,
     lifecycle,
     mail,
+    programmes,
     reports,
     server,
     users,
@@ -55,6 +56,10 @@ app.command("simulate")(lifecycle.simulate)
 app.command("serve")(server.serve)
 app.command("worker")(server.worker)
 app.command("remind")(server.remind)
+# Programme administration: programmes, modules, calls and their audit.
+app.add_typer(programmes.programme_app, name="programme")
+app.add_typer(programmes.call_app, name="call")
+app.command("audit")(programmes.audit)
 
 
 def main() -> None:
