@@ -99,6 +99,16 @@ PROGRAMME_ADMIN_ACTIONS = (
 ACTIONS.update({a.name: a for a in PROGRAMME_ADMIN_ACTIONS})
 
 
+
+class CallStatus(StrEnum):
+    """A call's status as anyone sees it without logging in (a stop in force comes first)."""
+
+    funding_stop = "funding_stop"
+    not_yet_open = "not_yet_open"
+    open = "open"
+    closed = "closed"
+
+
 INTERIM_REPORT_ACTIONS = tuple(
     ACTIONS[a] for a in (A.submit_interim_report, A.accept_interim_report,
                          A.request_interim_changes))

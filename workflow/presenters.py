@@ -22,6 +22,7 @@ from states import (
     Role,
     State,
 )
+from states.actions import CallStatus
 from workflow import budget
 from workflow.models import (
     Application,
@@ -202,7 +203,7 @@ def public_call_status(session: Session, call: Call, now: datetime | None = None
     since = _aware(call.stop_since) if call.stop_since else None
     in_force = bool(call.stop_kind)
     if in_force:
-        status = "funding_stop"
+        status = CallStatus.funding_stop
         de = f"Fördermittelstopp seit {moment(since, 'de') if since else '–'}: "
         en = f"Funding stop since {moment(since, 'en') if since else '–'}: "
         if now > closes:
@@ -212,15 +213,15 @@ def public_call_status(session: Session, call: Call, now: datetime | None = None
             de += "Anträge können derzeit nicht eingereicht werden."
             en += "applications cannot be submitted at present."
     elif now < opens:
-        status = "not_yet_open"
+        status = CallStatus.not_yet_open
         de = f"Anträge können ab {moment(opens, 'de')} eingereicht werden."
         en = f"Applications can be submitted from {moment(opens, 'en')}."
     elif now > closes:
-        status = "closed"
+        status = CallStatus.closed
         de = f"Die Einreichungsfrist ist am {moment(closes, 'de')} abgelaufen."
         en = f"The submission window closed on {moment(closes, 'en')}."
     else:
-        status = "open"
+        status = CallStatus.open
         de = f"Anträge können bis {moment(closes, 'de')} eingereicht werden."
         en = f"Applications can be submitted until {moment(closes, 'en')}."
     return {
@@ -229,5 +230,5 @@ def public_call_status(session: Session, call: Call, now: datetime | None = None
         "submission_window": {"opens_at": _berlin(opens), "closes_at": _berlin(closes)},
         "funding_stop": {"in_force": in_force, "kind": call.stop_kind, "since": _berlin(since),
                          "reason": call.stop_reason},
-        "status": status, "status_label": {"de": de, "en": en},
+        "status": status.value, "status_label": {"de": de, "en": en},
     }

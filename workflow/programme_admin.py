@@ -15,7 +15,6 @@ from workflow.models import Call, Programme
 from workflow.rows import Actor
 
 _KIND_DE = {StopKind.declared: "erklärt", StopKind.automatic: "automatisch"}
-_KIND_EN = {StopKind.declared: "declared", StopKind.automatic: "automatic"}
 
 
 def _allowed(action: ActionName, actor: Actor, de: str, en: str) -> None:
@@ -48,7 +47,7 @@ def declare_funding_stop(
         raise WrongState(
             f"Für diesen Aufruf gilt bereits ein Fördermittelstopp ({_KIND_DE[kind]}) seit "
             f"{moment(since, 'de') if since else '–'}; es wurde nichts geändert.",
-            f"A funding stop ({_KIND_EN[kind]}) is already in force for this call since "
+            f"A funding stop ({kind.value}) is already in force for this call since "
             f"{moment(since, 'en') if since else '–'}; nothing was changed.",
             stop_kind=kind.value, stop_since=since.isoformat() if since else None)
     programme = session.get(Programme, call.programme_id)
