@@ -239,9 +239,10 @@ def call_snapshot(session: Session, call: Call) -> dict[str, Any]:
                        for ln in budget.budget_lines(session, call.id)]}
 
 
-def _audit(session: Session, actor: Actor, action: ActionName, kind: str, subject: str,
-           before: dict[str, Any] | None, after: dict[str, Any] | None, now: datetime,
-           reason: str | None = None) -> None:
+def record_change(session: Session, actor: Actor, action: ActionName, kind: str, subject: str,
+                  before: dict[str, Any] | None, after: dict[str, Any] | None, now: datetime,
+                  reason: str | None = None) -> None:
+    """One audit record of a change by programme administration, in the caller's transaction."""
     session.add(AdminAudit(at=now, actor_id=actor.id, actor_name=actor.name, action=action.value,
                            subject_kind=kind, subject=subject, before=before, after=after,
                            reason=reason))
@@ -279,8 +280,8 @@ def create_programme(session: Session, actor: Actor, fields: dict[str, Any],
     for module_code, name in modules:
         session.add(Module(programme_id=programme.id, code=module_code, name=name))
     session.flush()
-    _audit(session, actor, ActionName.create_programme, "programme", code, None,
-           programme_snapshot(session, programme), now)
+    record_change(session, actor, ActionName.create_programme, "programme", code, None,
+                  programme_snapshot(session, programme), now)
     return programme
 
 
@@ -297,8 +298,8 @@ def add_module(session: Session, actor: Actor, programme_code: str, fields: dict
     module = Module(programme_id=programme.id, code=code, name=name)
     session.add(module)
     session.flush()
-    _audit(session, actor, ActionName.add_module, "module", f"{programme.code}/{code}", None,
-           {"code": code, "name": name}, now)
+    record_change(session, actor, ActionName.add_module, "module", f"{programme.code}/{code}",
+                  None, {"code": code, "name": name}, now)
     return module
 
 
@@ -319,8 +320,9 @@ def rename_module(session: Session, actor: Actor, programme_code: str, module_co
     module.name = new_name
     session.add(module)
     session.flush()
-    _audit(session, actor, ActionName.rename_module, "module", f"{programme.code}/{module.code}",
-           before, {"code": module.code, "name": new_name}, now)
+    record_change(session, actor, ActionName.rename_module, "module",
+                  f"{programme.code}/{module.code}", before,
+                  {"code": module.code, "name": new_name}, now)
     return module
 
 
@@ -418,8 +420,8 @@ def create_call(session: Session, actor: Actor, programme_code: str, fields: dic
     call = budget.lock_call(session, call.id)
     _apply_budget(session, call, values["budget"], actor, now, "Haushaltsansatz")
     _after_money_change(session, call, now)
-    _audit(session, actor, ActionName.create_call, "call", call.code, None,
-           call_snapshot(session, call), now)
+    record_change(session, actor, ActionName.create_call, "call", call.code, None,
+                  call_snapshot(session, call), now)
     return call
 
 
@@ -470,8 +472,8 @@ def edit_call(session: Session, actor: Actor, code: str, fields: dict[str, Any],
     after = call_snapshot(session, call)
     changed = [k for k in after if after[k] != before[k]]
     if changed:
-        _audit(session, actor, ActionName.edit_call, "call", call.code,
-               {k: before[k] for k in changed}, {k: after[k] for k in changed}, now)
+        record_change(session, actor, ActionName.edit_call, "call", call.code,
+                      {k: before[k] for k in changed}, {k: after[k] for k in changed}, now)
     return call
 
 
@@ -497,8 +499,8 @@ def close_call(session: Session, actor: Actor, code: str, reason: str,
     call.closes_at = now
     session.add(call)
     session.flush()
-    _audit(session, actor, ActionName.close_call, "call", call.code, before,
-           {"closes_at": _iso(now)}, now, reason)
+    record_change(session, actor, ActionName.close_call, "call", call.code, before,
+                  {"closes_at": _iso(now)}, now, reason)
     return call
 
 

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from notifications.formatting import moment, money
 from states import ACTIONS, ActionName, StopKind
-from workflow import budget, engine, funding_stop
+from workflow import budget, calls_admin, engine, funding_stop
 from workflow.errors import FundingStopInForce, InvalidInput, NotFound, NotPermitted, WrongState
 from workflow.models import Call, Programme
 from workflow.rows import Actor
@@ -20,6 +20,15 @@ _KIND_DE = {StopKind.declared: "erklärt", StopKind.automatic: "automatisch"}
 def _allowed(action: ActionName, actor: Actor, de: str, en: str) -> None:
     if not ACTIONS[action].allows(actor.role):
         raise NotPermitted(de, en)
+
+
+def _stop_of(call: Call) -> dict[str, object] | None:
+    """The call's funding stop as the audit records it."""
+    if not call.stop_kind:
+        return None
+    since = call.stop_since
+    return {"kind": call.stop_kind, "since": since.isoformat() if since else None,
+            "reason": call.stop_reason}
 
 
 def _after_money_change(session: Session, call: Call, now: datetime) -> None:
@@ -52,6 +61,9 @@ def declare_funding_stop(
             stop_kind=kind.value, stop_since=since.isoformat() if since else None)
     programme = session.get(Programme, call.programme_id)
     funding_stop.set_stop(session, call, programme, StopKind.declared, reason.strip(), now)
+    calls_admin.record_change(session, actor, ActionName.declare_funding_stop, "call", call.code,
+                              {"funding_stop": None}, {"funding_stop": _stop_of(call)}, now,
+                              reason.strip())
     return call
 
 
@@ -82,14 +94,20 @@ def lift_funding_stop(
                 "soon as money is available again (e.g. after a budget increase).",
                 stop_kind=StopKind.automatic.value,
                 stop_since=call.stop_since.isoformat() if call.stop_since else None)
+        before = _stop_of(call)
         funding_stop.keep_automatic(session, call)
+        calls_admin.record_change(session, actor, ActionName.lift_funding_stop, "call",
+                                  call.code, {"funding_stop": before},
+                                  {"funding_stop": _stop_of(call)}, now)
         return call
-    since = call.stop_since
+    since, before = call.stop_since, _stop_of(call)
     funding_stop.clear_stop(session, call)
     _after_money_change(session, call, now)
     if not call.stop_kind:
         funding_stop.announce_lifted(session, call, session.get(Programme, call.programme_id),
                                      since or now)
+    calls_admin.record_change(session, actor, ActionName.lift_funding_stop, "call", call.code,
+                              {"funding_stop": before}, {"funding_stop": _stop_of(call)}, now)
     return call
 
 

@@ -12,7 +12,7 @@ from tests.workflow.helpers import refused
 from workflow import programme_admin
 from workflow.db import unit_of_work
 from workflow.errors import FundingStopInForce, WrongState
-from workflow.models import Call
+from workflow.models import AdminAudit, Call
 
 LATER = NOW + timedelta(days=3)
 
@@ -73,6 +73,13 @@ def test_lifting_a_declared_stop_while_money_is_short_keeps_it_since_then(any_en
         call = s.get(Call, w.call_id)
         assert (call.stop_kind, call.stop_since) == ("automatic", NOW)
         assert _stop_mails(s) == 1  # one stop, one mail, though declared then automatic
+        audit = list(s.exec(select(AdminAudit).order_by(AdminAudit.id)))
+        assert [(a.action, a.subject) for a in audit] == [
+            ("declare_funding_stop", "ZiQ-2021"), ("lift_funding_stop", "ZiQ-2021")]
+        assert audit[0].reason == "Haushaltssperre" and audit[0].before == {"funding_stop": None}
+        assert audit[1].before["funding_stop"]["kind"] == "declared"
+        assert audit[1].after["funding_stop"]["kind"] == "automatic"
+        assert audit[1].after["funding_stop"]["since"] == audit[1].before["funding_stop"]["since"]
     # When money comes back, the automatic stop lifts by itself.
     with unit_of_work(any_engine) as s:
         programme_admin.change_budget(s, s.get(Call, w.call_id), 2021, "Landesmittel",
