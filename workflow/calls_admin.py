@@ -514,7 +514,8 @@ def audit_page(session: Session, actor: Actor, limit: int = 100, offset: int = 0
     query = select(AdminAudit)
     counted = select(func.count()).select_from(AdminAudit)
     if subject:
-        match = (AdminAudit.subject == subject) | AdminAudit.subject.startswith(f"{subject}/")
+        match = (AdminAudit.subject == subject) | AdminAudit.subject.startswith(
+            f"{subject}/", autoescape=True)
         query, counted = query.where(match), counted.where(match)
     rows = list(session.exec(query.order_by(AdminAudit.id.desc()).offset(offset).limit(limit)))
     return Page(rows, session.exec(counted).one(), limit, offset)
