@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstraints, WithJsonSchema
 
-from states import Role
+from states import Policy, Role
 from workflow import budget, reports
 
 MAX_EUROS = 10**11  # workflow.budget caps amounts at 10^13 cents; larger ones are refused here
@@ -422,3 +422,151 @@ class PasswordResetOut(BaseModel):
     password: str | None = Field(
         description="The one-time password made by the reset (shown only this once); null when "
                     "the administrator gave one.")
+
+
+# ------------------------------------------------------------------ public call status (no login)
+
+
+class PublicWindowOut(BaseModel):
+    opens_at: datetime = Field(description="Berlin time with its offset")
+    closes_at: datetime = Field(description="Berlin time with its offset")
+
+
+class PublicFundingStopOut(BaseModel):
+    in_force: bool
+    kind: str | None = Field(description="declared or automatic; null without a stop")
+    since: datetime | None = Field(description="Berlin time with its offset")
+    reason: str | None
+
+
+class PublicStatusLabel(BaseModel):
+    de: str
+    en: str
+
+
+class PublicCallOut(BaseModel):
+    """A call as anyone may see it without logging in: no ids, no policy, no money."""
+
+    code: str
+    title: str
+    programme: str
+    open_now: bool = Field(description="The submission window is open now")
+    submission_window: PublicWindowOut
+    funding_stop: PublicFundingStopOut
+    status: str = Field(description="funding_stop, not_yet_open, open or closed")
+    status_label: PublicStatusLabel
+
+
+# ------------------------------------------------------------------ programme administration
+
+AdminCode = Annotated[str, StringConstraints(max_length=50)]  # workflow.calls_admin checks it
+AdminText = Annotated[str, StringConstraints(max_length=2000)]
+
+
+class ModuleIn(Strict):
+    code: AdminCode = Field(description="1 to 10 letters or digits, e.g. B1")
+    name: AdminText
+
+
+class ModuleRename(Strict):
+    name: AdminText
+
+
+class ProgrammeCreate(Strict):
+    code: AdminCode = Field(description="Prefix of reference numbers, e.g. ZiQ")
+    name: AdminText
+    purpose: AdminText = ""
+    contact_name: AdminText = ""
+    contact_email: AdminText = ""
+    config: dict[str, Any] = Field(default_factory=dict,
+                                   description="Deadline rules, reminder steps (JSON object)")
+    modules: list[ModuleIn] = Field(default_factory=list, max_length=50)
+
+
+class ModuleOut(BaseModel):
+    code: str
+    name: str
+
+
+class ProgrammeOut(BaseModel):
+    code: str
+    name: str
+    purpose: str
+    contact_name: str
+    contact_email: str
+    config: dict[str, Any]
+    modules: list[ModuleOut]
+    calls: list[str]
+
+
+class BudgetLineIn(Strict):
+    year: int = Field(ge=2000, le=2100)
+    source: AdminText = Field(description="Funding source, e.g. Landesmittel, ESF, REACT-EU")
+    amount: Money
+    priority: int | None = Field(default=None, ge=0, le=99, description=(
+        "Order in which approvals draw on the year's sources; default: the order given"))
+
+
+_WINDOW = "ISO 8601; without an offset it is Berlin time"
+
+
+class CallFields(Strict):
+    code: AdminCode | None = None
+    title: AdminText | None = None
+    opens_at: datetime | None = Field(default=None, description=_WINDOW)
+    closes_at: datetime | None = Field(default=None, description=_WINDOW)
+    policy: Policy | None = Field(default=None, description="Approval without money: "
+                                  "waitlist or reject")
+    min_grant: Money | None = None
+    earliest_project_start: date | None = None
+    min_project_months: int | None = Field(default=None, ge=0, le=120)
+    budget: list[BudgetLineIn] | None = Field(default=None, max_length=100)
+
+    def admin_fields(self) -> dict[str, Any]:
+        """Only the fields the client sent, as workflow.calls_admin takes them."""
+        fields = self.model_dump(exclude_unset=True)
+        if "policy" in fields and fields["policy"] is not None:
+            fields["policy"] = fields["policy"].value
+        return fields
+
+
+class CallCreate(CallFields):
+    programme: AdminCode = Field(description="Code of the programme, e.g. ZiQ")
+    code: AdminCode
+    title: AdminText
+    opens_at: datetime = Field(description=_WINDOW)
+    closes_at: datetime = Field(description=_WINDOW)
+    budget: list[BudgetLineIn] = Field(min_length=1, max_length=100)
+
+    def admin_fields(self) -> dict[str, Any]:
+        return {k: v for k, v in super().admin_fields().items() if k != "programme"}
+
+
+class CallUpdate(CallFields):
+    """Fields of the call to change; omitted ones stay. Budget lines given are set (year and
+    source), others stay. Refused once an application of the call was submitted."""
+
+
+class CallClose(Strict):
+    reason: Reason
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    at: datetime
+    actor_id: int | None
+    actor_name: str
+    action: str
+    action_label: str
+    subject_kind: str
+    subject: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    reason: str | None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntryOut]
+    total: int
+    limit: int
+    offset: int

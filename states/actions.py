@@ -20,6 +20,14 @@ class ActionName(StrEnum):
     declare_funding_stop = "declare_funding_stop"
     lift_funding_stop = "lift_funding_stop"
     change_budget = "change_budget"
+    # programme administration: programmes, modules and calls (each change audited)
+    create_programme = "create_programme"
+    add_module = "add_module"
+    rename_module = "rename_module"
+    create_call = "create_call"
+    edit_call = "edit_call"
+    close_call = "close_call"
+    read_admin_audit = "read_admin_audit"
     manage_users = "manage_users"
     manage_mail = "manage_mail"
     submit_interim_report = "submit_interim_report"
@@ -80,6 +88,32 @@ ACTIONS: dict[ActionName, Action] = {a.name: a for a in (
            history_trigger="grant_early_start", email="early_start_granted",
            in_states=(S.draft, S.submitted, S.in_review, S.documents_requested)),
 )}
+
+
+# Programme administration: programmes, modules and calls; every change writes an audit record.
+# A call is edited only while none of its applications has been submitted (budget changes and
+# closing early have their own actions).
+PROGRAMME_ADMIN_ACTIONS = (
+    Action(A.create_programme, ADMIN, Label("Förderprogramm anlegen", "Create a programme")),
+    Action(A.add_module, ADMIN, Label("Baustein hinzufügen", "Add a module")),
+    Action(A.rename_module, ADMIN, Label("Baustein umbenennen", "Rename a module")),
+    Action(A.create_call, ADMIN, Label("Förderaufruf anlegen", "Create a call")),
+    Action(A.edit_call, ADMIN, Label("Förderaufruf bearbeiten", "Edit a call")),
+    Action(A.close_call, ADMIN, Label("Förderaufruf vorzeitig schließen", "Close a call early")),
+    Action(A.read_admin_audit, ADMIN,
+           Label("Änderungsprotokoll der Programmverwaltung lesen", "Read the admin audit")),
+)
+ACTIONS.update({a.name: a for a in PROGRAMME_ADMIN_ACTIONS})
+
+
+
+class CallStatus(StrEnum):
+    """A call's status as anyone sees it without logging in (a stop in force comes first)."""
+
+    funding_stop = "funding_stop"
+    not_yet_open = "not_yet_open"
+    open = "open"
+    closed = "closed"
 
 
 INTERIM_REPORT_ACTIONS = tuple(

@@ -48,6 +48,12 @@ def set_stop(session: Session, call: CallRow | Call, programme: ProgrammeRow | P
             "stop_since": since.isoformat(), "stop_reason": call.stop_reason or ""})
 
 
+def keep_automatic(session: Session, call: CallRow | Call) -> None:
+    """A declared stop lifted while money is short: the automatic stop holds on, since the
+    same moment (the stop never ended, so nobody is told again)."""
+    _write_stop(session, call, StopKind.automatic, call.stop_since, AUTOMATIC_REASON)
+
+
 def clear_stop(session: Session, call: CallRow | Call) -> None:
     _write_stop(session, call, None, None, None)
 

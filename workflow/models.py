@@ -230,3 +230,22 @@ def _protect_state(session: OrmSession, flush_context: Any, instances: Any) -> N
 
 from workflow.idempotency import IdempotencyRecord  # noqa: E402,F401
 from workflow.reminder_tables import InterimReport, ReminderSent  # noqa: E402,F401
+
+# ------------------------------------------------------------------ programme administration audit
+
+
+class AdminAudit(SQLModel, table=True):
+    """Who changed which programme, module or call, when, and how (before and after as JSON).
+    Append-only; budget money has its own record, the ledger."""
+
+    __tablename__ = "admin_audit"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(nullable=False)
+    actor_id: int | None = Field(default=None, foreign_key="app_user.id")
+    actor_name: str = ""
+    action: str  # a states.ActionName of programme administration
+    subject_kind: str  # programme | module | call
+    subject: str = Field(index=True)  # its code: "ZiQ", "ZiQ/B1", "ZiQ-2021"
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    reason: str | None = None

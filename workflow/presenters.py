@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
+from notifications.formatting import moment, parse_moment
 from notifications.outbox import OutboxMessage, aware
 from states import (
     DEADLINE_LABELS,
@@ -21,6 +22,7 @@ from states import (
     Role,
     State,
 )
+from states.actions import CallStatus
 from workflow import budget
 from workflow.models import (
     Application,
@@ -182,3 +184,51 @@ def outbox_out(message: OutboxMessage) -> dict[str, Any]:
             "created_at": aware(message.created_at),
             "next_attempt_at": aware(message.next_attempt_at),
             "sent_at": aware(message.sent_at), "last_error": message.last_error}
+
+
+# ------------------------------------------------------------------ public call status (no login)
+
+
+def _berlin(moment_: datetime | None) -> datetime | None:
+    """A moment in Berlin time, its offset shown (+01:00, +02:00)."""
+    return None if moment_ is None else parse_moment(moment_)
+
+
+def public_call_status(session: Session, call: Call, now: datetime | None = None) -> dict[str, Any]:
+    """What anyone may read about a call without logging in: window, funding stop and the status
+    in plain words. No ids, no policy, no money: those are for the authority."""
+    now = now or datetime.now(UTC)
+    programme = session.get(Programme, call.programme_id)
+    opens, closes = _aware(call.opens_at), _aware(call.closes_at)
+    since = _aware(call.stop_since) if call.stop_since else None
+    in_force = bool(call.stop_kind)
+    if in_force:
+        status = CallStatus.funding_stop
+        de = f"Fördermittelstopp seit {moment(since, 'de') if since else '–'}: "
+        en = f"Funding stop since {moment(since, 'en') if since else '–'}: "
+        if now > closes:
+            de += f"die Einreichungsfrist ist am {moment(closes, 'de')} abgelaufen."
+            en += f"the submission window closed on {moment(closes, 'en')}."
+        else:
+            de += "Anträge können derzeit nicht eingereicht werden."
+            en += "applications cannot be submitted at present."
+    elif now < opens:
+        status = CallStatus.not_yet_open
+        de = f"Anträge können ab {moment(opens, 'de')} eingereicht werden."
+        en = f"Applications can be submitted from {moment(opens, 'en')}."
+    elif now > closes:
+        status = CallStatus.closed
+        de = f"Die Einreichungsfrist ist am {moment(closes, 'de')} abgelaufen."
+        en = f"The submission window closed on {moment(closes, 'en')}."
+    else:
+        status = CallStatus.open
+        de = f"Anträge können bis {moment(closes, 'de')} eingereicht werden."
+        en = f"Applications can be submitted until {moment(closes, 'en')}."
+    return {
+        "code": call.code, "title": call.title, "programme": programme.name if programme else "",
+        "open_now": opens <= now <= closes,
+        "submission_window": {"opens_at": _berlin(opens), "closes_at": _berlin(closes)},
+        "funding_stop": {"in_force": in_force, "kind": call.stop_kind, "since": _berlin(since),
+                         "reason": call.stop_reason},
+        "status": status.value, "status_label": {"de": de, "en": en},
+    }

@@ -1,4 +1,5 @@
-"""Programme administration: ledger, budget changes, funding stop, users; the workflow diagram."""
+"""Programme administration: programmes, modules and calls (audited), ledger, budget changes,
+funding stop, users; the workflow diagram."""
 
 from __future__ import annotations
 
@@ -11,18 +12,27 @@ from api.deps import ActorDep, AdminDep, IdempotencyKeyDep, LanguageDep, Session
 from api.idempotency import Idempotent
 from api.schemas import (
     DB_ID_MAX,
+    AuditPage,
     BudgetChangeRequest,
+    CallClose,
+    CallCreate,
     CallOut,
+    CallUpdate,
     FundingStopRequest,
     LedgerPage,
+    ModuleIn,
+    ModuleOut,
+    ModuleRename,
     PasswordReset,
     PasswordResetOut,
+    ProgrammeCreate,
+    ProgrammeOut,
     RowId,
     UserCreate,
     UserOut,
 )
 from states.diagram import mermaid
-from workflow import commands, queries, users
+from workflow import calls_admin, commands, queries, users
 from workflow.presenters import call_status, euros, user_out
 
 router = APIRouter(prefix="/api/v1", tags=["administration"], route_class=UnitOfWorkRoute)
@@ -63,13 +73,84 @@ def change_budget(request: Request, code: str, body: BudgetChangeRequest, sessio
              summary="Declare a funding stop (with a reason)")
 def declare_funding_stop(code: str, body: FundingStopRequest, session: SessionDep,
                          actor: AdminDep) -> dict[str, Any]:
+    """A stop already in force (declared or automatic) is refused with 409 and left as it is:
+    its `since` never moves and the carriers are not told again."""
     return call_status(session, commands.declare_funding_stop(session, code, body.reason, actor))
 
 
 @router.delete("/admin/calls/{code}/funding-stop", response_model=CallOut,
                summary="Lift a funding stop (an automatic stop stays while money is short)")
 def lift_funding_stop(code: str, session: SessionDep, actor: AdminDep) -> dict[str, Any]:
+    """An automatic stop that still holds is refused with 409 (funding-stop) and the reason.
+    A declared stop lifted while money is short stays in force as the automatic stop, with
+    the same `since`."""
     return call_status(session, commands.lift_funding_stop(session, code, actor))
+
+
+# ------------------------------------------------------------------ programmes, modules, calls
+
+
+@router.get("/admin/programmes", response_model=list[ProgrammeOut],
+            summary="All programmes with their modules and calls")
+def list_programmes(session: SessionDep, actor: AdminDep) -> list[dict[str, Any]]:
+    return [calls_admin.programme_snapshot(session, p) for p in calls_admin.programmes(session)]
+
+
+@router.post("/admin/programmes", status_code=201, response_model=ProgrammeOut,
+             summary="Create a programme (with its first modules); audited")
+def create_programme(body: ProgrammeCreate, session: SessionDep,
+                     actor: AdminDep) -> dict[str, Any]:
+    """A code already taken is refused with 409."""
+    programme = calls_admin.create_programme(session, actor, body.model_dump())
+    return calls_admin.programme_snapshot(session, programme)
+
+
+@router.post("/admin/programmes/{code}/modules", status_code=201, response_model=ModuleOut,
+             summary="Add a module (Baustein) to a programme; audited")
+def add_module(code: str, body: ModuleIn, session: SessionDep, actor: AdminDep) -> dict[str, Any]:
+    module = calls_admin.add_module(session, actor, code, body.model_dump())
+    return {"code": module.code, "name": module.name}
+
+
+@router.patch("/admin/programmes/{code}/modules/{module}", response_model=ModuleOut,
+              summary="Rename a module; audited")
+def rename_module(code: str, module: str, body: ModuleRename, session: SessionDep,
+                  actor: AdminDep) -> dict[str, Any]:
+    renamed = calls_admin.rename_module(session, actor, code, module, body.name)
+    return {"code": renamed.code, "name": renamed.name}
+
+
+@router.post("/admin/calls", status_code=201, response_model=CallOut,
+             summary="Create a call: window, policy, rules, budget per year and source; audited")
+def create_call(body: CallCreate, session: SessionDep, actor: AdminDep) -> dict[str, Any]:
+    return call_status(session, calls_admin.create_call(session, actor, body.programme,
+                                                        body.admin_fields()))
+
+
+@router.patch("/admin/calls/{code}", response_model=CallOut,
+              summary="Edit a call while none of its applications has been submitted; audited")
+def edit_call(code: str, body: CallUpdate, session: SessionDep, actor: AdminDep) -> dict[str, Any]:
+    """Once an application was submitted: 409 (budgets then change through budget-changes,
+    closing early through close)."""
+    return call_status(session, calls_admin.edit_call(session, actor, code, body.admin_fields()))
+
+
+@router.post("/admin/calls/{code}/close", response_model=CallOut,
+             summary="Close an open call now, with a reason; audited")
+def close_call(code: str, body: CallClose, session: SessionDep, actor: AdminDep) -> dict[str, Any]:
+    return call_status(session, calls_admin.close_call(session, actor, code, body.reason))
+
+
+@router.get("/admin/audit", response_model=AuditPage,
+            summary="Changes to programmes, modules and calls, newest first")
+def get_audit(session: SessionDep, actor: AdminDep, lang: LanguageDep,
+              subject: Annotated[str | None, Query(max_length=100, description=(
+                  "A programme or call code (a programme's modules come with it)"))] = None,
+              limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+              offset: Annotated[int, Query(ge=0, le=DB_ID_MAX)] = 0) -> dict[str, Any]:
+    page = calls_admin.audit_page(session, actor, limit, offset, subject)
+    return {"items": [calls_admin.audit_out(r, lang) for r in page.items], "total": page.total,
+            "limit": page.limit, "offset": page.offset}
 
 
 @router.get("/admin/users", response_model=list[UserOut], summary="All accounts")

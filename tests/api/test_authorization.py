@@ -31,7 +31,7 @@ from tests.api.conftest import (
     login,
     version_of,
 )
-from workflow import budget, calendar, programme_admin
+from workflow import budget, calendar, calls_admin, programme_admin
 from workflow.db import make_engine, unit_of_work
 from workflow.models import Application, BudgetLine, Call, Deadline, Organisation, User
 from workflow.reminder_tables import InterimReport
@@ -256,8 +256,56 @@ def requeue_dead(env: Env, role: str) -> Req:
 def lift_stop(env: Env, role: str) -> Req:
     with unit_of_work(env.aw.engine) as session:
         call = session.exec(select(Call).where(Call.code == SPARE_CALL)).one()
-        programme_admin.declare_funding_stop(session, call, "Haushaltssperre", env.aw.world.admin)
+        if not call.stop_kind:  # declaring over a stop in force is refused
+            programme_admin.declare_funding_stop(session, call, "Haushaltssperre",
+                                                 env.aw.world.admin)
     return Req("DELETE", f"/api/v1/admin/calls/{SPARE_CALL}/funding-stop")
+
+
+def declare_stop(env: Env, role: str) -> Req:
+    with unit_of_work(env.aw.engine) as session:
+        call = session.exec(select(Call).where(Call.code == SPARE_CALL)).one()
+        if call.stop_kind:  # declaring over a stop in force is refused
+            programme_admin.lift_funding_stop(session, call, env.aw.world.admin)
+    return Req("POST", f"/api/v1/admin/calls/{SPARE_CALL}/funding-stop",
+               {"json": {"reason": "Haushaltssperre"}})
+
+
+def new_programme(env: Env, role: str) -> Req:
+    return Req("POST", f"{A}/admin/programmes",
+               {"json": {"code": f"P{env.unique()}", "name": "Programm"}})
+
+
+def new_module(env: Env, role: str) -> Req:
+    return Req("POST", f"{A}/admin/programmes/ZiQ/modules",
+               {"json": {"code": f"M{env.unique()}", "name": "Baustein"}})
+
+
+def _call_fields(env: Env) -> dict[str, Any]:
+    return {"code": f"ZiQ-NEU-{env.unique()}", "title": "Neu",
+            "opens_at": "2020-01-01T00:00:00+01:00", "closes_at": "2099-01-01T00:00:00+01:00",
+            "budget": [{"year": Y1, "source": "Landesmittel", "amount": "1000"}]}
+
+
+def new_call(env: Env, role: str) -> Req:
+    return Req("POST", f"{A}/admin/calls", {"json": {"programme": "ZiQ", **_call_fields(env)}})
+
+
+def existing_call(env: Env) -> str:
+    """A call of its own for each request (edited or closed once)."""
+    fields = _call_fields(env)
+    with unit_of_work(env.aw.engine) as session:
+        calls_admin.create_call(session, env.aw.world.admin, "ZiQ", fields)
+    return fields["code"]
+
+
+def edit_call(env: Env, role: str) -> Req:
+    return Req("PATCH", f"{A}/admin/calls/{existing_call(env)}", {"json": {"title": "Anders"}})
+
+
+def close_call(env: Env, role: str) -> Req:
+    return Req("POST", f"{A}/admin/calls/{existing_call(env)}/close",
+               {"json": {"reason": "Vorzeitig"}})
 
 
 A = "/api/v1"
@@ -277,6 +325,10 @@ MATRIX: dict[tuple[str, str], Case] = {
                                       "new_password": "ganz-neues-geheimnis-17"})),
     ("GET", f"{A}/calls"): Case(everyone(200), fixed("GET", f"{A}/calls")),
     ("GET", f"{A}/calls/{{code}}"): Case(everyone(200), fixed("GET", f"{A}/calls/ZiQ-2021")),
+    # A call's public status: anyone, without a login.
+    ("GET", f"{A}/public/calls"): Case(everyone(200, 200), fixed("GET", f"{A}/public/calls")),
+    ("GET", f"{A}/public/calls/{{code}}"):
+        Case(everyone(200, 200), fixed("GET", f"{A}/public/calls/ZiQ-2021")),
     ("POST", f"{A}/applications"): Case({**carrier_writer(201), "other_carrier": 201}, create),
     ("GET", f"{A}/applications"): Case(everyone(200), fixed("GET", f"{A}/applications")),
     ("GET", f"{A}/applications/{{reference}}"): Case(reader(), submitted()),
@@ -296,10 +348,19 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", f"{A}/admin/calls/{{code}}/budget-changes"):
         Case(admin_only(), fixed("POST", f"{A}/admin/calls/{SPARE_CALL}/budget-changes",
                                  json={"year": Y1, "source": "Landesmittel", "delta": "1000"})),
-    ("POST", f"{A}/admin/calls/{{code}}/funding-stop"):
-        Case(admin_only(), fixed("POST", f"{A}/admin/calls/{SPARE_CALL}/funding-stop",
-                                 json={"reason": "Haushaltssperre"})),
+    ("POST", f"{A}/admin/calls/{{code}}/funding-stop"): Case(admin_only(), declare_stop),
     ("DELETE", f"{A}/admin/calls/{{code}}/funding-stop"): Case(admin_only(), lift_stop),
+    # Programmes, modules and calls (workflow/calls_admin.py).
+    ("GET", f"{A}/admin/programmes"): Case(admin_only(), fixed("GET", f"{A}/admin/programmes")),
+    ("POST", f"{A}/admin/programmes"): Case(admin_only(201), new_programme),
+    ("POST", f"{A}/admin/programmes/{{code}}/modules"): Case(admin_only(201), new_module),
+    ("PATCH", f"{A}/admin/programmes/{{code}}/modules/{{module}}"):
+        Case(admin_only(), fixed("PATCH", f"{A}/admin/programmes/ZiQ/modules/B2",
+                                 json={"name": "Gesundes Aufwachsen"})),
+    ("POST", f"{A}/admin/calls"): Case(admin_only(201), new_call),
+    ("PATCH", f"{A}/admin/calls/{{code}}"): Case(admin_only(), edit_call),
+    ("POST", f"{A}/admin/calls/{{code}}/close"): Case(admin_only(), close_call),
+    ("GET", f"{A}/admin/audit"): Case(admin_only(), fixed("GET", f"{A}/admin/audit")),
     ("GET", f"{A}/admin/users"): Case(admin_only(), fixed("GET", f"{A}/admin/users")),
     ("POST", f"{A}/admin/users"): Case(admin_only(201), new_user),
     ("POST", f"{A}/admin/users/{{user_id}}/disable"): Case(admin_only(), disable_user),

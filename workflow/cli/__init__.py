@@ -14,6 +14,7 @@ from workflow.cli import (
     database,
     lifecycle,
     mail,
+    programmes,
     reports,
     server,
     users,
@@ -62,6 +63,10 @@ app.command("serve")(server.serve)
 app.command("worker")(server.worker)
 app.command("remind")(server.remind)
 app.command("start-projects")(server.start_projects)
+# Programme administration: programmes, modules, calls and their audit.
+app.add_typer(programmes.programme_app, name="programme")
+app.add_typer(programmes.call_app, name="call")
+app.command("audit")(programmes.audit)
 
 
 def main() -> None:
