@@ -555,7 +555,7 @@ def demo_call_script(call: Call, now: datetime) -> list[Action]:
     a = Action
     return [
         new("schalke", c1, "B1", "Stadtteilmütter Gelsenkirchen-Schalke", "Schalke",
-            "120000", 30),
+            "60000", 30),
         new("marxloh", c2, "B2", "Bewegte Kindheit Marxloh", "Marxloh", "45000", 29),
         new("altenhagen", c3, "B1", "Familienlotsen Hagen-Altenhagen", "Altenhagen",
             "80000", 28),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -36,6 +37,12 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     run(env, "db", "upgrade")
     run(env, "seed")
     return env
+
+
+def demo_ref(env: dict[str, str], state: str, call: str = "ZiQ-DEMO") -> str:
+    """The reference of the first seeded application of `call` in `state`."""
+    listing = json.loads(run(env, "applications", "list", "--json", "--state", state).stdout)
+    return next(a["reference"] for a in listing if a["call"] == call)
 
 
 Quartier = Callable[..., Result]
