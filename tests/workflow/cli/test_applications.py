@@ -107,8 +107,8 @@ def test_a_refusal_with_json_is_a_problem_on_stdout(cli_env):
 
 
 def test_bad_input_is_refused_in_both_languages(cli_env):
-    result = run(cli_env, "fire", demo_ref(cli_env, "recommended"), "approve", "--as", "zeichnung@quartier.example",
-                 "--amount", "2021", "--json", ok=False)
+    result = run(cli_env, "fire", demo_ref(cli_env, "recommended"), "approve", "--as",
+                 "zeichnung@quartier.example", "--amount", "2021", "--json", ok=False)
     assert result.returncode == 1 and "JAHR=BETRAG" in result.stderr
     assert "YEAR=AMOUNT" in result.stderr
     assert json.loads(result.stdout)["type"].endswith("/invalid-input")
