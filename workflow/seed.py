@@ -11,13 +11,14 @@ from datetime import date, datetime, time, timedelta
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from notifications.outbox import OutboxMessage
+from states import DeadlineStatus
 from workflow import budget, deadlines, drafts, engine, reminders, reports
 from workflow.deadlines import BERLIN
-from workflow.models import BudgetLine, Call, Module, Organisation, Programme, User
+from workflow.models import BudgetLine, Call, Deadline, Module, Organisation, Programme, User
 from workflow.rows import Actor
 from workflow.security import hash_password
 
@@ -275,8 +276,9 @@ def _schedule_review(p: Project, rng: random.Random, count: int) -> None:
         ready = provided or requested
     p.recommend = berlin(working_day(ready + timedelta(days=5 + rng.randrange(8))), 14)
     if p.outcome in ("funded", "waitlisted"):
+        n = int(p.key[1:])  # one approval a moment: the order of approvals is unambiguous
         p.approve = berlin(working_day(p.recommend.date() + timedelta(days=2 + rng.randrange(5))),
-                           11)
+                           11, n % 60) + timedelta(seconds=n // 60)
 
 
 def _fund(projects: list[Project], rng: random.Random) -> None:
@@ -469,25 +471,32 @@ def perform(session: Session, action: Action, refs: dict[str, str],
                     payload=args.get("payload"), now=action.when)
 
 
-def reminder_pass(session: Session, day: date) -> None:
-    """The reminder pass of one simulated morning, inside the caller's transaction."""
+def reminder_pass(session: Session, day: date) -> date | None:
+    """The reminder pass of one simulated morning, inside the caller's transaction; returns the
+    day the next step of an open deadline is due."""
     ids = reminders.due_deadline_ids(session, day)
     if ids:
         reminders.remind(session, ids, berlin(day, PASS_HOUR))
+    return session.exec(select(func.min(Deadline.next_reminder_on)).where(
+        Deadline.status == DeadlineStatus.open)).one()
 
 
 def play_history(session: Session, users: dict[str, User], history: History,
                  until: date = HISTORY_END) -> dict[str, str]:
-    """Play the script day by day (the morning's reminder pass first); returns the references."""
+    """Play the script day by day (the morning's reminder pass first); returns the references.
+
+    A morning's pass is skipped only when it could not send anything: no deadline opened since
+    the last pass, and no planned step due yet."""
     refs: dict[str, str] = {}
     pending = [a for a in history.actions if deadlines.local_date(a.when) <= until]
     day = deadlines.local_date(pending[0].when)
-    i = 0
+    i, acted, next_due = 0, True, None
     while day <= until:
-        reminder_pass(session, day)
+        if acted or (next_due is not None and next_due <= day):
+            next_due, acted = reminder_pass(session, day), False
         while i < len(pending) and deadlines.local_date(pending[i].when) == day:
             perform(session, pending[i], refs, users)
-            i += 1
+            i, acted = i + 1, True
         day += timedelta(days=1)
     return refs
 
