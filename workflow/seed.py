@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from importlib import resources
@@ -162,6 +163,12 @@ class Project:
     amounts: dict[int, int] = field(default_factory=dict)  # cents per budget year
     start: date | None = None
     end: date | None = None
+    # Money flowing back (the simulation): a hearing opened on this day, then revocation;
+    revocation: date | None = None
+    # an early final report on this day with this under-spend (cents) in the last budget year;
+    early_final: tuple[date, int] | None = None
+    # a waitlisted application offered again and approved on this day.
+    reoffered: date | None = None
 
 
 @dataclass
@@ -216,8 +223,10 @@ def _organisations(lists: dict[str, Any], known: dict[str, str]) -> list[dict[st
 
 
 def generate_history(*, waitlisted: int = 9, rejected: int = 16, withdrawn: int = 5,
-                     late_drafts: int = 4) -> History:
-    """The ZiQ 2021/2022 call as projects with dates and amounts (deterministic)."""
+                     late_drafts: int = 4,
+                     adjust: Callable[[list[Project]], None] | None = None) -> History:
+    """The ZiQ 2021/2022 call as projects with dates and amounts (deterministic); `adjust` may
+    change the projects before their actions are written."""
     rng = random.Random(HISTORY_SEED)
     lists = load_programme_data("ziq_history.json")
     data = load_programme_data()
@@ -256,6 +265,8 @@ def generate_history(*, waitlisted: int = 9, rejected: int = 16, withdrawn: int 
         p.amounts = {2021: _cents(50_000 + 5_000 * j), 2022: _cents(60_000)}
         p.start, p.end = date(2021, 9, 1), date(2022, 8, 31)
         projects.append(p)
+    if adjust:
+        adjust(projects)
     history = History(orgs, projects)
     history.actions = sorted((a for p in projects for a in _actions(p, rng)),
                              key=lambda a: a.when)
@@ -360,7 +371,9 @@ def _actions(p: Project, rng: random.Random) -> list[Action]:
         payload={"amounts": amounts})
     act(p.approve, APPROVER, "approve")
     if p.outcome == "waitlisted":
-        return out
+        if p.reoffered is None:
+            return out
+        act(berlin(p.reoffered, 11), APPROVER, "approve")
     out += _after_approval(p, rng)
     return out
 
@@ -374,6 +387,26 @@ def _after_approval(p: Project, rng: random.Random) -> list[Action]:
         out.append(Action(berlin(day, hour), who, p.key, what, args))
 
     act(p.start, 8, p.carrier, "start", reason="Projektbeginn")
+    if p.revocation:
+        hearing = p.revocation
+        act(hearing, 10, p.reviewer, "open_hearing",
+            reason="Das Fachpersonal ist nicht eingestellt; die Angebote finden nicht statt.")
+        act(working_day(hearing + timedelta(days=8)), 15, p.carrier, "answer_hearing",
+            reason="Die Stellen konnten nicht besetzt werden; wir geben das Projekt zurück.")
+        act(working_day(hearing + timedelta(days=21)), 11, APPROVER, "revoke",
+            reason="Zuwendungszweck nicht erfüllt; Widerruf nach Anhörung.",
+            payload={"repayment": "12500.00"})
+        return out
+    if p.early_final:
+        sent, underspend = p.early_final
+        last_year = max(p.amounts)
+        spending = {str(y): _euros(c - (underspend if y == last_year else 0))
+                    for y, c in p.amounts.items()}
+        act(sent, 10, p.carrier, "submit_final_report", reason="Verwendungsnachweis",
+            payload={"spending": spending})
+        act(working_day(sent + timedelta(days=16)), 14, p.reviewer, "close",
+            reason="Nachweis geprüft; die Minderausgabe fließt zurück.")
+        return out
     if p.start.year < p.end.year:  # interim report of 2021, due 30 April 2022 (a working day)
         due = working_day(date(2022, 4, 30))
         lateness = n % 23
