@@ -1,30 +1,32 @@
 #!/usr/bin/env bash
-# The whole ZiQ journey from the command line, on a simulated clock (the programme runs 2021/22).
+# The whole ZiQ journey from the command line in the seeded demo call (ZiQ-DEMO, its budget years
+# next year and the year after): applied for and decided today, the project on a simulated clock.
 set -euo pipefail
 Q=${QUARTIER:-quartier}
 C=traeger4@quartier.example; R=pruefung@quartier.example; A=zeichnung@quartier.example
+CALL=ZiQ-DEMO; Y1=$(( $(date +%Y) + 1 )); Y2=$(( Y1 + 1 ))
 
-echo "== Budget vorher"; $Q budget
-ref=$($Q --now 2020-11-25T09:00:00+01:00 applications create --as $C --module B1 \
+echo "== Budget vorher"; $Q budget --call $CALL
+ref=$($Q applications create --as $C --call $CALL --module B1 \
   --title "Quartierseltern Chorweiler" --summary "Elternbegleitung im Quartier" \
-  --quartier Chorweiler --start 2021-04-01 --end 2022-03-31 --own-contribution 8000 \
-  --amount 2021=60000 --amount 2022=20000 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["reference"])')
+  --quartier Chorweiler --start $Y1-04-01 --end $Y2-03-31 --own-contribution 8000 \
+  --amount $Y1=60000 --amount $Y2=20000 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["reference"])')
 echo "== Antrag $ref"
-$Q --now 2020-11-26T10:00:00+01:00 fire "$ref" submit --as $C
-$Q --now 2020-11-30T10:00:00+01:00 fire "$ref" start_review --as $R
-$Q --now 2020-12-01T10:00:00+01:00 fire "$ref" request_documents --as $R \
+$Q fire "$ref" submit --as $C
+$Q fire "$ref" start_review --as $R
+$Q fire "$ref" request_documents --as $R \
   --reason "Bitte Kooperationsvereinbarung nachreichen" --document Kooperationsvereinbarung
-$Q --now 2020-12-07T10:00:00+01:00 fire "$ref" provide_documents --as $C --reason "Vereinbarung anbei"
-$Q --now 2020-12-09T10:00:00+01:00 fire "$ref" recommend --as $R --reason "Förderfähig" \
-  --amount 2021=55000 --amount 2022=20000
+$Q fire "$ref" provide_documents --as $C --reason "Vereinbarung anbei"
+$Q fire "$ref" recommend --as $R --reason "Förderfähig" \
+  --amount $Y1=55000 --amount $Y2=20000
 echo "== Vier-Augen-Prinzip: die Prüferin darf nicht bewilligen"
-$Q --now 2020-12-10T10:00:00+01:00 fire "$ref" approve --as $R || true
-$Q --now 2020-12-10T10:00:00+01:00 fire "$ref" approve --as $A
-$Q --now 2021-04-01T08:00:00+02:00 fire "$ref" start --as $C
-$Q --now 2022-08-15T10:00:00+02:00 fire "$ref" submit_final_report --as $C \
-  --spending 2021=50000 --spending 2022=18000 --reason "Verwendungsnachweis"
-echo "== Budget vor dem Abschluss"; $Q budget
-$Q --now 2022-09-01T10:00:00+02:00 fire "$ref" close --as $R --reason "Nachweis geprüft"
-echo "== Budget nach dem Abschluss (Minderausgabe 5.000 € in 2021 und 2.000 € in 2022 zurück)"
-$Q budget
+$Q fire "$ref" approve --as $R || true
+$Q fire "$ref" approve --as $A
+$Q --now $Y1-04-01T08:00:00+02:00 fire "$ref" start --as $C
+$Q --now $Y2-08-15T10:00:00+02:00 fire "$ref" submit_final_report --as $C \
+  --spending $Y1=50000 --spending $Y2=18000 --reason "Verwendungsnachweis"
+echo "== Budget vor dem Abschluss"; $Q budget --call $CALL
+$Q --now $Y2-09-01T10:00:00+02:00 fire "$ref" close --as $R --reason "Nachweis geprüft"
+echo "== Budget nach dem Abschluss (Minderausgabe 5.000 € in $Y1 und 2.000 € in $Y2 zurück)"
+$Q budget --call $CALL
 $Q applications history "$ref"

@@ -1,42 +1,61 @@
-"""`quartier simulate`: the seeded ZiQ programme on a simulated clock, day by day.
+"""`quartier simulate`: a programme year of the ZiQ 2021/2022 call on a simulated clock.
 
-A fresh in-memory database is seeded with the ZiQ programme and its people; then the clock runs
-from the call's opening to the last closure. On each day the reminder pass runs first (as cron
-would in the early morning), then whatever carriers and staff do that day. The timeline lists
-every transition, deadline, interim report, reminder and email in order.
+A fresh database (in memory unless one is given) is seeded with the ZiQ programme and its
+people; then about 150 applications are played day by day from the call's opening to the last
+closure: the money runs out and the automatic funding stop comes, the waiting list fills, a
+revocation (after a hearing) and an under-spend give money back and the waiting list moves,
+interim and final reports come in, reminders and Mahnungen go out. On each day the reminder
+pass runs first (as cron would in the early morning), then whatever carriers and staff do that
+day, each in its own transaction. The timeline lists every transition, deadline, interim report,
+reminder, email and funding-stop change in order; the summary counts what came of it.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import Engine, func
 from sqlmodel import Session, SQLModel, select
 
 from notifications.outbox import OutboxMessage
 from states import (
-    ACTIONS,
     DEADLINE_LABELS,
     HISTORY_TRIGGERS,
     INTERIM_REPORT_ACTIONS,
     REMINDER_TRIGGER_PREFIX,
     STATE_LABELS,
     TRANSITIONS_BY_TRIGGER,
-    ActionName,
     DeadlineKind,
     DeadlineStatus,
+    ReminderStatus,
     State,
 )
-from workflow import drafts, reports, rows, seed
-from workflow import engine as wf
+from workflow import seed
 from workflow.db import make_engine, unit_of_work
-from workflow.deadlines import BERLIN
-from workflow.models import Application, Deadline, TransitionRecord, User
+from workflow.deadlines import BERLIN, local_date
+from workflow.models import (
+    Application,
+    Call,
+    Deadline,
+    LedgerEntry,
+    TransitionRecord,
+    User,
+)
+from workflow.reminder_tables import ReminderSent
 from workflow.reminders import run_reminder_pass
+from workflow.seed import Action, Project
 
-PASS_HOUR = 6  # the reminder pass runs at 06:00 Berlin time, before anyone acts
+PASS_HOUR = seed.PASS_HOUR
+STEP_ORDER = {"before_28": 0, "before_7": 1, "due": 2, "overdue": 3, "escalation": 4}
+STOP_KINDS = {"automatic": "automatisch, Mittel gebunden", "declared": "erklärt"}
+WAITLISTED, REJECTED, WITHDRAWN, LATE_DRAFTS = 12, 16, 6, 6  # with 110 funded: 150 applications
+REVOCATION_HEARING = date(2021, 8, 16)
+EARLY_FINAL_REPORT = date(2022, 3, 15)
+SECOND_WAITING_AMOUNT = 40_000_00  # the second on the waiting list asks for 2022 money only
 
 
 @dataclass(frozen=True)
@@ -44,144 +63,83 @@ class Entry:
     """One line of the timeline."""
 
     day: date
-    kind: str  # transition | report | reminder | deadline | email
+    kind: str  # transition | report | reminder | deadline | email | funding_stop
     reference: str
     text: str
     step: str | None = None
     deadline_kind: str | None = None
+    at: str | None = None  # funding_stop: the exact moment (ISO 8601) it began
 
     def line(self) -> str:
-        return f"{self.day.isoformat()}  {self.reference:<14} {self.kind:<10} {self.text}"
+        return f"{self.day.isoformat()}  {self.reference:<14} {self.kind:<12} {self.text}"
 
 
-@dataclass(frozen=True)
-class Action:
-    """Something a person does on a simulated day."""
+@dataclass
+class Simulation:
+    """The timeline and the summary of one run."""
 
-    when: datetime
-    who: str  # email of the acting user
-    app: str  # key of the application in the script
-    what: str  # create | a trigger | submit_interim | accept_interim | request_interim_changes
-    args: dict[str, Any]
+    entries: list[Entry]
+    summary: dict[str, Any] = field(default_factory=dict)
 
-
-def _at(day: str, hour: int = 10) -> datetime:
-    return datetime.combine(date.fromisoformat(day), time(hour), tzinfo=BERLIN)
+    def as_dict(self) -> dict[str, Any]:
+        return {"timeline": [asdict(e) for e in self.entries], "summary": self.summary}
 
 
-C1, C2, C3, C4 = (f"traeger{i}@quartier.example" for i in range(1, 5))
-REV, REV2, APPR = "pruefung@quartier.example", "pruefung2@quartier.example", \
-    "zeichnung@quartier.example"
+def _money_back(projects: list[Project]) -> None:
+    """A large project is revoked in 2021 (money back for the first on the waiting list, who is
+    planned to start late in 2021); one ends early in 2022 and under-spends (money back for the
+    second, who asks for 2022 money only). Nobody later on the list fits afterwards."""
+    funded = [p for p in projects if p.outcome == "funded"]
+    waiting = sorted((p for p in projects if p.outcome == "waitlisted"),
+                     key=lambda p: p.submitted)
+    candidates = [p for p in funded[:-1] if len(p.amounts) == 2
+                  and p.start <= date(2021, 6, 1) and p.end == date(2022, 12, 31)]
+    revoked = max(candidates, key=lambda p: (sum(p.amounts.values()), p.key))
+    revoked.revocation = REVOCATION_HEARING
+    revoke_day = seed.working_day(REVOCATION_HEARING + timedelta(days=21))
+    first, second = waiting[0], waiting[1]
+    freed = {y: revoked.amounts[y] + seed.LEFTOVER[y] for y in revoked.amounts}
+    first.amounts = {y: cents * 8 // 10 // 10_000 * 10_000 for y, cents in freed.items()}
+    first.start, first.end = date(2021, 11, 1), date(2022, 10, 31)
+    first.reoffered = seed.working_day(revoke_day + timedelta(days=3))
+    left_2022 = freed[2022] - first.amounts[2022]
+    underspend = SECOND_WAITING_AMOUNT - left_2022 + 5_000_00
+    early = next(p for p in funded[:-1] if p is not revoked and p.start <= date(2021, 6, 1)
+                 and p.amounts.get(2021) and p.amounts.get(2022, 0) >= underspend + 20_000_00)
+    early.end = date(2022, 2, 28)
+    early.early_final = (EARLY_FINAL_REPORT, underspend)
+    second.amounts = {2022: SECOND_WAITING_AMOUNT}
+    second.start, second.end = date(2022, 5, 1), date(2022, 12, 31)
+    second.reoffered = seed.working_day(EARLY_FINAL_REPORT + timedelta(days=16 + 5))
 
 
-def _project(key: str, carrier: str, module: str, title: str, quartier: str, start: str,
-             end: str, amounts: dict[str, str], created: str) -> Action:
-    return Action(_at(created, 9), carrier, key, "create", {
-        "module_code": module, "title": title, "quartier": quartier, "project_start": start,
-        "project_end": end, "own_contribution": "5000.00", "amounts": amounts,
-        "summary": f"{title}: Angebote für Kinder und Familien im Quartier {quartier}."})
+def programme_year() -> seed.History:
+    """The simulated call: the seeded history's generator with money flowing back."""
+    return seed.generate_history(waitlisted=WAITLISTED, rejected=REJECTED, withdrawn=WITHDRAWN,
+                                 late_drafts=LATE_DRAFTS, adjust=_money_back)
 
 
 def script() -> list[Action]:
-    """A realistic ZiQ run: three funded projects (one late), one rejection, one withdrawal."""
-    a = Action
-    return sorted([
-        # Familienzentrum Bismarck: everything on time, interim and final report accepted.
-        _project("bismarck", C1, "B2", "Familienzentrum Bismarck", "Bismarck", "2021-03-01",
-                 "2022-12-31", {"2021": "90000", "2022": "90000"}, "2020-11-02"),
-        a(_at("2020-11-03"), C1, "bismarck", "submit", {}),
-        a(_at("2020-11-09"), REV, "bismarck", "start_review", {}),
-        a(_at("2020-11-16"), REV, "bismarck", "recommend", {
-            "reason": "Förderfähig in voller Höhe.",
-            "payload": {"amounts": {"2021": "90000", "2022": "90000"}}}),
-        a(_at("2020-11-25"), APPR, "bismarck", "approve", {}),
-        a(_at("2021-03-01", 8), C1, "bismarck", "start", {"reason": "Projektbeginn"}),
-        a(_at("2022-04-11"), C1, "bismarck", "submit_interim", {
-            "narrative": "Familiencafé und Hausaufgabenhilfe laufen; 64 Familien erreicht.",
-            "spending": {"2021": "88200"}}),
-        a(_at("2022-04-19"), REV, "bismarck", "accept_interim", {}),
-        a(_at("2023-06-26"), C1, "bismarck", "submit_final_report", {
-            "reason": "Verwendungsnachweis 2021/2022",
-            "payload": {"spending": {"2021": "88200", "2022": "90000"}}}),
-        a(_at("2023-07-10"), REV, "bismarck", "close", {"reason": "Nachweis geprüft."}),
-        # Nachbarschaftslotsen Marxloh: the final report is late: reminders, Mahnung, escalation.
-        _project("marxloh", C2, "B1", "Nachbarschaftslotsen Marxloh", "Marxloh", "2021-02-01",
-                 "2021-12-31", {"2021": "40000"}, "2020-11-04"),
-        a(_at("2020-11-05"), C2, "marxloh", "submit", {}),
-        a(_at("2020-11-10"), REV2, "marxloh", "start_review", {}),
-        a(_at("2020-11-18"), REV2, "marxloh", "recommend", {
-            "reason": "Laufzeit 2021; förderfähig.", "payload": {"amounts": {"2021": "40000"}}}),
-        a(_at("2020-11-30"), APPR, "marxloh", "approve", {}),
-        a(_at("2021-02-01", 8), C2, "marxloh", "start", {}),
-        a(_at("2022-08-03"), C2, "marxloh", "submit_final_report", {
-            "reason": "Verwendungsnachweis (verspätet)",
-            "payload": {"spending": {"2021": "36500"}}}),
-        a(_at("2022-08-10"), REV2, "marxloh", "request_report_changes", {
-            "reason": "Belegliste und Sachbericht fehlen."}),
-        a(_at("2022-08-22"), C2, "marxloh", "submit_final_report", {
-            "reason": "Verwendungsnachweis mit Belegliste",
-            "payload": {"spending": {"2021": "36500"}}}),
-        a(_at("2022-09-01"), REV2, "marxloh", "close", {
-            "reason": "Nachweis geprüft; Minderausgabe fließt zurück."}),
-        # Familienlotsen Hagen (English-speaking contact): documents requested, interim changes.
-        _project("hagen", C3, "B1", "Familienlotsen Hagen-Altenhagen", "Altenhagen", "2021-04-01",
-                 "2022-10-31", {"2021": "80000", "2022": "80000"}, "2020-11-05"),
-        a(_at("2020-11-06"), C3, "hagen", "submit", {}),
-        a(_at("2020-11-10", 11), REV, "hagen", "start_review", {}),
-        a(_at("2020-11-12"), REV, "hagen", "request_documents", {
-            "reason": "Bitte Finanzierungsplan und Satzung nachreichen.",
-            "payload": {"documents": ["Finanzierungsplan", "Satzung"]}}),
-        a(_at("2020-11-20"), C3, "hagen", "provide_documents", {}),
-        a(_at("2020-11-27"), REV, "hagen", "recommend", {
-            "reason": "Förderfähig; Sachkosten 2021 gekürzt.",
-            "payload": {"amounts": {"2021": "75000", "2022": "80000"}}}),
-        a(_at("2020-12-03"), APPR, "hagen", "approve", {}),
-        a(_at("2021-04-01", 8), C3, "hagen", "start", {}),
-        a(_at("2022-04-28"), C3, "hagen", "submit_interim", {
-            "narrative": "Lotsinnen im Einsatz; Zahlen folgen.", "spending": {"2021": "70000"}}),
-        a(_at("2022-05-03"), REV, "hagen", "request_interim_changes", {
-            "reason": "Bitte Teilnehmendenzahlen und Belegliste ergänzen."}),
-        a(_at("2022-05-20"), C3, "hagen", "submit_interim", {
-            "narrative": "Lotsinnen im Einsatz; 120 Familien begleitet, Belegliste anbei.",
-            "spending": {"2021": "70000"}}),
-        a(_at("2022-05-25"), REV, "hagen", "accept_interim", {}),
-        a(_at("2023-04-20"), C3, "hagen", "submit_final_report", {
-            "reason": "Final report", "payload": {"spending": {"2021": "70000", "2022": "79000"}}}),
-        a(_at("2023-05-08"), REV, "hagen", "close", {"reason": "Nachweis geprüft."}),
-        # Chorweiler: documents never arrive: reminders, Mahnung, escalation, rejection.
-        _project("chorweiler", C4, "B2", "Gesund groß werden in Chorweiler", "Chorweiler",
-                 "2021-03-01", "2022-12-31", {"2021": "70000", "2022": "70000"}, "2020-11-06"),
-        a(_at("2020-11-09"), C4, "chorweiler", "submit", {}),
-        a(_at("2020-11-12"), REV2, "chorweiler", "start_review", {}),
-        a(_at("2020-11-13"), REV2, "chorweiler", "request_documents", {
-            "reason": "Kosten- und Finanzierungsplan fehlt.",
-            "payload": {"documents": ["Kosten- und Finanzierungsplan"]}}),
-        a(_at("2021-01-11"), REV2, "chorweiler", "reject", {
-            "reason": "Unterlagen trotz Mahnung und Nachfrist nicht eingereicht."}),
-        # Stadtteilmütter Schalke: withdrawn before the decision.
-        _project("schalke", C1, "B1", "Stadtteilmütter Schalke", "Schalke", "2021-03-01",
-                 "2022-12-31", {"2021": "60000", "2022": "60000"}, "2020-11-10"),
-        a(_at("2020-11-12"), C1, "schalke", "submit", {}),
-        a(_at("2020-12-01"), C1, "schalke", "withdraw", {}),
-    ], key=lambda action: action.when)
+    return programme_year().actions
 
 
 class Timeline:
-    """Collects what happened since the last look: new history rows, emails, deadline changes."""
+    """Collects what happened since the last look: history rows, emails, deadline changes and
+    funding-stop changes."""
 
     def __init__(self) -> None:
         self.entries: list[Entry] = []
         self.last_record = 0
         self.last_email = 0
         self.deadlines: dict[int, tuple[str, date]] = {}
+        self.stops: dict[str, tuple[str | None, datetime | None]] = {}
 
     def collect(self, session: Session, day: date) -> None:
-        refs = {a.id: a.reference for a in session.exec(select(Application))}
-        emails = {u.email: u for u in session.exec(select(User))}
+        refs = dict(session.exec(select(Application.id, Application.reference)).all())
         for r in session.exec(select(TransitionRecord).where(
                 TransitionRecord.id > self.last_record).order_by(TransitionRecord.id)):
             self.last_record = r.id
-            self.entries.append(self._record(day, refs.get(r.application_id, "?"), r, emails))
+            self.entries.append(self._record(day, refs.get(r.application_id, "?"), r))
         for d in session.exec(select(Deadline).order_by(Deadline.id)):
             before = self.deadlines.get(d.id)
             now = (d.status, d.due_date)
@@ -196,9 +154,22 @@ class Timeline:
                                       f"an {m.recipient} [{m.template}]: {m.subject}",
                                       step=(m.context or {}).get("step"),
                                       deadline_kind=(m.context or {}).get("deadline_kind")))
+        for call in session.exec(select(Call).order_by(Call.id)):
+            now_stop = (call.stop_kind, call.stop_since)
+            if self.stops.get(call.code, (None, None)) != now_stop:
+                self.stops[call.code] = now_stop
+                if call.stop_kind:
+                    self.entries.append(Entry(
+                        day, "funding_stop", call.code,
+                        f"Fördermittelstopp ({STOP_KINDS.get(call.stop_kind)}) seit "
+                        f"{_berlin(call.stop_since):%d.%m.%Y %H:%M}: {call.stop_reason}",
+                        at=_aware(call.stop_since).isoformat()))
+                else:
+                    self.entries.append(Entry(day, "funding_stop", call.code,
+                                              "Fördermittelstopp aufgehoben"))
 
     @staticmethod
-    def _record(day: date, ref: str, r: TransitionRecord, emails: dict[str, User]) -> Entry:
+    def _record(day: date, ref: str, r: TransitionRecord) -> Entry:
         if r.trigger.startswith(REMINDER_TRIGGER_PREFIX):
             step = r.trigger.removeprefix(REMINDER_TRIGGER_PREFIX)
             return Entry(day, "reminder", ref, f"{r.reason} → {r.payload.get('recipient')}",
@@ -232,61 +203,93 @@ class Timeline:
         return Entry(day, "deadline", ref, text, deadline_kind=d.kind)
 
 
-def _act(session: Session, action: Action, refs: dict[str, str], users: dict[str, Any]) -> None:
-    actor = rows.Actor.of(users[action.who])
-    args = dict(action.args)
-    if action.what == ACTIONS[ActionName.create_draft].history_trigger:
-        app = drafts.create_application(session, actor, "ZiQ-2021", args, now=action.when)
-        refs[action.app] = app.reference
-        return
-    ref = refs[action.app]
-    if action.what == "submit_interim":
-        reports.submit_interim_report(session, ref, actor, now=action.when, **args)
-    elif action.what == "accept_interim":
-        reports.accept_interim_report(session, ref, actor, now=action.when, **args)
-    elif action.what == "request_interim_changes":
-        reports.request_interim_changes(session, ref, actor, now=action.when, **args)
-    else:
-        wf.fire(session, ref, action.what, actor, reason=args.get("reason"),
-                payload=args.get("payload"), now=action.when)
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def simulate(until: date | None = None,
-             on_entry: Callable[[Entry], None] | None = None) -> list[Entry]:
-    """Run the ZiQ script day by day on a fresh in-memory database; returns the timeline."""
-    db = make_engine("sqlite://")
+def _berlin(moment: datetime) -> datetime:
+    return _aware(moment).astimezone(BERLIN)
+
+
+def _next_due(engine: Engine) -> date | None:
+    with Session(engine) as session:
+        return session.exec(select(func.min(Deadline.next_reminder_on)).where(
+            Deadline.status == DeadlineStatus.open)).one()
+
+
+def summarise(session: Session) -> dict[str, Any]:
+    """Applications by state, money committed, released and repaid, reminders by step."""
+    states = Counter(session.exec(select(Application.state)).all())
+    ledger = Counter()
+    for kind, delta in session.exec(select(LedgerEntry.kind, LedgerEntry.committed_delta_cents)):
+        ledger[kind] += delta
+    repaid = sum(c or 0 for c in session.exec(select(Application.repayment_claim_cents)))
+    steps = Counter(session.exec(select(ReminderSent.step).where(
+        ReminderSent.status == ReminderStatus.sent)).all())
+    return {
+        "applications": sum(states.values()),
+        "states": {s.value: states[s.value] for s in State if states[s.value]},
+        "committed_cents": ledger["commit"],
+        "released_cents": -ledger["release"],
+        "repaid_cents": repaid,
+        "reminders": dict(sorted(steps.items(), key=lambda item: STEP_ORDER.get(item[0], 99))),
+    }
+
+
+def simulate(until: date | None = None, on_entry: Callable[[Entry], None] | None = None,
+             on_day: Callable[[int, int], None] | None = None,
+             engine: Engine | None = None) -> Simulation:
+    """Run the programme year day by day on a fresh database (in memory unless `engine` is
+    given: then it stays for inspection); returns the timeline and the summary."""
+    db = engine or make_engine("sqlite://")
     SQLModel.metadata.create_all(db)
     data = seed.load_programme_data()
     opening = datetime.fromisoformat(data["call"]["opens_at"])
-    actions = script()
-    last = until or actions[-1].when.astimezone(BERLIN).date()
+    history = programme_year()
+    last = until or local_date(history.actions[-1].when)
     timeline = Timeline()
     refs: dict[str, str] = {}
     try:
         with unit_of_work(db) as session:
             seed.seed(session, opening, demo_applications=False, password="simulation")
             users = {u.email: u for u in session.exec(select(User))}
-        day = opening.astimezone(BERLIN).date()
-        pending = list(actions)
+            seed.create_organisations(session, history, users)
+        with Session(db) as session:
+            users = {u.email: u for u in session.exec(select(User))}
+        first = day = local_date(opening)
+        pending = [a for a in history.actions if local_date(a.when) <= last]
+        i, acted, next_due = 0, True, None
         while day <= last:
-            run_reminder_pass(db, datetime.combine(day, time(PASS_HOUR), tzinfo=BERLIN))
-            while pending and pending[0].when.astimezone(BERLIN).date() == day:
+            sent = False
+            if acted or (next_due is not None and next_due <= day):
+                summary = run_reminder_pass(db, datetime.combine(day, time(PASS_HOUR),
+                                                                 tzinfo=BERLIN))
+                sent, acted, next_due = bool(sum(summary.sent.values())), False, _next_due(db)
+            while i < len(pending) and local_date(pending[i].when) == day:
                 with unit_of_work(db) as session:
-                    _act(session, pending.pop(0), refs, users)
-            with Session(db) as session:
-                count = len(timeline.entries)
-                timeline.collect(session, day)
-                if on_entry:
-                    for entry in timeline.entries[count:]:
-                        on_entry(entry)
+                    seed.perform(session, pending[i], refs, users)
+                i, acted = i + 1, True
+            if sent or acted:
+                with Session(db) as session:
+                    count = len(timeline.entries)
+                    timeline.collect(session, day)
+                    if on_entry:
+                        for entry in timeline.entries[count:]:
+                            on_entry(entry)
+                next_due = _next_due(db)
+            if on_day:
+                on_day((day - first).days + 1, (last - first).days + 1)
             day += timedelta(days=1)
+        with Session(db) as session:
+            return Simulation(timeline.entries, summarise(session))
     finally:
-        db.dispose()
-    return timeline.entries
+        if engine is None:
+            db.dispose()
 
 
 def format_timeline(entries: list[Entry]) -> str:
     return "\n".join(e.line() for e in entries)
 
 
-__all__ = ["simulate", "script", "format_timeline", "Entry", "Action"]
+__all__ = ["simulate", "script", "programme_year", "summarise", "format_timeline", "Entry",
+           "Action", "Simulation"]

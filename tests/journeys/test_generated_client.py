@@ -22,15 +22,17 @@ from tests.journeys.conftest import DEMO_PASSWORD, LiveServer
 
 PACKAGE = "quartier_client"
 PROBLEMS = "https://quartier.example/problems/"
-CALL = "ZiQ-2021"
+CALL = "ZiQ-DEMO"  # the seeded demo call: open now, budget years next year and the year after
+Y1 = date.today().year + 1
+START = max(date(Y1, 1, 1), date.today() + timedelta(days=60))
 # The server runs on the real clock: the project starts in the future, or submit is refused.
 DRAFT = {
     "call": CALL, "module_code": "B1", "title": "Lesepaten im Quartier",
     "summary": "Ehrenamtliche lesen mit Kindern", "quartier": "Schalke",
     "municipality": "Gelsenkirchen",
-    "project_start": (date.today() + timedelta(days=60)).isoformat(),
-    "project_end": (date.today() + timedelta(days=400)).isoformat(),
-    "own_contribution": "1000.00", "amounts": {"2021": "20000.00", "2022": "20000.00"},
+    "project_start": START.isoformat(),
+    "project_end": (START + timedelta(days=400)).isoformat(),
+    "own_contribution": "1000.00", "amounts": {str(Y1): "20000.00", str(Y1 + 1): "20000.00"},
 }
 
 
@@ -190,7 +192,7 @@ def test_generated_client_journey_and_typed_problems(client_package, live_server
                              body=fire_body(), if_match=etag), 412, "precondition-failed"),
         problem_failure(refusal("POST", "/api/v1/applications", carrier,
                              body=build(create.sync_detailed, "body",
-                                        {**DRAFT, "amounts": {"2021": "-5.00"}})),
+                                        {**DRAFT, "amounts": {str(Y1): "-5.00"}})),
                         422, "invalid-input", "validation-error"),
     ]
     failures = [f for f in failures if f]

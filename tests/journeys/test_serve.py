@@ -74,26 +74,29 @@ def test_serve_runs_a_journey_over_the_network(server) -> None:
         stranger = token(client, "traeger1@quartier.example")
         observer = token(client, "gib@quartier.example")
 
-        detail = client.get("/api/v1/applications/ZiQ-2020-0002", headers=reviewer)
+        listed = client.get("/api/v1/applications", params={"state": "submitted"},
+                            headers=reviewer).json()["items"]
+        ref = next(a["reference"] for a in listed if a["call"] == "ZiQ-DEMO")
+        detail = client.get(f"/api/v1/applications/{ref}", headers=reviewer)
         assert detail.status_code == 200 and detail.json()["state"] == "submitted"
-        assert client.get("/api/v1/applications/ZiQ-2020-0002",
+        assert client.get(f"/api/v1/applications/{ref}",
                           headers=stranger).status_code == 404
-        assert client.post("/api/v1/applications/ZiQ-2020-0002/transitions/start_review",
+        assert client.post(f"/api/v1/applications/{ref}/transitions/start_review",
                            json={}, headers=observer).status_code == 403
 
-        started = client.post("/api/v1/applications/ZiQ-2020-0002/transitions/start_review",
+        started = client.post(f"/api/v1/applications/{ref}/transitions/start_review",
                               json={}, headers={**reviewer, "If-Match": detail.headers["ETag"],
                                                 "X-Request-ID": "netz-1"})
         assert started.status_code == 200, started.text
         assert started.headers["X-Request-ID"] == "netz-1"
         assert started.json()["application"]["state"] == "in_review"
-        again = client.post("/api/v1/applications/ZiQ-2020-0002/transitions/start_review",
+        again = client.post(f"/api/v1/applications/{ref}/transitions/start_review",
                             json={}, headers={**reviewer, "If-Match": detail.headers["ETag"]})
         assert again.status_code == 412
 
         mine = client.get("/api/v1/applications", params={"state": "in_review"},
                           headers=carrier).json()
-        assert "ZiQ-2020-0002" in [a["reference"] for a in mine["items"]]
+        assert ref in [a["reference"] for a in mine["items"]]
         call = client.get("/api/v1/calls/ZiQ-2021", headers=carrier).json()
         assert [y["year"] for y in call["years"]] == [2021, 2022]
         assert client.get("/docs").status_code == 200

@@ -34,9 +34,10 @@ def seed(
     if_empty: Annotated[bool, typer.Option(
         "--if-empty", help="Nichts tun, wenn ZiQ schon angelegt ist.")] = False,
 ) -> None:
-    """Das ZiQ-Programm mit Förderaufruf anlegen; in der Entwicklungsumgebung auch Demo-Träger,
-    Demo-Konten und Demo-Anträge. Sonst gibt es danach kein Konto: das erste mit
-    `quartier users create --role admin …` anlegen."""
+    """Das ZiQ-Programm mit Förderaufruf anlegen; in der Entwicklungsumgebung auch Demo-Träger
+    und Demo-Konten, die Geschichte des Aufrufs 2021/2022 (etwa 110 geförderte Projekte, Mittel
+    gebunden, Fördermittelstopp) und einen laufenden Demo-Aufruf mit Demo-Anträgen. Sonst gibt es
+    danach kein Konto: das erste mit `quartier users create --role admin …` anlegen."""
     from workflow import seed as seeding
 
     environment = get_settings().environment
@@ -58,6 +59,17 @@ def seed(
                 return
             raise Conflict("ZiQ ist bereits angelegt.", "ZiQ is already seeded.") from None
         typer.echo(f"Programm angelegt: {call.title} ({call.code}).")
+        if demo:
+            from sqlmodel import select
+
+            from notifications.formatting import moment
+            from workflow.models import Call
+
+            for other in session.exec(select(Call).where(Call.id != call.id)):
+                typer.echo(f"Förderaufruf angelegt: {other.title} ({other.code}), offen bis "
+                           f"{moment(other.closes_at)}.")
+            if call.stop_since:
+                typer.echo(f"{call.code}: Fördermittelstopp seit {moment(call.stop_since)}.")
         if not demo:
             typer.echo("Keine Konten angelegt. Das erste Konto: quartier users create --role "
                        "admin --email … --name … (das Passwort wird abgefragt).")

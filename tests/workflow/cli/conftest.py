@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -29,13 +31,28 @@ def run(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.Complete
     return result
 
 
-@pytest.fixture
-def cli_env(tmp_path: Path) -> dict[str, str]:
-    """A migrated SQLite file with the seeded ZiQ programme."""
-    env = {**os.environ, "QUARTIER_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}"}
+@pytest.fixture(scope="session")
+def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated and seeded SQLite file per test process (seeding plays a whole call)."""
+    path = tmp_path_factory.mktemp("cli-seeded") / "cli.sqlite3"
+    env = {**os.environ, "QUARTIER_DATABASE_URL": f"sqlite:///{path}"}
     run(env, "db", "upgrade")
     run(env, "seed")
-    return env
+    return path
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, seeded_file: Path) -> dict[str, str]:
+    """A migrated SQLite file with the seeded ZiQ programme (a copy of the seeded one)."""
+    for part in seeded_file.parent.glob(f"{seeded_file.name}*"):  # with any -wal/-shm file
+        shutil.copyfile(part, tmp_path / part.name)
+    return {**os.environ, "QUARTIER_DATABASE_URL": f"sqlite:///{tmp_path / seeded_file.name}"}
+
+
+def demo_ref(env: dict[str, str], state: str, call: str = "ZiQ-DEMO") -> str:
+    """The reference of the first seeded application of `call` in `state`."""
+    listing = json.loads(run(env, "applications", "list", "--json", "--state", state).stdout)
+    return next(a["reference"] for a in listing if a["call"] == call)
 
 
 Quartier = Callable[..., Result]

@@ -11,12 +11,12 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from tests.api.conftest import api_settings
-from tests.workflow.cli.conftest import ROOT, run
+from tests.workflow.cli.conftest import ROOT, demo_ref, run
 from workflow.db import make_engine
 
 
 def available(env: dict[str, str]) -> dict[int, int]:
-    data = json.loads(run(env, "budget", "--json").stdout)
+    data = json.loads(run(env, "budget", "--call", "ZiQ-DEMO", "--json").stdout)
     return {y["year"]: y["available_cents"] for y in data["years"]}
 
 
@@ -32,44 +32,45 @@ def test_journey_script_returns_underspend_to_the_budget(cli_env, tmp_path):
     assert "Vier-Augen" in result.stderr or "nicht erlaubt" in result.stderr
     after = available(cli_env)
     # approved 55.000 + 20.000, spent 50.000 + 18.000: the budget keeps only what was spent.
-    assert before[2021] - after[2021] == 50_000_00
-    assert before[2022] - after[2022] == 18_000_00
+    y1, y2 = sorted(after)
+    assert before[y1] - after[y1] == 50_000_00
+    assert before[y2] - after[y2] == 18_000_00
     listing = json.loads(run(cli_env, "applications", "list", "--json", "--state", "closed").stdout)
-    assert len(listing) == 2
+    assert [a["title"] for a in listing if a["call"] == "ZiQ-DEMO"] == [
+        "Quartierseltern Chorweiler"]
 
 
 def test_refusal_prints_reason_and_exits_nonzero(cli_env):
-    result = run(cli_env, "fire", "ZiQ-2020-0004", "approve", "--as",
+    result = run(cli_env, "fire", demo_ref(cli_env, "recommended"), "approve", "--as",
                  "pruefung2@quartier.example", ok=False)
     assert result.returncode == 1
     assert "Fehler:" in result.stderr and "Error:" in result.stderr
 
 
 def test_four_eyes_from_the_command_line(cli_env):
-    # ZiQ-2020-0002 is submitted; the approver reviews it and then may not approve it.
-    env = {**cli_env}
-    run(env, "--now", "2020-11-20T10:00:00+01:00", "fire", "ZiQ-2020-0002", "start_review",
-        "--as", "zeichnung@quartier.example")
-    run(env, "--now", "2020-11-21T10:00:00+01:00", "fire", "ZiQ-2020-0002", "recommend",
-        "--as", "zeichnung@quartier.example", "--reason", "ok", "--amount", "2021=40000",
-        "--amount", "2022=40000")
-    result = run(env, "fire", "ZiQ-2020-0002", "approve", "--as", "zeichnung@quartier.example",
-                 ok=False)
+    # The submitted demo application: the approver reviews it and then may not approve it.
+    env, ref = {**cli_env}, demo_ref(cli_env, "submitted")
+    years = sorted(available(cli_env))
+    run(env, "fire", ref, "start_review", "--as", "zeichnung@quartier.example")
+    run(env, "fire", ref, "recommend", "--as", "zeichnung@quartier.example", "--reason", "ok",
+        "--amount", f"{years[0]}=40000", "--amount", f"{years[1]}=40000")
+    result = run(env, "fire", ref, "approve", "--as", "zeichnung@quartier.example", ok=False)
     assert result.returncode == 1 and "Vier-Augen" in result.stderr
 
 
 def test_history_and_show_as_json(cli_env):
-    history = json.loads(run(cli_env, "applications", "history", "ZiQ-2020-0006", "--json").stdout)
+    closed = demo_ref(cli_env, "closed", call="ZiQ-2021")
+    history = json.loads(run(cli_env, "applications", "history", closed, "--json").stdout)
     assert [h["trigger"] for h in history][-2:] == ["submit_final_report", "close"]
-    shown = json.loads(run(cli_env, "applications", "show", "ZiQ-2020-0006", "--json").stdout)
+    shown = json.loads(run(cli_env, "applications", "show", closed, "--json").stdout)
     assert shown["state"] == "closed"
 
 
 def test_show_and_history_as_json_are_the_api_bodies(cli_env):
-    shown = json.loads(run(cli_env, "applications", "show", "ZiQ-2020-0004", "--json").stdout)
-    history = json.loads(run(cli_env, "applications", "history", "ZiQ-2020-0004",
-                             "--json").stdout)
-    english = json.loads(run(cli_env, "--lang", "en", "applications", "show", "ZiQ-2020-0004",
+    ref = demo_ref(cli_env, "recommended")
+    shown = json.loads(run(cli_env, "applications", "show", ref, "--json").stdout)
+    history = json.loads(run(cli_env, "applications", "history", ref, "--json").stdout)
+    english = json.loads(run(cli_env, "--lang", "en", "applications", "show", ref,
                              "--json").stdout)
     engine = make_engine(cli_env["QUARTIER_DATABASE_URL"])
     try:
@@ -77,7 +78,7 @@ def test_show_and_history_as_json_are_the_api_bodies(cli_env):
             token = client.post("/api/v1/auth/token", data={
                 "username": "pruefung@quartier.example", "password": "quartier-demo"})
             headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-            base = "/api/v1/applications/ZiQ-2020-0004"
+            base = f"/api/v1/applications/{ref}"
             assert shown == client.get(base, headers=headers).json()
             assert history == client.get(f"{base}/history", headers=headers).json()
             assert english == client.get(base, headers={**headers,
@@ -89,7 +90,7 @@ def test_show_and_history_as_json_are_the_api_bodies(cli_env):
 
 
 def test_a_refusal_with_json_is_a_problem_on_stdout(cli_env):
-    result = run(cli_env, "fire", "ZiQ-2020-0004", "approve", "--as",
+    result = run(cli_env, "fire", demo_ref(cli_env, "recommended"), "approve", "--as",
                  "pruefung2@quartier.example", "--json", ok=False)
     assert result.returncode == 1
     assert "Fehler:" in result.stderr and "Error:" in result.stderr
@@ -106,17 +107,16 @@ def test_a_refusal_with_json_is_a_problem_on_stdout(cli_env):
 
 
 def test_bad_input_is_refused_in_both_languages(cli_env):
-    result = run(cli_env, "fire", "ZiQ-2020-0004", "approve", "--as", "zeichnung@quartier.example",
-                 "--amount", "2021", "--json", ok=False)
+    result = run(cli_env, "fire", demo_ref(cli_env, "recommended"), "approve", "--as",
+                 "zeichnung@quartier.example", "--amount", "2021", "--json", ok=False)
     assert result.returncode == 1 and "JAHR=BETRAG" in result.stderr
     assert "YEAR=AMOUNT" in result.stderr
     assert json.loads(result.stdout)["type"].endswith("/invalid-input")
 
 
 def test_fire_as_json_is_the_api_fire_result(cli_env):
-    fired = json.loads(run(cli_env, "--now", "2020-11-20T10:00:00+01:00", "fire",
-                           "ZiQ-2020-0002", "start_review", "--as",
-                           "pruefung@quartier.example", "--json").stdout)
+    fired = json.loads(run(cli_env, "fire", demo_ref(cli_env, "submitted"), "start_review",
+                           "--as", "pruefung@quartier.example", "--json").stdout)
     assert fired["transition"]["trigger"] == "start_review"
     assert fired["transition"]["to_state"] == "in_review"
     assert fired["application"]["state"] == "in_review"
@@ -127,7 +127,8 @@ def test_tables_are_never_cut(cli_env):
     listing = run(cli_env, "applications", "list").stdout
     # The longest organisation and title are printed whole on one line, however narrow the
     # terminal (typer's runner and a pipe both have none).
-    line = next(row for row in listing.splitlines() if row.startswith("ZiQ-2020-0001"))
+    draft = demo_ref(cli_env, "draft")
+    line = next(row for row in listing.splitlines() if row.startswith(draft))
     assert "Caritasverband für die Stadt Gelsenkirchen e.V." in line
     assert "120.000,00 €" in line
     assert "…" not in listing

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 
-from tests.workflow.cli.conftest import run
+from tests.workflow.cli.conftest import demo_ref, run
 
 
 def test_funding_stop_from_the_command_line(cli_env):
-    run(cli_env, "funding-stop", "declare", "--as", "admin@quartier.example", "--reason",
-        "Mittel gebunden")
-    data = json.loads(run(cli_env, "budget", "--json").stdout)
+    run(cli_env, "funding-stop", "declare", "--call", "ZiQ-DEMO", "--as",
+        "admin@quartier.example", "--reason", "Mittel gebunden")
+    data = json.loads(run(cli_env, "budget", "--call", "ZiQ-DEMO", "--json").stdout)
     assert data["funding_stop"]["in_force"] and data["funding_stop"]["kind"] == "declared"
-    result = run(cli_env, "fire", "ZiQ-2020-0001", "submit", "--as", "traeger1@quartier.example",
-                 ok=False)
+    result = run(cli_env, "fire", demo_ref(cli_env, "draft"), "submit", "--as",
+                 "traeger1@quartier.example", ok=False)
     assert "Fördermittelstopp" in result.stderr
 
 
