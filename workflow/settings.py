@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from notifications.sender import SmtpConfig
 from notifications.worker import DeliveryConfig
+from workflow.storage import FileStore
 
 # The secret every install once shared by default: refused everywhere, in development too.
 OLD_PUBLIC_SECRET = "change-me-development-only"
@@ -65,6 +66,10 @@ class Settings(BaseSettings):
     threads: int = 40
     idempotency_retention_hours: float = 24.0  # stored responses older than this are deleted
 
+    # Documents (the case files): the content-addressed store's folder, by default
+    # {data_dir}/documents.
+    documents_dir: str | None = None
+
     def smtp(self) -> SmtpConfig:
         """The SMTP server for notifications' sender."""
         return SmtpConfig(host=self.smtp_host, port=self.smtp_port, starttls=self.smtp_starttls,
@@ -82,6 +87,10 @@ class Settings(BaseSettings):
                               retry_max_seconds=self.mail_retry_max_seconds,
                               poll_seconds=self.mail_poll_seconds)
 
+
+    def document_store(self) -> FileStore:
+        """The store of document contents (workflow.storage)."""
+        return FileStore(self.documents_dir or Path(self.data_dir) / "documents")
 
     def signing_secret(self) -> str:
         """The secret that signs the bearer tokens: QUARTIER_SECRET_KEY, or the data directory's
