@@ -226,7 +226,8 @@ class Document(SQLModel, table=True):
     sha256: str = Field(index=True)
     uploaded_by_id: int | None = Field(default=None, foreign_key="app_user.id")  # None: Quartier
     uploaded_at: datetime = _ts(nullable=False)
-    deadline_id: int | None = Field(default=None, foreign_key="deadline.id")  # the request it answers
+    # The deadline (request) the document answers, if any.
+    deadline_id: int | None = Field(default=None, foreign_key="deadline.id")
     transition_id: int | None = Field(default=None, foreign_key="transition_record.id")
     scan: str = ""  # "clean" when a virus scanner checked it, "" when none was configured
 
