@@ -85,7 +85,8 @@ class Settings(BaseSettings):
                               batch_size=self.mail_batch_size,
                               retry_base_seconds=self.mail_retry_base_seconds,
                               retry_max_seconds=self.mail_retry_max_seconds,
-                              poll_seconds=self.mail_poll_seconds)
+                              poll_seconds=self.mail_poll_seconds,
+                              open_attachment=self.document_store().open)
 
 
     def document_store(self) -> FileStore:
