@@ -31,6 +31,7 @@ from states import DEADLINE_LABELS, FINAL_STATES, DeadlineKind, DeadlineStatus, 
 from states.notices import NOTICE_OF_TRIGGER, NOTICES, NoticeKind
 from workflow import deadlines, repository
 from workflow.documents import record_document
+from workflow.errors import InvalidInput
 from workflow.firing import Firing
 from workflow.models import Document, Module, Organisation, TransitionRecord
 from workflow.repository import connection
@@ -40,6 +41,7 @@ from workflow.storage import Store
 PDF = "application/pdf"
 TEXTS_FILE = Path(__file__).parent / "data" / "notice_texts.json"
 ESF_SOURCES = frozenset({"ESF"})
+_WITH_FUNDING = frozenset({NoticeKind.zuwendungsbescheid, NoticeKind.widerrufsbescheid})
 
 _render = ContextVar("render_notice_pdfs", default=True)
 _store: ContextVar[Store | None] = ContextVar("notice_store", default=None)
@@ -107,11 +109,16 @@ def notice_context(firing: Firing, kind: NoticeKind) -> dict[str, Any]:
     module = session.exec(select(Module).where(Module.programme_id == programme.id,
                                                Module.code == app.module_code)).first()
     carrier = firing.loaded.carrier or repository.user(conn, app.created_by_id)
-    officer = repository.user(conn, app.case_officer_id) if app.case_officer_id else None
+    officer = firing.loaded.officer
+    if app.case_officer_id is None:
+        officer = None
+    elif officer is None or officer.id != app.case_officer_id:
+        officer = repository.user(conn, app.case_officer_id)
     years = sorted(firing.years.values(), key=lambda y: y.year)
     signer = firing.actor.name
     reviewer = officer.name if officer and officer.name != signer else None
-    funding, years_total = _funding(firing)
+    # Only an approval and a revocation speak of the committed money.
+    funding, years_total = _funding(firing) if kind in _WITH_FUNDING else ([], [])
     return {
         "document_title": NOTICES[kind].label.de,
         "texts": texts_of(programme.config or {}),
@@ -177,6 +184,17 @@ def _open_deadlines(firing: Firing) -> list[dict[str, Any]]:
     return [{"label": DEADLINE_LABELS[DeadlineKind(d.kind)].de, "period": d.period,
              "due_date": d.due_date}
             for d in sorted([*firing.opened, *still], key=lambda d: d.due_date)]
+
+
+def filename_prefix(kind: str) -> str:
+    """How the files of a notice kind are named ("Zuwendungsbescheid"); refuses unknown kinds."""
+    try:
+        return NOTICES[NoticeKind(kind)].label.de
+    except ValueError:
+        known = ", ".join(k.value for k in NoticeKind)
+        raise InvalidInput(f"Unbekannte Bescheidart „{kind}“ (bekannt: {known}).",
+                           f"Unknown notice kind '{kind}' (known: {known}).",
+                           field="kind") from None
 
 
 def notices_of(session: Session, application_id: int) -> list[Document]:

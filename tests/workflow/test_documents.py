@@ -29,6 +29,9 @@ def test_a_document_row_names_its_blob_and_the_case_file_lists_in_order(any_engi
             actor=world.carrier, now=NOW + timedelta(days=1))
         session.commit()
         listed = documents.case_file(session, app.id)
+    # The submission filed the application itself as a PDF first (workflow.bescheide).
+    assert listed[0].purpose == DocumentPurpose.application
+    listed = listed[1:]
     assert [d.id for d in listed] == [first.id, later.id]
     assert listed[0].sha256 == plan.sha256 and listed[0].size_bytes == plan.size
     assert listed[0].uploaded_by_id == world.carrier.id

@@ -38,6 +38,7 @@ def seed(
     Demo-Konten und Demo-Anträge. Sonst gibt es danach kein Konto: das erste mit
     `quartier users create --role admin …` anlegen."""
     from workflow import seed as seeding
+    from workflow.bescheide import without_pdfs
 
     environment = get_settings().environment
     if demo is None:
@@ -48,7 +49,8 @@ def seed(
             f"Entwicklungsumgebung (QUARTIER_ENVIRONMENT={environment}).",
             f"--demo: demo accounts with a public password exist only in development "
             f"(QUARTIER_ENVIRONMENT={environment}).", field="demo"))
-    with session_scope() as session:
+    # Bulk historical demo data: its firings file no notice PDFs (seconds instead of minutes).
+    with without_pdfs(), session_scope() as session:
         try:
             call = seeding.seed(session, options.now or datetime.now(UTC),
                                 demo_applications=demo, people=demo)

@@ -43,11 +43,14 @@ def simulate(
     as_json: JsonOpt = False,
 ) -> None:
     """Das ZiQ-Programm auf einer simulierten Uhr durchspielen und die Zeitleiste zeigen."""
+    from workflow.bescheide import without_pdfs
     from workflow.simulate import simulate as run
 
     with refusals(as_json):
         last = parse_day(until, "--until")
-    if as_json:
-        print_json([entry.__dict__ for entry in run(last)])
-        return
-    run(last, on_entry=lambda entry: typer.echo(entry.line()))
+    # A throwaway in-memory database: its notices would only leave unnamed files in the store.
+    with without_pdfs():
+        if as_json:
+            print_json([entry.__dict__ for entry in run(last)])
+            return
+        run(last, on_entry=lambda entry: typer.echo(entry.line()))
