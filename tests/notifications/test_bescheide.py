@@ -79,6 +79,11 @@ def test_approval_email_carries_the_zuwendungsbescheid_that_is_in_the_case_file(
 
     filename, pdf = attached_pdf(messages["approval"])
     assert filename == f"Zuwendungsbescheid {reference}.pdf"
+    # Tagged PDF/UA: a structure tree, the document language, the title shown as title.
+    catalog = PdfReader(io.BytesIO(pdf)).trailer["/Root"]
+    assert "/StructTreeRoot" in catalog and catalog["/Lang"] == "de"
+    assert bool(catalog["/MarkInfo"]["/Marked"])
+    assert bool(catalog["/ViewerPreferences"]["/DisplayDocTitle"])
     text = " ".join(text_of(pdf).split())
     assert reference in text
     assert "Fehlbedarfsfinanzierung" in text and "nicht rückzahlbarer Zuschuss" in text
