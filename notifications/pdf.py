@@ -30,7 +30,9 @@ def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(NOTICE_TEMPLATE_DIR), undefined=StrictUndefined,
                       autoescape=select_autoescape(default=True), trim_blocks=True,
                       lstrip_blocks=True)
-    env.filters["money"] = lambda cents: formatting.money(int(cents), "de")
+    # An amount never breaks before its euro sign.
+    env.filters["money"] = lambda cents: formatting.money(int(cents), "de").replace(
+        " €", "\u00a0€")
     env.filters["day"] = lambda value: formatting.day(value, "de")
     return env
 

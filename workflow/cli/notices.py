@@ -13,7 +13,6 @@ from workflow import applications, bescheide
 from workflow.cli.common import JsonOpt, RefArg, print_json, session_scope, show, table, when
 from workflow.errors import NotFound
 from workflow.models import Document
-from workflow.settings import get_settings
 
 notices_app = typer.Typer(help="Bescheide und Antrags-PDFs der Akte.", no_args_is_help=True)
 
@@ -61,7 +60,7 @@ def show_notice(
                 f"Zum Antrag {reference} liegt {'kein ' + kind if kind else 'kein Bescheid'} vor.",
                 f"Application {reference} has {'no ' + kind if kind else 'no notice'}.")
         document = documents[-1]
-        with get_settings().document_store().open(document.sha256) as source, \
+        with bescheide.notice_store().open(document.sha256) as source, \
                 open(pdf, "wb") as target:
             shutil.copyfileobj(source, target)
         if as_json:
