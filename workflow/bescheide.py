@@ -67,8 +67,15 @@ def using_store(store: Store) -> Iterator[None]:
         _store.reset(token)
 
 
-def notice_store() -> Store:
-    return _store.get() or get_settings().document_store()
+# Where a caller with its own settings (e.g. an app built with explicit Settings) puts its store.
+SESSION_STORE_KEY = "document_store"
+
+
+def notice_store(session: Session | None = None) -> Store:
+    """`using_store`'s store, else the session's (`session.info["document_store"]`), else the
+    settings' document store."""
+    own = session.info.get(SESSION_STORE_KEY) if session is not None else None
+    return _store.get() or own or get_settings().document_store()
 
 
 @lru_cache(maxsize=1)
@@ -92,7 +99,7 @@ def issue_notice(firing: Firing, record: TransitionRecord) -> list[dict[str, str
         return []
     context = notice_context(firing, kind)
     pdf = render_pdf(kind.value, context)
-    blob = notice_store().put([pdf])
+    blob = notice_store(firing.session).put([pdf])
     notice = NOTICES[kind]
     filename = f"{notice.label.de} {firing.app.reference}.pdf"
     record_document(firing.session, firing.app.id, blob, filename=filename, content_type=PDF,

@@ -219,3 +219,13 @@ def test_historical_data_without_pdfs_files_and_attaches_nothing(engine, store):
         rows = s.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
         assert rows and all(r.attachments == [] for r in rows)
     assert list(store.blobs()) == []
+
+
+def test_a_session_can_name_its_own_document_store(engine, tmp_path):
+    own = FileStore(tmp_path / "own")
+    with unit_of_work(engine) as s:
+        s.info[bescheide.SESSION_STORE_KEY] = own
+        world = make_world(s, years=YEARS)
+        reference = application_in(s, world, "submitted").reference
+    document = filed(engine, reference, "submit")
+    assert own.exists(document.sha256)

@@ -60,7 +60,7 @@ def show_notice(
                 f"Zum Antrag {reference} liegt {'kein ' + kind if kind else 'kein Bescheid'} vor.",
                 f"Application {reference} has {'no ' + kind if kind else 'no notice'}.")
         document = documents[-1]
-        with bescheide.notice_store().open(document.sha256) as source, \
+        with bescheide.notice_store(session).open(document.sha256) as source, \
                 open(pdf, "wb") as target:
             shutil.copyfileobj(source, target)
         if as_json:
