@@ -102,6 +102,8 @@ def email_carrier(
         ],
         "late": record.late,
     }
+    if attachments:
+        context["attachments"] = [a["filename"] for a in attachments]
     enqueue(
         conn,
         template=template,

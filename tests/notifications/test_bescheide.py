@@ -79,6 +79,8 @@ def test_approval_email_carries_the_zuwendungsbescheid_that_is_in_the_case_file(
 
     filename, pdf = attached_pdf(messages["approval"])
     assert filename == f"Zuwendungsbescheid {reference}.pdf"
+    body = messages["approval"].get_body(("plain",)).get_content()
+    assert f"Im Anhang: Zuwendungsbescheid {reference}.pdf" in body
     # Tagged PDF/UA: a structure tree, the document language, the title shown as title.
     catalog = PdfReader(io.BytesIO(pdf)).trailer["/Root"]
     assert "/StructTreeRoot" in catalog and catalog["/Lang"] == "de"
