@@ -52,6 +52,10 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = None
     last_error: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # Files sent with the email, by reference to the document store, never copied into the row:
+    # [{"sha256": ..., "filename": ..., "content_type": ...}].
+    attachments: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
 
     @property
     def message_id(self) -> str:
@@ -79,6 +83,7 @@ def enqueue(
     application_id: int | None = None,
     dedupe_key: str | None = None,
     now: datetime | None = None,
+    attachments: list[dict[str, str]] | None = None,
 ) -> int:
     """Render an email and add it to the outbox on the caller's connection (no commit);
     returns the outbox row's id.
@@ -86,6 +91,8 @@ def enqueue(
     A template error (unknown template, missing variable) raises here, so the caller's
     transaction rolls back with it. With a `dedupe_key` that is already in the outbox, nothing is
     added and the existing row's id is returned: such an email goes out at most once.
+    `attachments` name files in the document store (sha256, filename, content_type); the
+    sender reads them from there when it builds the message.
     """
     # A Core statement on the caller's connection: the email commits or rolls back with it.
     if dedupe_key is not None:
@@ -100,7 +107,7 @@ def enqueue(
         "subject": rendered.subject, "body_text": rendered.text, "body_html": rendered.html,
         "application_id": application_id, "dedupe_key": dedupe_key, "status": PENDING,
         "attempts": 0, "next_attempt_at": moment, "lease_until": None, "sent_at": None,
-        "last_error": None, "created_at": moment,
+        "last_error": None, "created_at": moment, "attachments": list(attachments or []),
     }).scalar_one()
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import aiosmtplib
 
@@ -70,8 +70,18 @@ class SendResult:
     permanent: bool = False
 
 
-def build_message(row: Mail, mail_from: str) -> EmailMessage:
-    """multipart/alternative (text, then HTML), UTF-8, with the row's stable Message-ID."""
+# Opens a stored file by its SHA-256 checksum (the document store's `open`).
+OpenAttachment = Callable[[str], BinaryIO]
+
+
+class AttachmentMissing(Exception):
+    """An attachment the row names cannot be read from the store (or no store was given)."""
+
+
+def build_message(row: Mail, mail_from: str,
+                  open_attachment: OpenAttachment | None = None) -> EmailMessage:
+    """multipart/alternative (text, then HTML), UTF-8, with the row's stable Message-ID; with
+    the row's attachments (read from the store through `open_attachment`) multipart/mixed."""
     message = EmailMessage()
     message["From"] = mail_from
     message["To"] = row.recipient
@@ -88,8 +98,23 @@ def build_message(row: Mail, mail_from: str) -> EmailMessage:
     if row.body_html:
         message.add_alternative(row.body_html, subtype="html", charset="utf-8",
                                 cte="quoted-printable")
+    for attachment in getattr(row, "attachments", None) or ():
+        maintype, _, subtype = attachment["content_type"].partition("/")
+        message.add_attachment(_read_attachment(attachment["sha256"], open_attachment),
+                               maintype=maintype, subtype=subtype or "octet-stream",
+                               filename=attachment["filename"])
     message["Content-Language"] = row.language  # after the body: set_content drops Content-*
     return message
+
+
+def _read_attachment(sha256: str, open_attachment: OpenAttachment | None) -> bytes:
+    if open_attachment is None:
+        raise AttachmentMissing(f"no document store to read attachment {sha256} from")
+    try:
+        with open_attachment(sha256) as stream:
+            return stream.read()
+    except (OSError, ValueError) as error:
+        raise AttachmentMissing(f"attachment {sha256} not readable: {error}") from error
 
 
 class ClearTextAuthRefused(aiosmtplib.SMTPException):
@@ -118,8 +143,11 @@ def _describe(error: Exception) -> str:
 async def send_batch(config: SmtpConfig, rows: Sequence[Mail],
                      on_result: Callable[[SendResult], None],
                      before_send: Callable[[int], Awaitable[bool]] | None = None,
+                     open_attachment: OpenAttachment | None = None,
                      ) -> list[SendResult]:
     """Send `rows` over one SMTP connection; `on_result` records each outcome at once.
+
+    Attachments are read through `open_attachment` (a missing one: that row fails and retries).
 
     `before_send(i)` is awaited before `rows[i]` goes out (the worker renews its lease there);
     False skips that row, which then has no result.
@@ -155,7 +183,12 @@ async def send_batch(config: SmtpConfig, rows: Sequence[Mail],
             if before_send is not None and not await before_send(index):
                 continue
             try:
-                await smtp.send_message(build_message(row, config.mail_from))
+                message = build_message(row, config.mail_from, open_attachment)
+            except AttachmentMissing as error:
+                record(SendResult(row.id, False, _describe(error)))
+                continue
+            try:
+                await smtp.send_message(message)
             except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError,
                     aiosmtplib.SMTPTimeoutError, OSError) as error:
                 # The connection is gone: this and every later message of the batch wait.

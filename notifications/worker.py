@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import Connection, Engine, Integer, any_, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -53,6 +53,8 @@ class DeliveryConfig:
     # Seconds to wait after the 1st, 2nd, ... failed attempt; after the last one, dead.
     retry_schedule: tuple[float, ...]
     poll_seconds: float  # how long the worker waits between two passes
+    # Reads an attachment from the document store by checksum (notifications knows no store).
+    open_attachment: Callable[[str], BinaryIO] | None = None
 
     @property
     def max_attempts(self) -> int:
@@ -124,7 +126,7 @@ _OUTBOX = OutboxMessage.__table__
 # What sending and bookkeeping a claimed row need, returned by the claiming UPDATE itself.
 _CLAIMED_COLUMNS = [_OUTBOX.c[name] for name in (
     "id", "recipient", "language", "template", "context", "subject", "body_text", "body_html",
-    "attempts", "lease_until", "created_at")]
+    "attempts", "lease_until", "created_at", "attachments")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +144,7 @@ class Claimed:
     attempts: int
     lease_until: datetime
     created_at: datetime
+    attachments: list[dict[str, str]] | None = None  # references to the document store
 
     @property
     def message_id(self) -> str:
@@ -446,7 +449,8 @@ async def _deliver(run: Callable[..., asyncio.Future[Any]], config: DeliveryConf
                 if status == DEAD:
                     log_dead_letter(row, result.error or "")
 
-            await send_batch(config.smtp, rows, on_result, lease.before_send)
+            await send_batch(config.smtp, rows, on_result, lease.before_send,
+                             config.open_attachment)
             report.add(batch)
             if batch.sent == 0 and batch.retrying:
                 return report  # the server is not taking mail; the rest waits for its retry

@@ -5,7 +5,10 @@ PostgreSQL tests skip only outside CI; with CI=true an unreachable server fails 
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 
@@ -16,6 +19,11 @@ from sqlmodel import SQLModel
 
 import workflow.models  # noqa: F401
 from workflow.db import make_engine
+
+# Notices the engine renders in tests go to a throwaway store, not the work tree's var/.
+if "QUARTIER_DOCUMENTS_DIR" not in os.environ:
+    os.environ["QUARTIER_DOCUMENTS_DIR"] = tempfile.mkdtemp(prefix="quartier-documents-")
+    atexit.register(shutil.rmtree, os.environ["QUARTIER_DOCUMENTS_DIR"], ignore_errors=True)
 
 PG_ADMIN_URL = os.environ.get("QUARTIER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -25,7 +25,7 @@ from states import (
     State,
     Transition,
 )
-from workflow import deadlines, funding_stop, notices, repository
+from workflow import bescheide, deadlines, funding_stop, notices, repository
 from workflow.effects import EFFECTS
 from workflow.errors import (
     InsufficientFunds,
@@ -198,8 +198,9 @@ def _run(firing: Firing) -> TransitionRecord:
         EFFECTS[effect](firing)
     _plan_deadlines(firing)
     record = apply(firing)
+    attachments = bescheide.issue_notice(firing, record)
     if spec.email:
-        _tell_carrier(firing, spec.email, record)
+        _tell_carrier(firing, spec.email, record, attachments)
     notices.email_case_officer(firing.session, firing.app, firing.programme, record, firing.now,
                                message=firing.reason or "", officer=firing.loaded.officer,
                                carrier=firing.loaded.carrier)
@@ -220,13 +221,14 @@ def _plan_deadlines(firing: Firing) -> None:
         }
 
 
-def _tell_carrier(firing: Firing, template: str, record: TransitionRecord) -> None:
+def _tell_carrier(firing: Firing, template: str, record: TransitionRecord,
+                  attachments: list[dict[str, str]] | None = None) -> None:
     officer = firing.loaded.officer  # as loaded: stale if this firing made someone else officer
     notices.email_carrier(
         firing.session, firing.app, firing.programme, template, record,
         firing.opened, firing.now, years=firing.years, carrier=firing.loaded.carrier,
         officer=officer if officer and officer.id == firing.app.case_officer_id else None,
-        deadlines_of_app=firing.deadlines,
+        deadlines_of_app=firing.deadlines, attachments=attachments,
     )
 
 

@@ -211,6 +211,28 @@ class Deadline(SQLModel, table=True):
     next_reminder_on: date | None = None
 
 
+# --- The case file (Akte): documents of an application (issue 13) -----------------------------
+
+
+class Document(SQLModel, table=True):
+    """One document in an application's case file: an upload or a generated notice. The content
+    is a blob in the store (`workflow.storage`), named by its SHA-256 checksum."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    purpose: str  # states.DocumentPurpose
+    filename: str  # the original file name, as the uploader's system named it
+    content_type: str  # detected from the content, not the client's header
+    size_bytes: int = Field(sa_column=Column(BigInteger, nullable=False))
+    sha256: str = Field(index=True)
+    uploaded_by_id: int | None = Field(default=None, foreign_key="app_user.id")  # None: Quartier
+    uploaded_at: datetime = _ts(nullable=False)
+    # The deadline (request) the document answers, if any.
+    deadline_id: int | None = Field(default=None, foreign_key="deadline.id")
+    transition_id: int | None = Field(default=None, foreign_key="transition_record.id")
+    scan: str = ""  # "clean" when a virus scanner checked it, "" when none was configured
+
+
 class StateWriteForbidden(RuntimeError):
     """Raised when code other than the engine tries to change an application's state."""
 

@@ -64,10 +64,12 @@ def email_carrier(
     carrier: UserRow | None = None,
     officer: UserRow | None = None,
     deadlines_of_app: list[DeadlineRow] | None = None,
+    attachments: list[dict[str, str]] | None = None,
 ) -> None:
     """Queue `template` for the application's carrier contact, about the change in `record`.
 
-    `carrier`, `officer`, `years` and `deadlines_of_app` are read here unless given."""
+    `carrier`, `officer`, `years` and `deadlines_of_app` are read here unless given;
+    `attachments` are references to the document store (the transition's notice)."""
     conn = connection(session)
     user = carrier or repository.user(conn, app.created_by_id)
     if user is None or user.disabled:
@@ -110,6 +112,8 @@ def email_carrier(
         ],
         "late": record.late,
     }
+    if attachments:
+        context["attachments"] = [a["filename"] for a in attachments]
     enqueue(
         conn,
         template=template,
@@ -118,6 +122,7 @@ def email_carrier(
         context=context,
         application_id=app.id,
         now=now,
+        attachments=attachments,
     )
 
 

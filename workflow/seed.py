@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from notifications.outbox import OutboxMessage
 from states import DeadlineStatus
 from workflow import budget, deadlines, drafts, engine, reminders, reports
+from workflow.bescheide import without_pdfs
 from workflow.deadlines import BERLIN
 from workflow.models import BudgetLine, Call, Deadline, Module, Organisation, Programme, User
 from workflow.rows import Actor
@@ -649,7 +650,10 @@ def seed(
                     perform(session, action, refs, users)
             history = generate_history()
             create_organisations(session, history, users)
-            play_history(session, users, history)
+            # Bulk historical data: its firings file no notice PDFs (seconds instead of minutes);
+            # the demo call's applications below get theirs.
+            with without_pdfs():
+                play_history(session, users, history)
             mark_history_delivered(session, berlin(HISTORY_END + timedelta(days=1), 0))
             for action in sorted(script, key=lambda a: a.when):
                 if action.what != "create":

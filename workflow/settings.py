@@ -17,6 +17,7 @@ from notifications.worker import (
     InvalidRetrySchedule,
     parse_retry_schedule,
 )
+from workflow.storage import FileStore
 
 # The secret every install once shared by default: refused everywhere, in development too.
 OLD_PUBLIC_SECRET = "change-me-development-only"
@@ -80,6 +81,10 @@ class Settings(BaseSettings):
     threads: int = 40
     idempotency_retention_hours: float = 24.0  # stored responses older than this are deleted
 
+    # Documents (the case files): the content-addressed store's folder, by default
+    # {data_dir}/documents.
+    documents_dir: str | None = None
+
     def smtp(self) -> SmtpConfig:
         """The SMTP server for notifications' sender."""
         return SmtpConfig(host=self.smtp_host, port=self.smtp_port, starttls=self.smtp_starttls,
@@ -93,8 +98,13 @@ class Settings(BaseSettings):
         return DeliveryConfig(smtp=self.smtp(), lease_seconds=self.mail_lease_seconds,
                               batch_size=self.mail_batch_size,
                               retry_schedule=parse_retry_schedule(self.mail_retry_schedule),
-                              poll_seconds=self.mail_poll_seconds)
+                              poll_seconds=self.mail_poll_seconds,
+                              open_attachment=self.document_store().open)
 
+
+    def document_store(self) -> FileStore:
+        """The store of document contents (workflow.storage)."""
+        return FileStore(self.documents_dir or Path(self.data_dir) / "documents")
 
     def signing_secret(self) -> str:
         """The secret that signs the bearer tokens: QUARTIER_SECRET_KEY, or the data directory's

@@ -35,6 +35,7 @@ from states import (
     State,
 )
 from workflow import seed
+from workflow.bescheide import without_pdfs
 from workflow.db import make_engine, unit_of_work
 from workflow.deadlines import BERLIN, local_date
 from workflow.models import (
@@ -247,44 +248,52 @@ def simulate(until: date | None = None, on_entry: Callable[[Entry], None] | None
     opening = datetime.fromisoformat(data["call"]["opens_at"])
     history = programme_year()
     last = until or local_date(history.actions[-1].when)
-    timeline = Timeline()
-    refs: dict[str, str] = {}
+    # A throwaway database: its notices would only leave files no row names in the store.
     try:
-        with unit_of_work(db) as session:
-            seed.seed(session, opening, demo_applications=False, password="simulation")
-            users = {u.email: u for u in session.exec(select(User))}
-            seed.create_organisations(session, history, users)
-        with Session(db) as session:
-            users = {u.email: u for u in session.exec(select(User))}
-        first = day = local_date(opening)
-        pending = [a for a in history.actions if local_date(a.when) <= last]
-        i, acted, next_due = 0, True, None
-        while day <= last:
-            sent = False
-            if acted or (next_due is not None and next_due <= day):
-                summary = run_reminder_pass(db, datetime.combine(day, time(PASS_HOUR),
-                                                                 tzinfo=BERLIN))
-                sent, acted, next_due = bool(sum(summary.sent.values())), False, _next_due(db)
-            while i < len(pending) and local_date(pending[i].when) == day:
-                with unit_of_work(db) as session:
-                    seed.perform(session, pending[i], refs, users)
-                i, acted = i + 1, True
-            if sent or acted:
-                with Session(db) as session:
-                    count = len(timeline.entries)
-                    timeline.collect(session, day)
-                    if on_entry:
-                        for entry in timeline.entries[count:]:
-                            on_entry(entry)
-                next_due = _next_due(db)
-            if on_day:
-                on_day((day - first).days + 1, (last - first).days + 1)
-            day += timedelta(days=1)
-        with Session(db) as session:
-            return Simulation(timeline.entries, summarise(session))
+        with without_pdfs():
+            return _run(db, history, opening, last, on_entry, on_day)
     finally:
         if engine is None:
             db.dispose()
+
+
+def _run(db: Engine, history: Any, opening: datetime, last: date,
+         on_entry: Callable[[Entry], None] | None,
+         on_day: Callable[[int, int], None] | None) -> Simulation:
+    timeline = Timeline()
+    refs: dict[str, str] = {}
+    with unit_of_work(db) as session:
+        seed.seed(session, opening, demo_applications=False, password="simulation")
+        users = {u.email: u for u in session.exec(select(User))}
+        seed.create_organisations(session, history, users)
+    with Session(db) as session:
+        users = {u.email: u for u in session.exec(select(User))}
+    first = day = local_date(opening)
+    pending = [a for a in history.actions if local_date(a.when) <= last]
+    i, acted, next_due = 0, True, None
+    while day <= last:
+        sent = False
+        if acted or (next_due is not None and next_due <= day):
+            summary = run_reminder_pass(db, datetime.combine(day, time(PASS_HOUR),
+                                                             tzinfo=BERLIN))
+            sent, acted, next_due = bool(sum(summary.sent.values())), False, _next_due(db)
+        while i < len(pending) and local_date(pending[i].when) == day:
+            with unit_of_work(db) as session:
+                seed.perform(session, pending[i], refs, users)
+            i, acted = i + 1, True
+        if sent or acted:
+            with Session(db) as session:
+                count = len(timeline.entries)
+                timeline.collect(session, day)
+                if on_entry:
+                    for entry in timeline.entries[count:]:
+                        on_entry(entry)
+            next_due = _next_due(db)
+        if on_day:
+            on_day((day - first).days + 1, (last - first).days + 1)
+        day += timedelta(days=1)
+    with Session(db) as session:
+        return Simulation(timeline.entries, summarise(session))
 
 
 def format_timeline(entries: list[Entry]) -> str:

@@ -142,7 +142,12 @@ def test_every_carrier_email_arrives_complete(engine: Engine, smtp_server: SmtpS
         assert message["Subject"] == row.subject
         assert row.context["reference"] in message["Subject"]
         assert message["Content-Language"] == language
-        assert message.get_content_type() == "multipart/alternative"
+        # A transition that issues a notice (receipt, approval, rejection, revocation) attaches
+        # its PDF: the text and HTML parts then sit inside multipart/mixed.
+        attached = [(a.get_filename(), a.get_content_type()) for a in message.iter_attachments()]
+        assert attached == [(a["filename"], a["content_type"]) for a in row.attachments]
+        assert message.get_content_type() == (
+            "multipart/mixed" if row.attachments else "multipart/alternative")
         # SMTP carries CRLF line ends; the content is otherwise byte for byte the outbox row's.
         text = message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
         html = message.get_body(preferencelist=("html",)).get_content().replace("\r\n", "\n")

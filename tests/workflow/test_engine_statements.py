@@ -15,12 +15,14 @@ from workflow import engine as wf
 from workflow.db import unit_of_work
 
 # Statements inside `fire`, per trigger, on each database (SQLite's BEGIN IMMEDIATE included).
-# provide_documents and submit_final_report write a second email: the case officer's.
+# provide_documents and submit_final_report write a second email: the case officer's. submit and
+# approve file a notice PDF (workflow.bescheide): organisation, module, the document row, and for
+# the approval the commitment per budget line, 3 and 4 statements more.
 EXPECTED = {
-    "sqlite": {"submit": 5, "start_review": 4, "request_documents": 6, "provide_documents": 7,
-               "recommend": 5, "approve": 12, "start": 5, "submit_final_report": 8, "close": 12},
-    "postgresql": {"submit": 4, "start_review": 3, "request_documents": 5,
-                   "provide_documents": 6, "recommend": 4, "approve": 10, "start": 4,
+    "sqlite": {"submit": 8, "start_review": 4, "request_documents": 6, "provide_documents": 7,
+               "recommend": 5, "approve": 16, "start": 5, "submit_final_report": 8, "close": 12},
+    "postgresql": {"submit": 7, "start_review": 3, "request_documents": 5,
+                   "provide_documents": 6, "recommend": 4, "approve": 14, "start": 4,
                    "submit_final_report": 7, "close": 11},
 }
 

@@ -14,6 +14,7 @@ from workflow.cli import (
     database,
     lifecycle,
     mail,
+    notices,
     programmes,
     reports,
     server,
@@ -57,6 +58,7 @@ app.add_typer(reports.reports_app, name="reports")
 app.add_typer(calendar.calendar_app, name="calendar")
 app.add_typer(users.users_app, name="users")
 app.add_typer(mail.mail_app, name="mail")
+app.add_typer(notices.notices_app, name="notices")
 app.add_typer(lifecycle.workflow_app, name="workflow")
 app.command("simulate")(lifecycle.simulate)
 app.command("serve")(server.serve)
