@@ -279,8 +279,9 @@ _ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
 
 
 async def if_match_version(
-    if_match: Annotated[str | None, Header(alias="If-Match",
-                                           description='ETag of the version, e.g. W/"3"')] = None,
+    if_match: Annotated[str | None, Header(
+        alias="If-Match", pattern=r'^\s*(?:\*|(?:W/)?"?\d+"?)\s*$',
+        description='ETag of the version, e.g. W/"3"')] = None,
 ) -> int | None:
     """The version named by If-Match (W/"3", "3" or 3); None when absent or "*"."""
     if if_match is None or if_match.strip() == "*":
