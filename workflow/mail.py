@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import literal_column
 from sqlmodel import Session, col, func, select
 
 from notifications import outbox
@@ -61,9 +62,11 @@ class MailOverview:
 def overview(session: Session) -> MailOverview:
     """Counts by status (one grouped statement) and the oldest dead letter."""
     table = OutboxMessage.__table__
-    counts = {(status, retried): n for status, retried, n in session.execute(
-        select(table.c.status, table.c.attempts > 0, func.count())
-        .group_by(table.c.status, table.c.attempts > 0))}
+    # A literal, not a bound parameter: PostgreSQL groups only by the very same expression, and
+    # two parameters (`attempts > $1`, `attempts > $2`) are not.
+    retried = table.c.attempts > literal_column("0")
+    counts = {(status, was_retried): n for status, was_retried, n in session.execute(
+        select(table.c.status, retried, func.count()).group_by(table.c.status, retried))}
     dead = counts.get((DEAD, True), 0) + counts.get((DEAD, False), 0)
     oldest = session.exec(select(OutboxMessage).where(OutboxMessage.status == DEAD)
                           .order_by(col(OutboxMessage.created_at), col(OutboxMessage.id))

@@ -42,7 +42,8 @@ def test_dead_mail_is_listed_for_admins_and_can_be_requeued(engine: Engine) -> N
         assert missing.status_code == 404
 
 
-def test_the_mail_overview_leads_with_the_dead_letters(engine: Engine) -> None:
+def test_the_mail_overview_leads_with_the_dead_letters(any_engine: Engine) -> None:
+    engine = any_engine
     aw = build_world(engine)
     application_in(aw, "submitted")
     app = create_app(engine=engine, settings=api_settings())
