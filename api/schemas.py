@@ -461,20 +461,26 @@ class PublicCallOut(BaseModel):
 
 AdminCode = Annotated[str, StringConstraints(max_length=50)]  # workflow.calls_admin checks it
 AdminText = Annotated[str, StringConstraints(max_length=2000)]
+# The codes' rules as workflow.calls_admin states them (PROGRAMME_CODE, MODULE_CODE, CALL_CODE).
+ProgrammeCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9]{0,19}$")]
+ModuleCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,10}$")]
+CallCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$")]
+RequiredText = Annotated[str, StringConstraints(min_length=1, max_length=2000,
+                                                pattern=r"[^\s]")]
 
 
 class ModuleIn(Strict):
-    code: AdminCode = Field(description="1 to 10 letters or digits, e.g. B1")
-    name: AdminText
+    code: ModuleCode = Field(description="1 to 10 letters or digits, e.g. B1")
+    name: RequiredText
 
 
 class ModuleRename(Strict):
-    name: AdminText
+    name: RequiredText
 
 
 class ProgrammeCreate(Strict):
-    code: AdminCode = Field(description="Prefix of reference numbers, e.g. ZiQ")
-    name: AdminText
+    code: ProgrammeCode = Field(description="Prefix of reference numbers, e.g. ZiQ")
+    name: RequiredText
     purpose: AdminText = ""
     contact_name: AdminText = ""
     contact_email: AdminText = ""
@@ -501,7 +507,7 @@ class ProgrammeOut(BaseModel):
 
 class BudgetLineIn(Strict):
     year: int = Field(ge=2000, le=2100)
-    source: AdminText = Field(description="Funding source, e.g. Landesmittel, ESF, REACT-EU")
+    source: RequiredText = Field(description="Funding source, e.g. Landesmittel, ESF, REACT-EU")
     amount: Money
     priority: int | None = Field(default=None, ge=0, le=99, description=(
         "Order in which approvals draw on the year's sources; default: the order given"))
@@ -511,8 +517,8 @@ _WINDOW = "ISO 8601; without an offset it is Berlin time"
 
 
 class CallFields(Strict):
-    code: AdminCode | None = None
-    title: AdminText | None = None
+    code: CallCode | None = None
+    title: RequiredText | None = None
     opens_at: datetime | None = Field(default=None, description=_WINDOW)
     closes_at: datetime | None = Field(default=None, description=_WINDOW)
     policy: Policy | None = Field(default=None, description="Approval without money: "
@@ -531,9 +537,9 @@ class CallFields(Strict):
 
 
 class CallCreate(CallFields):
-    programme: AdminCode = Field(description="Code of the programme, e.g. ZiQ")
-    code: AdminCode
-    title: AdminText
+    programme: ProgrammeCode = Field(description="Code of the programme, e.g. ZiQ")
+    code: CallCode
+    title: RequiredText
     opens_at: datetime = Field(description=_WINDOW)
     closes_at: datetime = Field(description=_WINDOW)
     budget: list[BudgetLineIn] = Field(min_length=1, max_length=100)
@@ -545,6 +551,8 @@ class CallCreate(CallFields):
 class CallUpdate(CallFields):
     """Fields of the call to change; omitted ones stay. Budget lines given are set (year and
     source), others stay. Refused once an application of the call was submitted."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
 
 class CallClose(Strict):

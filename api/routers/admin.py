@@ -121,7 +121,8 @@ def rename_module(code: str, module: str, body: ModuleRename, session: SessionDe
 
 
 @router.post("/admin/calls", status_code=201, response_model=CallOut,
-             summary="Create a call: window, policy, rules, budget per year and source; audited")
+             summary="Create a call: window, policy, rules, budget per year and source; audited",
+             responses={404: {"description": "No programme with this code"}})
 def create_call(body: CallCreate, session: SessionDep, actor: AdminDep) -> dict[str, Any]:
     return call_status(session, calls_admin.create_call(session, actor, body.programme,
                                                         body.admin_fields()))
