@@ -8,11 +8,13 @@ no row names, which `unreferenced_blobs` finds for the sweeper.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from states.documents import DocumentPurpose
+from workflow import repository
 from workflow.models import Document
 from workflow.rows import Actor
 from workflow.storage import Store, StoredBlob
@@ -68,3 +70,53 @@ def unreferenced_blobs(session: Session, store: Store, older_than: datetime) -> 
         if session.exec(select(Document.id).where(Document.sha256 == sha256).limit(1)).first():
             continue
         yield sha256
+
+
+def sweep_orphans(session: Session, store: Store, now: datetime,
+                  grace: timedelta) -> list[str]:
+    """Delete the blobs no document row names that are older than `grace` (an upload whose
+    transaction failed, a notice rolled back); the checksums deleted. Each blob's age is looked
+    at again just before it goes, so one stored again meanwhile stays."""
+    deleted = []
+    cutoff = (now - grace).timestamp()
+    for sha256 in list(unreferenced_blobs(session, store, now - grace)):
+        if store.modified(sha256) is None or store.modified(sha256) >= cutoff:
+            continue
+        store.delete(sha256)
+        deleted.append(sha256)
+    return deleted
+
+
+def stored_documents_for(session: Session, application_id: int,
+                         ids: list[int]) -> dict[int, Document]:
+    """The documents of one application among `ids`, by id."""
+    if not ids:
+        return {}
+    rows = session.exec(select(Document).where(Document.application_id == application_id,
+                                               Document.id.in_(ids)))
+    return {d.id: d for d in rows}
+
+
+def unattached_answers(session: Session, application_id: int, purposes: list[str],
+                       deadline_id: int | None, since: datetime | None) -> list[Document]:
+    """Uploads not yet part of a transition that answer a deadline: those naming it, and those
+    naming none uploaded since it opened."""
+    query = select(Document).where(Document.application_id == application_id,
+                                   Document.transition_id.is_(None),
+                                   Document.purpose.in_(purposes))
+    rows = list(session.exec(query.order_by(Document.id)))
+    return [d for d in rows if (deadline_id is not None and d.deadline_id == deadline_id)
+            or (d.deadline_id is None and (since is None or _aware(d.uploaded_at) >= since))]
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def attach(session: Session, document_ids: list[int], transition_id: int) -> None:
+    """The documents become part of the transition that carried them."""
+    if document_ids:
+        session.execute(update(Document).where(Document.id.in_(document_ids))
+                        .values(transition_id=transition_id))
+        for document_id in document_ids:
+            repository.sync(session, Document, document_id, {"transition_id": transition_id})

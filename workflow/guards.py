@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from notifications import formatting
 from notifications.formatting import money
 from states import DeadlineKind, DeadlineStatus, Guard, Role, StopKind
-from workflow import deadlines, inputs, repository
+from states.documents import answering_purposes
+from workflow import deadlines, documents, inputs, repository
 from workflow.budget import parse_euros
 from workflow.errors import (
     CallWindowClosed,
@@ -246,6 +247,76 @@ def repayment_given(f: Firing) -> None:
     f.record_payload["repayment_cents"] = cents
 
 
+# --- Documents a transition carries (issue 13) --------------------------------------------------
+
+
+def _document_ids(f: Firing) -> list[int] | None:
+    raw = f.payload.get("document_ids")
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**31 for i in raw):
+        raise InvalidInput("document_ids: bitte eine Liste von Dokumentnummern angeben.",
+                           "document_ids: give a list of document ids.", field="document_ids")
+    return list(dict.fromkeys(raw))
+
+
+def _carried_documents(f: Firing) -> list:
+    """The uploads this firing carries: those named in `document_ids` (of this application,
+    not yet part of a transition, of a purpose answering what the transition closes), or, when
+    none are named, every such upload that answers its open deadline."""
+    purposes = [p.value for p in answering_purposes(f.spec.closes)]
+    open_ones = [d for d in f.deadlines if d.kind in f.spec.closes
+                 and d.status == DeadlineStatus.open]
+    ids = _document_ids(f)
+    if ids is None:
+        if not open_ones:
+            return []
+        deadline = open_ones[0]
+        return documents.unattached_answers(f.session, f.app.id, purposes, deadline.id,
+                                            deadline.opened_at)
+    found = documents.stored_documents_for(f.session, f.app.id, ids)
+    for document_id in ids:
+        document = found.get(document_id)
+        if document is None:
+            raise InvalidInput(f"document_ids: Unterlage {document_id} gehört nicht zu diesem "
+                               "Antrag.", f"document_ids: document {document_id} is not one of "
+                               "this application's.", field="document_ids")
+        if document.transition_id is not None or document.purpose not in purposes + ["other"]:
+            raise InvalidInput(
+                f"document_ids: Unterlage {document_id} („{document.filename}“) gehört schon "
+                f"zu einem anderen Vorgang oder passt nicht zu „{f.spec.label.de}“.",
+                f"document_ids: document {document_id} ('{document.filename}') already belongs "
+                f"to another step or does not fit '{f.spec.label.en}'.", field="document_ids")
+    return [found[i] for i in ids]
+
+
+def _record_documents(f: Firing, carried: list) -> None:
+    if carried:
+        f.parsed.document_ids = [d.id for d in carried]
+        f.record_payload["document_files"] = [{"id": d.id, "filename": d.filename}
+                                              for d in carried]
+
+
+def documents_attached(f: Firing) -> None:
+    _record_documents(f, _carried_documents(f))
+
+
+def documents_or_explanation(f: Firing) -> None:
+    carried = _carried_documents(f)
+    explanation = f.payload.get("explanation")
+    explained = isinstance(explanation, str) and explanation.strip()
+    if not carried and not explained:
+        raise InvalidInput(
+            "Bitte zuerst mindestens eine Unterlage zur Nachforderung hochladen "
+            "(purpose=document_request) oder begründen, warum keine vorliegt (explanation).",
+            "Upload at least one document for the request first (purpose=document_request) "
+            "or explain why there is none (explanation).", field="document_ids")
+    if explained:
+        f.record_payload["explanation"] = explanation.strip()[:2000]
+    _record_documents(f, carried)
+
+
 GUARDS: dict[Guard, Callable[[Firing], None]] = {
     Guard.own_organisation: own_organisation,
     Guard.call_window_open: call_window_open,
@@ -261,5 +332,7 @@ GUARDS: dict[Guard, Callable[[Firing], None]] = {
     Guard.hearing_done: hearing_done,
     Guard.repayment_given: repayment_given,
     Guard.years_fit_project: years_fit_project,
+    Guard.documents_attached: documents_attached,
+    Guard.documents_or_explanation: documents_or_explanation,
 }
 assert set(GUARDS) == set(Guard), "every guard in the table needs an implementation"
