@@ -204,8 +204,8 @@ class BoundedRequest:
             return errors.PayloadTooLarge(
                 f"Die Datei ist zu groß: höchstens {megabytes(self.upload_max_bytes)} je "
                 "Datei. Es wurde nichts gespeichert.",
-                f"The file is too large: at most {megabytes(self.upload_max_bytes, 'en')} per file. "
-                "Nothing was stored.", max_bytes=self.upload_max_bytes)
+                f"The file is too large: at most {megabytes(self.upload_max_bytes, 'en')} per "
+                "file. Nothing was stored.", max_bytes=self.upload_max_bytes)
         return errors.PayloadTooLarge(
             f"Der Inhalt der Anfrage ist zu groß (höchstens {limit} Bytes).",
             f"The content of the request is too large (at most {limit} bytes).",
