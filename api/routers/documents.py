@@ -17,7 +17,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from python_multipart.multipart import MultipartParser, parse_options_header
-from sqlalchemy import select
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -33,13 +32,13 @@ from api.deps import (
 from api.errors import UnsupportedMediaType, language
 from api.schemas import DocumentOut
 from states import Role
-from states.documents import DOCUMENT_PURPOSE_LABELS, UPLOAD_PURPOSES, DocumentPurpose
+from states.documents import UPLOAD_PURPOSES, DocumentPurpose
 from workflow import uploads
 from workflow.applications import load_application
 from workflow.db import reader
-from workflow.documents import case_file
+from workflow.documents import case_file_with_names, document_out
 from workflow.errors import InvalidInput, NotFound, NotPermitted
-from workflow.models import Document, User
+from workflow.models import Document
 from workflow.rows import Actor
 from workflow.storage import Staged, read_chunks
 
@@ -49,17 +48,6 @@ router = APIRouter(prefix="/api/v1/applications/{reference}", tags=["documents"]
 UPLOAD_PATH = r"^/api/v1/applications/[^/]+/documents$"
 ENVELOPE_BYTES = 64 * 1024  # what a multipart body may carry besides the file
 MAX_FIELD_BYTES = 200
-
-
-def document_out(document: Document, uploader: str | None, language: str = "de") -> dict:
-    label = DOCUMENT_PURPOSE_LABELS[DocumentPurpose(document.purpose)]
-    return {"id": document.id, "purpose": document.purpose,
-            "purpose_label": label.en if language == "en" else label.de,
-            "filename": document.filename, "content_type": document.content_type,
-            "size_bytes": document.size_bytes, "sha256": document.sha256,
-            "uploaded_by_id": document.uploaded_by_id, "uploaded_by": uploader,
-            "uploaded_at": document.uploaded_at, "deadline_id": document.deadline_id,
-            "transition_id": document.transition_id, "scan": document.scan}
 
 
 class FormStream:
@@ -252,12 +240,8 @@ def list_documents(reference: str, request: Request, session: SessionDep,
                    actor: ActorDep) -> list[dict]:
     _readable(actor)
     app = load_application(session, reference, actor)
-    documents = case_file(session, app.id)
-    ids = {d.uploaded_by_id for d in documents if d.uploaded_by_id is not None}
-    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all()) \
-        if ids else {}
     lang = language(request)
-    return [document_out(d, names.get(d.uploaded_by_id), lang) for d in documents]
+    return [document_out(d, name, lang) for d, name in case_file_with_names(session, app.id)]
 
 
 @router.get("/documents/{document_id}", response_class=StreamingResponse,
