@@ -146,6 +146,9 @@ class InterimReportSubmit(Strict):
     narrative: Annotated[str, StringConstraints(max_length=reports.MAX_NARRATIVE, pattern=r"\S")]
     spending: SomeAmounts = Field(
         description='Spending to date per budget year {"2021": "38500.00"}')
+    # Uploads the report carries (issue 13); default: those answering its deadline.
+    document_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] | None = Field(
+        default=None, max_length=MAX_DOCUMENTS)
 
 
 class InterimReportReview(Strict):

@@ -14,7 +14,9 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from states.documents import DOCUMENT_PURPOSE_LABELS, DocumentPurpose
+from states.labels import Label
 from workflow import repository
+from workflow.errors import InvalidInput
 from workflow.models import Document, User
 from workflow.rows import Actor
 from workflow.storage import Store, StoredBlob
@@ -142,3 +144,38 @@ def document_out(document: Document, uploader: str | None, language: str = "de")
             "uploaded_by_id": document.uploaded_by_id, "uploaded_by": uploader,
             "uploaded_at": document.uploaded_at, "deadline_id": document.deadline_id,
             "transition_id": document.transition_id, "scan": document.scan}
+
+
+def carried(session: Session, application_id: int, purposes: list[str], raw_ids: object,
+            deadline_id: int | None, since: datetime | None, step: Label) -> list[Document]:
+    """The uploads a step (`step` names it) carries: those named in `raw_ids` (of this
+    application, not yet part of a step, of one of `purposes` or `other`), or, when none are
+    named, every upload of `purposes` that answers the open deadline `deadline_id`."""
+    if raw_ids is None:
+        if deadline_id is None:
+            return []
+        return unattached_answers(session, application_id, purposes, deadline_id, since)
+    if not isinstance(raw_ids, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**31 for i in raw_ids):
+        raise InvalidInput("document_ids: bitte eine Liste von Dokumentnummern angeben.",
+                           "document_ids: give a list of document ids.", field="document_ids")
+    ids = list(dict.fromkeys(raw_ids))
+    found = stored_documents_for(session, application_id, ids)
+    for document_id in ids:
+        document = found.get(document_id)
+        if document is None:
+            raise InvalidInput(f"document_ids: Unterlage {document_id} gehört nicht zu diesem "
+                               "Antrag.", f"document_ids: document {document_id} is not one of "
+                               "this application's.", field="document_ids")
+        if document.transition_id is not None or document.purpose not in [*purposes, "other"]:
+            raise InvalidInput(
+                f"document_ids: Unterlage {document_id} („{document.filename}“) gehört schon "
+                f"zu einem anderen Vorgang oder passt nicht zu „{step.de}“.",
+                f"document_ids: document {document_id} ('{document.filename}') already belongs "
+                f"to another step or does not fit '{step.en}'.", field="document_ids")
+    return [found[i] for i in ids]
+
+
+def named_in_history(carried_documents: list[Document]) -> list[dict[str, object]]:
+    """How a history row names the documents it carries."""
+    return [{"id": d.id, "filename": d.filename} for d in carried_documents]

@@ -250,52 +250,22 @@ def repayment_given(f: Firing) -> None:
 # --- Documents a transition carries (issue 13) --------------------------------------------------
 
 
-def _document_ids(f: Firing) -> list[int] | None:
-    raw = f.payload.get("document_ids")
-    if raw is None:
-        return None
-    if not isinstance(raw, list) or not all(
-            isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**31 for i in raw):
-        raise InvalidInput("document_ids: bitte eine Liste von Dokumentnummern angeben.",
-                           "document_ids: give a list of document ids.", field="document_ids")
-    return list(dict.fromkeys(raw))
-
-
 def _carried_documents(f: Firing) -> list:
-    """The uploads this firing carries: those named in `document_ids` (of this application,
-    not yet part of a transition, of a purpose answering what the transition closes), or, when
-    none are named, every such upload that answers its open deadline."""
-    purposes = [p.value for p in answering_purposes(f.spec.closes)]
+    """The uploads this firing carries (`documents.carried`), of the purposes that answer the
+    deadlines the transition closes."""
     open_ones = [d for d in f.deadlines if d.kind in f.spec.closes
                  and d.status == DeadlineStatus.open]
-    ids = _document_ids(f)
-    if ids is None:
-        if not open_ones:
-            return []
-        deadline = open_ones[0]
-        return documents.unattached_answers(f.session, f.app.id, purposes, deadline.id,
-                                            deadline.opened_at)
-    found = documents.stored_documents_for(f.session, f.app.id, ids)
-    for document_id in ids:
-        document = found.get(document_id)
-        if document is None:
-            raise InvalidInput(f"document_ids: Unterlage {document_id} gehört nicht zu diesem "
-                               "Antrag.", f"document_ids: document {document_id} is not one of "
-                               "this application's.", field="document_ids")
-        if document.transition_id is not None or document.purpose not in purposes + ["other"]:
-            raise InvalidInput(
-                f"document_ids: Unterlage {document_id} („{document.filename}“) gehört schon "
-                f"zu einem anderen Vorgang oder passt nicht zu „{f.spec.label.de}“.",
-                f"document_ids: document {document_id} ('{document.filename}') already belongs "
-                f"to another step or does not fit '{f.spec.label.en}'.", field="document_ids")
-    return [found[i] for i in ids]
+    deadline = open_ones[0] if open_ones else None
+    return documents.carried(
+        f.session, f.app.id, [p.value for p in answering_purposes(f.spec.closes)],
+        f.payload.get("document_ids"), deadline.id if deadline else None,
+        deadline.opened_at if deadline else None, f.spec.label)
 
 
 def _record_documents(f: Firing, carried: list) -> None:
     if carried:
         f.parsed.document_ids = [d.id for d in carried]
-        f.record_payload["document_files"] = [{"id": d.id, "filename": d.filename}
-                                              for d in carried]
+        f.record_payload["document_files"] = documents.named_in_history(carried)
 
 
 def documents_attached(f: Firing) -> None:
