@@ -8,16 +8,16 @@ no row names, which `unreferenced_blobs` finds for the sweeper.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import and_, or_, update
 from sqlmodel import Session, select
 
 from states.documents import DOCUMENT_PURPOSE_LABELS, DocumentPurpose
 from states.labels import Label
 from workflow import repository
 from workflow.errors import InvalidInput
-from workflow.models import Document, User
+from workflow.models import Deadline, Document, User
 from workflow.rows import Actor
 from workflow.storage import Store, StoredBlob
 
@@ -100,19 +100,17 @@ def stored_documents_for(session: Session, application_id: int,
 
 
 def unattached_answers(session: Session, application_id: int, purposes: list[str],
-                       deadline_id: int | None, since: datetime | None) -> list[Document]:
-    """Uploads not yet part of a transition that answer a deadline: those naming it, and those
-    naming none uploaded since it opened."""
-    query = select(Document).where(Document.application_id == application_id,
-                                   Document.transition_id.is_(None),
-                                   Document.purpose.in_(purposes))
-    rows = list(session.exec(query.order_by(Document.id)))
-    return [d for d in rows if (deadline_id is not None and d.deadline_id == deadline_id)
-            or (d.deadline_id is None and (since is None or _aware(d.uploaded_at) >= since))]
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+                       deadline_id: int, since: datetime | None = None) -> list[Document]:
+    """Uploads not yet part of a step that answer the deadline `deadline_id`: those naming it,
+    and those naming none uploaded since it opened (`since`, by default its opening)."""
+    opened = since if since is not None else (
+        select(Deadline.opened_at).where(Deadline.id == deadline_id).scalar_subquery())
+    query = select(Document).where(
+        Document.application_id == application_id, Document.transition_id.is_(None),
+        Document.purpose.in_(purposes),
+        or_(Document.deadline_id == deadline_id,
+            and_(Document.deadline_id.is_(None), Document.uploaded_at >= opened)))
+    return list(session.exec(query.order_by(Document.id)))
 
 
 def attach(session: Session, document_ids: list[int], transition_id: int) -> None:

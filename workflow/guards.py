@@ -258,8 +258,7 @@ def _carried_documents(f: Firing) -> list:
     deadline = open_ones[0] if open_ones else None
     return documents.carried(
         f.session, f.app.id, [p.value for p in answering_purposes(f.spec.closes)],
-        f.payload.get("document_ids"), deadline.id if deadline else None,
-        deadline.opened_at if deadline else None, f.spec.label)
+        f.payload.get("document_ids"), deadline.id if deadline else None, None, f.spec.label)
 
 
 def _record_documents(f: Firing, carried: list) -> None:
