@@ -14,6 +14,10 @@ $Q --now 2020-11-26T10:00:00+01:00 fire "$ref" submit --as $C
 $Q --now 2020-11-30T10:00:00+01:00 fire "$ref" start_review --as $R
 $Q --now 2020-12-01T10:00:00+01:00 fire "$ref" request_documents --as $R \
   --reason "Bitte Kooperationsvereinbarung nachreichen" --document Kooperationsvereinbarung
+agreement="$(mktemp --suffix=.pdf)"
+printf '%%PDF-1.4\n%% Kooperationsvereinbarung\n%%%%EOF\n' > "$agreement"
+$Q --now 2020-12-07T09:00:00+01:00 documents upload "$ref" "$agreement" --as $C
+rm -f "$agreement"
 $Q --now 2020-12-07T10:00:00+01:00 fire "$ref" provide_documents --as $C --reason "Vereinbarung anbei"
 $Q --now 2020-12-09T10:00:00+01:00 fire "$ref" recommend --as $R --reason "Förderfähig" \
   --amount 2021=55000 --amount 2022=20000

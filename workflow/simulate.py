@@ -131,7 +131,8 @@ def script() -> list[Action]:
         a(_at("2020-11-12"), REV, "hagen", "request_documents", {
             "reason": "Bitte Finanzierungsplan und Satzung nachreichen.",
             "payload": {"documents": ["Finanzierungsplan", "Satzung"]}}),
-        a(_at("2020-11-20"), C3, "hagen", "provide_documents", {}),
+        a(_at("2020-11-20"), C3, "hagen", "provide_documents", {"payload": {
+            "explanation": "Finanzierungsplan und Satzung gehen im Original per Post ein."}}),
         a(_at("2020-11-27"), REV, "hagen", "recommend", {
             "reason": "Förderfähig; Sachkosten 2021 gekürzt.",
             "payload": {"amounts": {"2021": "75000", "2022": "80000"}}}),

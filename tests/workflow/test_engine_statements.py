@@ -15,19 +15,20 @@ from workflow import engine as wf
 from workflow.db import unit_of_work
 
 # Statements inside `fire`, per trigger, on each database (SQLite's BEGIN IMMEDIATE included).
+# provide_documents and submit_final_report look for the uploads they carry (one SELECT each).
 EXPECTED = {
-    "sqlite": {"submit": 5, "start_review": 4, "request_documents": 6, "provide_documents": 6,
-               "recommend": 5, "approve": 12, "start": 5, "submit_final_report": 7, "close": 12},
+    "sqlite": {"submit": 5, "start_review": 4, "request_documents": 6, "provide_documents": 7,
+               "recommend": 5, "approve": 12, "start": 5, "submit_final_report": 8, "close": 12},
     "postgresql": {"submit": 4, "start_review": 3, "request_documents": 5,
-                   "provide_documents": 5, "recommend": 4, "approve": 10, "start": 4,
-                   "submit_final_report": 6, "close": 11},
+                   "provide_documents": 6, "recommend": 4, "approve": 10, "start": 4,
+                   "submit_final_report": 7, "close": 11},
 }
 
 JOURNEY = [
     ("carrier", "submit", None, None),
     ("reviewer", "start_review", None, None),
     ("reviewer", "request_documents", {"documents": ["Satzung"]}, "Satzung fehlt"),
-    ("carrier", "provide_documents", None, "anbei"),
+    ("carrier", "provide_documents", {"explanation": "Satzung liegt bei"}, "anbei"),
     ("reviewer", "recommend", {"amounts": {"2021": "55000", "2022": "20000"}}, "ok"),
     ("approver", "approve", None, None),
     ("carrier", "start", None, None),

@@ -184,6 +184,12 @@ def fire(
         "--deadline", metavar="JJJJ-MM-TT", help="Frist.")] = None,
     repayment: Annotated[str | None, typer.Option(
         "--repayment", metavar="EURO", help="Rückforderung in Euro.")] = None,
+    attach: Annotated[list[int] | None, typer.Option(
+        "--attach", metavar="NR", help="Hochgeladene Unterlage (quartier documents upload), "
+        "die der Schritt mitnimmt, mehrfach.")] = None,
+    explanation: Annotated[str | None, typer.Option(
+        "--explanation", metavar="TEXT",
+        help="Warum keine Unterlage beiliegt (bei der Antwort auf eine Nachforderung).")] = None,
     expected_version: Annotated[int | None, typer.Option(
         "--expected-version", metavar="VERSION", help="Nur wenn der Antrag diese Version hat.")]
     = None,
@@ -197,6 +203,10 @@ def fire(
         payload["deadline"] = deadline
     if repayment is not None:
         payload["repayment"] = repayment
+    if attach:
+        payload["document_ids"] = attach
+    if explanation:
+        payload["explanation"] = explanation
     with session_scope(as_json) as session:
         if amount:
             payload["amounts"] = parse_pairs(amount, "--amount")

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from states.documents import DocumentPurpose
 from workflow import documents, uploads
 from workflow.applications import load_application
 from workflow.cli.common import (
@@ -70,7 +71,7 @@ def upload(
     as_user: AsOpt,
     purpose: Annotated[str, typer.Option(
         "--purpose", metavar="ZWECK", help="document_request, interim_report, final_report, "
-        "hearing_reply oder other.")] = "document_request",
+        "hearing_reply oder other.")] = DocumentPurpose.document_request.value,
     deadline: Annotated[int | None, typer.Option(
         "--deadline", metavar="NR", help="Die Frist (Nachforderung), die sie beantwortet.")]
     = None,

@@ -32,7 +32,8 @@ def run(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.Complete
 @pytest.fixture
 def cli_env(tmp_path: Path) -> dict[str, str]:
     """A migrated SQLite file with the seeded ZiQ programme."""
-    env = {**os.environ, "QUARTIER_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}"}
+    env = {**os.environ, "QUARTIER_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+           "QUARTIER_DOCUMENTS_DIR": str(tmp_path / "documents")}
     run(env, "db", "upgrade")
     run(env, "seed")
     return env
