@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -72,7 +73,9 @@ class FormStream:
             "on_headers_finished": self._headers_finished,
             "on_part_data": self._part_data,
             "on_part_end": self._part_end,
+            "on_end": self._end,
         })
+        self.complete = False
 
     def _part_begin(self) -> None:
         self._headers, self._field, self._value = {}, b"", b""
@@ -114,11 +117,17 @@ class FormStream:
         if not self._is_file and self._name:
             self.fields[self._name] = bytes(self._buffer).decode("utf-8", "replace").strip()
 
+    def _end(self) -> None:
+        self.complete = True
+
     def write(self, chunk: bytes) -> None:
         self.parser.write(chunk)
 
     def finish(self) -> None:
+        """The body has ended: it must have ended as multipart says (a closing boundary)."""
         self.parser.finalize()
+        if not self.complete:
+            raise FormParserError("the body ended before the closing boundary")
 
 
 def _form_name(name: str) -> str:
@@ -202,6 +211,10 @@ async def upload_document(reference: str, request: Request, token: TokenDep) -> 
             staged.discard()
             await _drain(request)
             raise
+        except FormParserError:
+            raise InvalidInput("Der Inhalt ist kein gültiges multipart/form-data.",
+                               "The content is not valid multipart/form-data.",
+                               field="file") from None
         if not form.file_seen:
             raise InvalidInput("Es fehlt die Datei (Feld file).", "The file is missing "
                                "(field file).", field="file")

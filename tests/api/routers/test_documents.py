@@ -235,3 +235,19 @@ def test_the_body_limit_protects_other_routes_but_not_uploads_below_their_limit(
                                 headers={**carrier, "Content-Type": "application/json"},
                                 content=b'{"reason": "' + b"x" * 5000 + b'"}')
         assert other_route.status_code == 413
+
+
+def test_a_broken_multipart_body_is_refused_not_a_server_error(http, aw, store_dir) -> None:
+    ref = requested(aw)
+    carrier = login(http, aw.emails["carrier"])
+    broken = http.post(f"{A}/applications/{ref}/documents", headers={
+        **carrier, "Content-Type": "multipart/form-data; boundary=xyz"},
+        content=b"--xyz\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n%PDF\r\n--q")
+    assert broken.status_code == 422 and "multipart" in broken.json()["detail"]
+    not_multipart = http.post(f"{A}/applications/{ref}/documents", headers=carrier,
+                              json={"purpose": "other"})
+    assert not_multipart.status_code == 415
+    no_file = http.post(f"{A}/applications/{ref}/documents", headers=carrier,
+                        files={"purpose": (None, "other")})
+    assert no_file.status_code == 422 and "Datei" in no_file.json()["detail"]
+    assert count(aw, Document) == 0 and blobs(store_dir) == []
