@@ -31,7 +31,7 @@ from api.deps import (
     get_session,
 )
 from api.errors import UnsupportedMediaType, language
-from api.schemas import DocumentOut
+from api.schemas import DocumentOut, RowId
 from states import Role
 from states.documents import UPLOAD_PURPOSES, DocumentPurpose
 from workflow import uploads
@@ -41,6 +41,7 @@ from workflow.documents import case_file_with_names, document_out
 from workflow.errors import InvalidInput, NotFound, NotPermitted
 from workflow.models import Document
 from workflow.rows import Actor
+from workflow.settings import Settings
 from workflow.storage import Staged, read_chunks
 
 router = APIRouter(prefix="/api/v1/applications/{reference}", tags=["documents"],
@@ -49,6 +50,9 @@ router = APIRouter(prefix="/api/v1/applications/{reference}", tags=["documents"]
 UPLOAD_PATH = r"^/api/v1/applications/[^/]+/documents$"
 ENVELOPE_BYTES = 64 * 1024  # what a multipart body may carry besides the file
 MAX_FIELD_BYTES = 200
+# What a download may be: the allowed upload types, and any other as stored (the notices).
+DOWNLOAD_TYPES = [*Settings.model_fields["upload_allowed_types"].default,
+                  "application/octet-stream"]
 
 
 class FormStream:
@@ -189,10 +193,12 @@ unit_of_work = asynccontextmanager(get_session)
                 p.value for p in UPLOAD_PURPOSES)},
             "deadline_id": {"type": "integer", "minimum": 1,
                             "description": "the request (deadline) the document answers"}}}}}}},
-    responses={413: {"description": "file or application limit exceeded"},
+    responses={403: {"description": "observers and admins never upload; staff only other"},
+               409: {"description": "no fitting deadline open, or a concurrent change"},
+               413: {"description": "file or application limit exceeded"},
                415: {"description": "type not allowed (detected from the content)"},
-               422: {"description": "malware found"},
-               503: {"description": "virus scanner unavailable"}})
+               422: {"description": "malware found, or the form is incomplete"},
+               503: {"description": "virus scanner unavailable or none configured"}})
 async def upload_document(reference: str, request: Request, token: TokenDep) -> dict:
     settings = request.app.state.settings
     policy = uploads.UploadPolicy.of(settings)
@@ -248,7 +254,8 @@ def _readable(actor: Actor) -> None:
 
 
 @router.get("/documents", response_model=list[DocumentOut],
-            summary="The case file: every document and notice, in order, with who and when")
+            summary="The case file: every document and notice, in order, with who and when",
+            responses={403: {"description": "observers see no documents"}})
 def list_documents(reference: str, request: Request, session: SessionDep,
                    actor: ActorDep) -> list[dict]:
     _readable(actor)
@@ -259,8 +266,9 @@ def list_documents(reference: str, request: Request, session: SessionDep,
 
 @router.get("/documents/{document_id}", response_class=StreamingResponse,
             summary="Download one document of the case file",
-            responses={200: {"content": {"application/octet-stream": {}}}})
-def download_document(reference: str, document_id: int, session: SessionDep,
+            responses={200: {"content": {t: {} for t in DOWNLOAD_TYPES}},
+                       403: {"description": "observers see no documents"}})
+def download_document(reference: str, document_id: RowId, session: SessionDep,
                       actor: ActorDep, request: Request) -> StreamingResponse:
     _readable(actor)
     app = load_application(session, reference, actor)
