@@ -165,3 +165,25 @@ def test_provide_documents_takes_only_answers_uploaded_since_the_request(any_eng
                          "Satzung.pdf")
         record = wf.fire(session, app, "provide_documents", world.carrier, now=NOW)
         assert record.payload["document_files"] == [{"id": answer.id, "filename": "Satzung.pdf"}]
+
+
+def test_an_upload_whose_transaction_fails_leaves_a_blob_the_sweeper_removes(any_engine,
+                                                                              tmp_path) -> None:
+    store = FileStore(tmp_path)
+    policy = uploads.UploadPolicy(1024, 10 * 1024, frozenset({"application/pdf"}), None, False)
+    with Session(any_engine) as session:
+        world = make_world(session)
+        app = application_in(session, world, "submitted")
+        session.commit()
+        staged = store.stage(policy.max_bytes)
+        staged.write(b"%PDF-1.7 rolled back")
+        inspection = uploads.inspect(staged, policy)
+        document = uploads.upload_document(session, app.reference, world.carrier, staged,
+                                           inspection, filename="x.pdf",
+                                           purpose=DocumentPurpose.other, policy=policy, now=NOW)
+        sha256 = document.sha256
+        session.rollback()  # e.g. the commit failed
+        assert store.exists(sha256) and session.exec(select(Document)).all() == []
+        later = NOW.replace(year=NOW.year + 10)
+        assert documents.sweep_orphans(session, store, later, timedelta(hours=1)) == [sha256]
+        assert not store.exists(sha256) and list(store.blobs()) == []
