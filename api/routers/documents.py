@@ -31,7 +31,7 @@ from api.deps import (
     get_session,
 )
 from api.errors import UnsupportedMediaType, language
-from api.schemas import DocumentOut, RowId
+from api.schemas import DB_ID_MAX, DocumentOut, RowId
 from states import Role
 from states.documents import UPLOAD_PURPOSES, DocumentPurpose
 from workflow import uploads
@@ -158,7 +158,15 @@ def _may_upload(request: Request, token: str | None, reference: str) -> None:
         actor = current_actor(request, session, token)
         if actor.role not in (Role.carrier, Role.reviewer, Role.approver):
             uploads.check_uploader(actor, DocumentPurpose.document_request)
-        load_application(session, reference, actor)
+        _application(session, reference, actor)
+
+
+def _application(session: Session, reference: str, actor: Actor):  # noqa: ANN202
+    """The application the actor may see; a number too large to be an id is not found."""
+    if reference.isascii() and reference.isdigit() and int(reference) > DB_ID_MAX:
+        raise NotFound(f"Antrag {reference} wurde nicht gefunden.",
+                       f"Application {reference} was not found.")
+    return load_application(session, reference, actor)
 
 
 def _deadline_id(text: str | None) -> int | None:
@@ -259,7 +267,7 @@ def _readable(actor: Actor) -> None:
 def list_documents(reference: str, request: Request, session: SessionDep,
                    actor: ActorDep) -> list[dict]:
     _readable(actor)
-    app = load_application(session, reference, actor)
+    app = _application(session, reference, actor)
     lang = language(request)
     return [document_out(d, name, lang) for d, name in case_file_with_names(session, app.id)]
 
@@ -271,7 +279,7 @@ def list_documents(reference: str, request: Request, session: SessionDep,
 def download_document(reference: str, document_id: RowId, session: SessionDep,
                       actor: ActorDep, request: Request) -> StreamingResponse:
     _readable(actor)
-    app = load_application(session, reference, actor)
+    app = _application(session, reference, actor)
     document = session.get(Document, document_id)
     store = request.app.state.settings.document_store()
     if document is None or document.application_id != app.id or not store.exists(
