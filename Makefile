@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export QUARTIER_DATABASE_URL ?= sqlite:///var/quartier.sqlite3
 
-.PHONY: run journey test browser bench install lint wheel-smoke diagram clean
+.PHONY: run journey test browser clamav bench install lint wheel-smoke diagram clean
 
 $(BIN)/quartier: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ journey: install
 	QUARTIER=$(BIN)/quartier bash scripts/journey.sh
 
 ## test: the whole test suite (PostgreSQL tests need the server at 127.0.0.1:5432)
-test: install browser
+test: install browser clamav
 	$(BIN)/pytest -n 2 --dist loadfile
 
 ## browser: Debian's Chromium for the browser tests (tests/journeys/test_docs_page.py), installed
@@ -47,9 +47,23 @@ browser:
 	    "the browser tests skip" >&2; \
 	fi
 
+## clamav: Debian's clamd (clamav-daemon) for the virus-scan tests (tests/workflow/test_scanner.py
+## starts its own clamd with its own signatures) and libmagic for the type of an upload; installed
+## only if missing and only as root; with CI=true a missing one is an error
+clamav:
+	@if [ -x /usr/sbin/clamd ] && ldconfig -p | grep -q libmagic.so.1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y clamav-daemon libmagic1; \
+	elif [ "$${CI:-}" = true ]; then \
+	  echo "make clamav: /usr/sbin/clamd or libmagic1 is missing and only root can install them" >&2; exit 1; \
+	else \
+	  echo "make clamav: /usr/sbin/clamd is missing (as root: apt-get install clamav-daemon" \
+	    "libmagic1); the clamd tests skip" >&2; \
+	fi
+
 ## bench: the five benchmarks of BENCHMARKS.md, one table each (several minutes; PostgreSQL needed)
 bench: install
-	@for b in engine http mail memory scaleout; do echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || exit 1; done
+	@for b in engine http mail memory scaleout upload_memory; do echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || exit 1; done
 
 ## lint: ruff, and the import contract of pyproject.toml (api -> workflow -> notifications -> states)
 lint: install

@@ -23,10 +23,12 @@ from api import docs, errors
 from api.docs import STATIC_PREFIX
 from api.routers import admin, applications, auth, calls, health, mail
 from api.routers import calendar as calendar_feed
+from api.routers import documents as case_files
 from api.routers import reports as interim_reports
 from workflow.db import make_engine
 from workflow.errors import WorkflowError
 from workflow.settings import Settings, check_settings, get_settings
+from workflow.uploads import megabytes
 
 log = logging.getLogger("quartier.api")
 
@@ -140,6 +142,7 @@ class BodyTooLarge(HTTPException):
 
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_UPLOAD = re.compile(case_files.UPLOAD_PATH)
 
 
 class BoundedRequest:
@@ -147,9 +150,19 @@ class BoundedRequest:
     limit (by Content-Length, or counted as it streams in), a body that is not JSON for a route
     that takes JSON (415), and an If-Match too long to name any version (412)."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int,
+                 upload_max_bytes: int | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # The document upload (POST …/documents) takes a file up to the upload limit, and a
+        # little more for the multipart envelope; every other route keeps max_body_bytes.
+        self.upload_max_bytes = upload_max_bytes
+
+    def limit(self, scope: Scope) -> int:
+        if (self.upload_max_bytes is not None and scope["method"] == "POST"
+                and _UPLOAD.match(scope["path"])):
+            return max(self.max_body_bytes, self.upload_max_bytes + case_files.ENVELOPE_BYTES)
+        return self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -161,7 +174,7 @@ class BoundedRequest:
             await errors.workflow_problem(Request(scope), refusal)(scope, receive, send)
             return
         received, responded = 0, False
-        limit = self.max_body_bytes
+        limit = self.limit(scope)
 
         async def bounded_receive() -> Message:
             nonlocal received
@@ -182,19 +195,27 @@ class BoundedRequest:
         except BodyTooLarge:
             if responded:
                 raise
-            await errors.workflow_problem(Request(scope), self.too_large())(scope, receive, send)
+            await errors.workflow_problem(Request(scope), self.too_large(limit))(
+                scope, receive, send)
 
-    def too_large(self) -> errors.PayloadTooLarge:
+    def too_large(self, limit: int | None = None) -> errors.PayloadTooLarge:
+        limit = self.max_body_bytes if limit is None else limit
+        if limit != self.max_body_bytes and self.upload_max_bytes is not None:
+            return errors.PayloadTooLarge(
+                f"Die Datei ist zu groß: höchstens {megabytes(self.upload_max_bytes)} je "
+                "Datei. Es wurde nichts gespeichert.",
+                f"The file is too large: at most {megabytes(self.upload_max_bytes, 'en')} per "
+                "file. Nothing was stored.", max_bytes=self.upload_max_bytes)
         return errors.PayloadTooLarge(
-            f"Der Inhalt der Anfrage ist zu groß (höchstens {self.max_body_bytes} Bytes).",
-            f"The content of the request is too large (at most {self.max_body_bytes} bytes).",
-            max_bytes=self.max_body_bytes)
+            f"Der Inhalt der Anfrage ist zu groß (höchstens {limit} Bytes).",
+            f"The content of the request is too large (at most {limit} bytes).",
+            max_bytes=limit)
 
     def refusal(self, scope: Scope, headers: Headers) -> WorkflowError | None:
         length = headers.get("content-length", "")
-        if length and (len(length) > 18 or (length.isdigit() and
-                                            int(length) > self.max_body_bytes)):
-            return self.too_large()
+        limit = self.limit(scope)
+        if length and (len(length) > 18 or (length.isdigit() and int(length) > limit)):
+            return self.too_large(limit)
         if scope["method"] not in _WRITES:
             return None
         if len(headers.get("if-match", "")) > 40:
@@ -256,12 +277,14 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
     app.state.settings = settings
     errors.install(app)
     # The last added runs first: headers on everything, then the id and log line, then bounds.
-    app.add_middleware(BoundedRequest, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(BoundedRequest, max_body_bytes=settings.max_body_bytes,
+                       upload_max_bytes=settings.upload_max_bytes)
     app.add_middleware(RequestLog)
     app.add_middleware(SecurityHeaders)
     for module in (health, auth, calls, applications, admin, mail):
         app.include_router(module.router)
     app.include_router(interim_reports.router)
     app.include_router(calendar_feed.router)
+    app.include_router(case_files.router)
     docs.install(app, settings)
     return app

@@ -78,6 +78,11 @@ TITLES_EN = {
     "password-change-required": "Password change required",
     "too-many-login-attempts": "Too many login attempts",
     "database-busy": "Temporarily overloaded",
+    # uploads (workflow.uploads)
+    "file-too-large": "File too large",
+    "file-type-not-allowed": "File type not allowed",
+    "malware-found": "Malware found",
+    "scanner-unavailable": "Virus scanner unavailable",
 }
 
 # Messages of the pydantic error types a client is likely to cause, in German.

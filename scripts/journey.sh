@@ -16,6 +16,10 @@ $Q fire "$ref" submit --as $C
 $Q fire "$ref" start_review --as $R
 $Q fire "$ref" request_documents --as $R \
   --reason "Bitte Kooperationsvereinbarung nachreichen" --document Kooperationsvereinbarung
+agreement="$(mktemp --suffix=.pdf)"
+printf '%%PDF-1.4\n%% Kooperationsvereinbarung\n%%%%EOF\n' > "$agreement"
+$Q documents upload "$ref" "$agreement" --as $C
+rm -f "$agreement"
 $Q fire "$ref" provide_documents --as $C --reason "Vereinbarung anbei"
 $Q fire "$ref" recommend --as $R --reason "Förderfähig" \
   --amount $Y1=55000 --amount $Y2=20000

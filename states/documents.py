@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from states.deadlines import DeadlineKind
 from states.labels import Label
 
 
@@ -32,3 +33,20 @@ UPLOAD_PURPOSES = frozenset({
     DocumentPurpose.document_request, DocumentPurpose.interim_report,
     DocumentPurpose.final_report, DocumentPurpose.hearing_reply, DocumentPurpose.other,
 })
+
+# The deadlines an upload of each purpose answers (the open one is taken when none is named);
+# an upload of a purpose with deadlines needs one of them open. `other` answers none.
+ANSWERS: dict[DocumentPurpose, tuple[DeadlineKind, ...]] = {
+    DocumentPurpose.document_request: (DeadlineKind.document_request,),
+    DocumentPurpose.interim_report: (DeadlineKind.interim_report,),
+    DocumentPurpose.final_report: (DeadlineKind.final_report, DeadlineKind.report_changes),
+    DocumentPurpose.hearing_reply: (DeadlineKind.hearing_reply,),
+    DocumentPurpose.other: (),
+}
+# What staff may upload (a note to the file); everything else of UPLOAD_PURPOSES is the carrier's.
+STAFF_UPLOAD_PURPOSES = frozenset({DocumentPurpose.other})
+
+
+def answering_purposes(closes: tuple[DeadlineKind, ...]) -> list[DocumentPurpose]:
+    """The purposes of uploads that answer any of the deadlines a transition closes."""
+    return [p for p, kinds in ANSWERS.items() if set(kinds) & set(closes)]

@@ -98,12 +98,18 @@ class Guard(StrEnum):
     # Issue 12: no money for a budget year that is over; no start before the project start date.
     budget_years_not_over = "budget_years_not_over"
     start_date_reached = "start_date_reached"
+    # Documents (issue 13): uploads a transition carries (payload `document_ids`), of the
+    # purposes that answer the deadlines it closes; `documents_or_explanation` needs one or a
+    # reason why none (payload `explanation`).
+    documents_attached = "documents_attached"
+    documents_or_explanation = "documents_or_explanation"
 
 
 # Guards that check the firing's input (reason, payload). `check` and `available_triggers` skip
 # them: whether a trigger is possible now does not depend on what the user will type.
 INPUT_GUARDS: frozenset[Guard] = frozenset(
-    {Guard.reason_given, Guard.amounts_given, Guard.spending_given, Guard.repayment_given}
+    {Guard.reason_given, Guard.amounts_given, Guard.spending_given, Guard.repayment_given,
+     Guard.documents_attached, Guard.documents_or_explanation}
 )
 
 
@@ -225,7 +231,8 @@ TRANSITIONS: tuple[Transition, ...] = (
        review_work=True),
     _t("provide_documents", S.documents_requested, S.in_review, {R.carrier},
        Label("Unterlagen nachreichen", "Provide documents"),
-       guards=(G.own_organisation,), closes=(D.document_request,), email="documents_received"),
+       guards=(G.own_organisation, G.documents_or_explanation), closes=(D.document_request,),
+       email="documents_received"),
     _t("recommend", S.in_review, S.recommended, STAFF,
        Label("Zur Bewilligung vorschlagen", "Recommend"),
        guards=(G.reason_given, G.amounts_given), effects=(E.record_assessment,),
@@ -252,7 +259,8 @@ TRANSITIONS: tuple[Transition, ...] = (
        email="project_started"),
     _t("submit_final_report", (S.active, S.report_changes_requested), S.report_submitted,
        {R.carrier}, Label("Verwendungsnachweis einreichen", "Submit final report"),
-       guards=(G.own_organisation, G.spending_given), effects=(E.record_spending,),
+       guards=(G.own_organisation, G.spending_given, G.documents_attached),
+       effects=(E.record_spending,),
        closes=(D.final_report, D.report_changes), email="report_received"),
     _t("request_report_changes", S.report_submitted, S.report_changes_requested, STAFF,
        Label("Nachbesserung anfordern", "Request report changes"),
@@ -264,7 +272,8 @@ TRANSITIONS: tuple[Transition, ...] = (
        guards=(G.reason_given,), opens=(D.hearing_reply,), email="hearing"),
     _t("answer_hearing", S.revocation_hearing, None, {R.carrier},
        Label("Zur Anhörung Stellung nehmen", "Answer hearing"),
-       guards=(G.own_organisation, G.reason_given), closes=(D.hearing_reply,)),
+       guards=(G.own_organisation, G.reason_given, G.documents_attached),
+       closes=(D.hearing_reply,)),
     _t("revoke", S.revocation_hearing, S.revoked, {R.approver}, Label("Widerrufen", "Revoke"),
        guards=(G.reason_given, G.hearing_done, G.no_grace_period_running, G.repayment_given),
        effects=(E.record_repayment, E.release_budget),

@@ -24,7 +24,7 @@ from states import (
     State,
     Transition,
 )
-from workflow import budget, deadlines, repository
+from workflow import budget, deadlines, documents, repository
 from workflow.errors import StaleVersion
 from workflow.models import Application, ApplicationYear, TransitionRecord
 from workflow.repository import connection
@@ -57,6 +57,7 @@ class ParsedInput:
     amounts: dict[int, int] | None = None  # recommended amounts
     spending: dict[int, int] | None = None  # actual spending (final report)
     repayment_cents: int | None = None  # repayment claim (revocation)
+    document_ids: list[int] | None = None  # uploads the transition carries (issue 13)
 
 
 @dataclass
@@ -117,6 +118,8 @@ def apply(firing: Firing) -> TransitionRecord:
     _apply_state(firing)
     record = firing.record = _insert_record(firing)
     _apply_deadlines(firing, record.id)
+    if firing.parsed.document_ids:
+        documents.attach(firing.session, firing.parsed.document_ids, record.id)
     return record
 
 

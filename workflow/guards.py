@@ -18,7 +18,8 @@ from states import (
     Role,
     StopKind,
 )
-from workflow import deadlines, inputs, reminders, repository
+from states.documents import answering_purposes
+from workflow import deadlines, documents, inputs, reminders, repository
 from workflow.budget import parse_euros
 from workflow.errors import (
     CallWindowClosed,
@@ -322,6 +323,43 @@ def start_date_reached(f: Firing) -> None:
             "earliest; earlier only if the carrier waives its right of appeal.",
             field="project_start", project_start=start.isoformat(),
         )
+# --- Documents a transition carries (issue 13) --------------------------------------------------
+
+
+def _carried_documents(f: Firing) -> list:
+    """The uploads this firing carries (`documents.carried`), of the purposes that answer the
+    deadlines the transition closes."""
+    open_ones = [d for d in f.deadlines if d.kind in f.spec.closes
+                 and d.status == DeadlineStatus.open]
+    deadline = open_ones[0] if open_ones else None
+    return documents.carried(
+        f.session, f.app.id, [p.value for p in answering_purposes(f.spec.closes)],
+        f.payload.get("document_ids"), deadline.id if deadline else None, None, f.spec.label)
+
+
+def _record_documents(f: Firing, carried: list) -> None:
+    if carried:
+        f.parsed.document_ids = [d.id for d in carried]
+        f.record_payload["document_files"] = documents.named_in_history(carried)
+
+
+def documents_attached(f: Firing) -> None:
+    _record_documents(f, _carried_documents(f))
+
+
+def documents_or_explanation(f: Firing) -> None:
+    carried = _carried_documents(f)
+    explanation = f.payload.get("explanation")
+    explained = isinstance(explanation, str) and explanation.strip()
+    if not carried and not explained:
+        raise InvalidInput(
+            "Bitte zuerst mindestens eine Unterlage zur Nachforderung hochladen "
+            "(purpose=document_request) oder begründen, warum keine vorliegt (explanation).",
+            "Upload at least one document for the request first (purpose=document_request) "
+            "or explain why there is none (explanation).", field="document_ids")
+    if explained:
+        f.record_payload["explanation"] = explanation.strip()[:2000]
+    _record_documents(f, carried)
 
 
 GUARDS: dict[Guard, Callable[[Firing], None]] = {
@@ -342,5 +380,7 @@ GUARDS: dict[Guard, Callable[[Firing], None]] = {
     Guard.years_fit_project: years_fit_project,
     Guard.budget_years_not_over: budget_years_not_over,
     Guard.start_date_reached: start_date_reached,
+    Guard.documents_attached: documents_attached,
+    Guard.documents_or_explanation: documents_or_explanation,
 }
 assert set(GUARDS) == set(Guard), "every guard in the table needs an implementation"

@@ -23,7 +23,9 @@ from states import (
     InterimReportStatus,
     State,
 )
-from workflow import budget
+from states.documents import DocumentPurpose
+from states.labels import Label
+from workflow import budget, documents
 from workflow.applications import load_application
 from workflow.db import is_postgres
 from workflow.deadlines import local_date, next_working_day, rules_for
@@ -117,8 +119,10 @@ def _spending(session: Session, app: Application, raw: Any) -> dict[str, int]:
 
 def submit_interim_report(session: Session, app: Application | int | str, actor: Actor, *,
                           narrative: str, spending: dict[str, Any], period: str | None = None,
-                          now: datetime | None = None) -> InterimReport:
-    """The carrier submits the interim report of one budget year; its deadline is met."""
+                          now: datetime | None = None,
+                          document_ids: list[int] | None = None) -> InterimReport:
+    """The carrier submits the interim report of one budget year; its deadline is met. It
+    carries the uploads named in `document_ids`, or else those answering its deadline."""
     now = _now(now)
     if not SUBMIT.allows(actor.role):
         raise NotPermitted("Nur der Träger reicht Zwischennachweise ein.",
@@ -162,6 +166,9 @@ def submit_interim_report(session: Session, app: Application | int | str, actor:
             "year has ended.", field="period")
     spent = _spending(session, app, spending)
     late = today > deadline.due_date
+    carried = documents.carried(session, app.id, [DocumentPurpose.interim_report.value],
+                                document_ids, deadline.id, deadline.opened_at,
+                                Label("Zwischennachweis", "Interim report"))
     report = InterimReport(application_id=app.id, deadline_id=deadline.id,
                            period=deadline.period, narrative=narrative.strip(),
                            spending_cents=spent, late=late, submitted_at=now,
@@ -170,12 +177,16 @@ def submit_interim_report(session: Session, app: Application | int | str, actor:
     deadline.status, deadline.closed_at = DeadlineStatus.met.value, now
     session.add(deadline)
     session.flush()
-    _history(session, app, SUBMIT.history_trigger, actor, now,
-             f"Zwischennachweis {deadline.period}",
-             {"report_id": report.id, "period": deadline.period, "spending_cents": spent,
-              "due_date": deadline.due_date.isoformat(), "late": late}, late=late,
-             email=SUBMIT.email)
+    payload = {"report_id": report.id, "period": deadline.period, "spending_cents": spent,
+               "due_date": deadline.due_date.isoformat(), "late": late}
+    if carried:
+        payload["document_files"] = documents.named_in_history(carried)
+    record = _history(session, app, SUBMIT.history_trigger, actor, now,
+                      f"Zwischennachweis {deadline.period}", payload, late=late,
+                      email=SUBMIT.email)
     session.flush()
+    if carried:
+        documents.attach(session, [d.id for d in carried], record.id)
     return report
 
 

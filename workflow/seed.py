@@ -361,7 +361,8 @@ def _actions(p: Project, rng: random.Random) -> list[Action]:
                 reason="Die nachgeforderten Unterlagen sind trotz Mahnung und Nachfrist nicht "
                        "eingegangen.")
             return out
-        act(provided, p.carrier, "provide_documents", reason="Unterlagen anbei.")
+        act(provided, p.carrier, "provide_documents", reason="Unterlagen nachgereicht.",
+            payload={"explanation": "Die Unterlagen sind im Original per Post eingegangen."})
     if p.outcome == "rejected":
         reasons = ("Das Quartier erfüllt die Fördervoraussetzungen des Aufrufs nicht.",
                    "Die Ausgaben sind im Finanzierungsplan nicht nachvollziehbar begründet.",

@@ -85,6 +85,24 @@ class Settings(BaseSettings):
     # {data_dir}/documents.
     documents_dir: str | None = None
 
+    # Uploads (workflow.uploads): the largest file and the most an application's uploads may
+    # hold together (bytes), the types allowed (detected from the content), the virus scanner
+    # (clamd: a unix socket path or host:port) and, outside development, whether uploads are
+    # taken while no scanner is configured. Blobs no document names are swept after the grace.
+    upload_max_bytes: int = 20 * 1024 * 1024
+    upload_max_bytes_per_application: int = 200 * 1024 * 1024
+    upload_allowed_types: list[str] = [
+        "application/pdf", "image/png", "image/jpeg",
+        "application/vnd.oasis.opendocument.text",
+        "application/vnd.oasis.opendocument.spreadsheet",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ]
+    clamd_socket: str | None = None
+    clamd_timeout_seconds: float = 60.0
+    uploads_without_scanner: bool = False
+    orphan_grace_hours: float = 24.0
+
     def smtp(self) -> SmtpConfig:
         """The SMTP server for notifications' sender."""
         return SmtpConfig(host=self.smtp_host, port=self.smtp_port, starttls=self.smtp_starttls,

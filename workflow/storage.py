@@ -39,11 +39,15 @@ class BlobTooLarge(Exception):
 class Store(Protocol):
     def put(self, chunks: Iterable[bytes], max_bytes: int | None = None) -> StoredBlob: ...
 
+    def stage(self, max_bytes: int | None = None) -> Staged: ...
+
     def open(self, sha256: str) -> BinaryIO: ...
 
     def exists(self, sha256: str) -> bool: ...
 
     def delete(self, sha256: str) -> None: ...
+
+    def modified(self, sha256: str) -> float | None: ...
 
     def blobs(self) -> Iterator[tuple[str, float]]:
         """Every stored blob's checksum with its modification time (seconds since the epoch)."""
@@ -62,28 +66,20 @@ class FileStore:
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
     def put(self, chunks: Iterable[bytes], max_bytes: int | None = None) -> StoredBlob:
+        staged = self.stage(max_bytes)
+        try:
+            for chunk in chunks:
+                staged.write(chunk)
+            return staged.keep()
+        finally:
+            staged.discard()
+
+    def stage(self, max_bytes: int | None = None) -> Staged:
+        """A blob written piece by piece (an upload as it streams in), kept only by `keep()`:
+        the checks at the door read `staged.path` first, and a refused file leaves nothing."""
         incoming = self.root / TEMPORARY_DIR
         incoming.mkdir(parents=True, exist_ok=True)
-        temporary = incoming / f"{os.getpid()}-{secrets.token_hex(8)}"
-        digest = hashlib.sha256()
-        size = 0
-        try:
-            with open(temporary, "xb") as out:
-                for chunk in chunks:
-                    size += len(chunk)
-                    if max_bytes is not None and size > max_bytes:
-                        raise BlobTooLarge(max_bytes)
-                    digest.update(chunk)
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            sha256 = digest.hexdigest()
-            final = self.path(sha256)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(temporary, final)  # the same content twice: the same bytes, either wins
-            return StoredBlob(sha256, size)
-        finally:
-            temporary.unlink(missing_ok=True)
+        return Staged(self, incoming / f"{os.getpid()}-{secrets.token_hex(8)}", max_bytes)
 
     def open(self, sha256: str) -> BinaryIO:
         return open(self.path(sha256), "rb")
@@ -94,12 +90,68 @@ class FileStore:
     def delete(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)
 
+    def modified(self, sha256: str) -> float | None:
+        """The blob's modification time (seconds since the epoch), None if it is not there."""
+        try:
+            return self.path(sha256).stat().st_mtime
+        except FileNotFoundError:
+            return None
+
     def blobs(self) -> Iterator[tuple[str, float]]:
         if not self.root.is_dir():
             return
         for path in self.root.glob("??/??/*"):
             if SHA256.match(path.name) and path.is_file():
                 yield path.name, path.stat().st_mtime
+
+
+class Staged:
+    """A blob on its way into the store: a temporary file, hashed as it is written."""
+
+    def __init__(self, store: FileStore, path: Path, max_bytes: int | None) -> None:
+        self.store, self.path, self.max_bytes = store, path, max_bytes
+        self.size = 0
+        self._digest = hashlib.sha256()
+        self._out: BinaryIO | None = open(path, "xb")  # noqa: SIM115 (closed by keep/discard)
+
+    def write(self, chunk: bytes) -> None:
+        """Append a chunk; past `max_bytes` the file is discarded and BlobTooLarge raised."""
+        if self._out is None:
+            raise ValueError("the staged blob was already kept or discarded")
+        self.size += len(chunk)
+        if self.max_bytes is not None and self.size > self.max_bytes:
+            self.discard()
+            raise BlobTooLarge(self.max_bytes)
+        self._digest.update(chunk)
+        self._out.write(chunk)
+
+    def finish(self) -> None:
+        """Everything written and on disk: the file at `path` may now be read (type, scan)."""
+        if self._out is not None and not self._out.closed:
+            self._out.flush()
+            os.fsync(self._out.fileno())
+            self._out.close()
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
+
+    def keep(self) -> StoredBlob:
+        """Move the blob to its place in the store (the same content twice: either wins)."""
+        self.finish()
+        sha256 = self.sha256
+        final = self.store.path(sha256)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.path, final)
+        self._out = None
+        return StoredBlob(sha256, self.size)
+
+    def discard(self) -> None:
+        """Forget the blob: nothing of it stays in the store. Safe to call more than once."""
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+        self.path.unlink(missing_ok=True)
 
 
 def read_chunks(stream: BinaryIO, size: int = 1024 * 1024) -> Iterator[bytes]:

@@ -33,7 +33,8 @@ def list_interim_reports(reference: str, session: SessionDep,
 def submit_interim_report(reference: str, body: InterimReportSubmit, session: SessionDep,
                           actor: WriterDep) -> dict[str, Any]:
     report = reports.submit_interim_report(session, reference, actor, narrative=body.narrative,
-                                           spending=body.spending, period=body.period)
+                                           spending=body.spending, period=body.period,
+                                           document_ids=body.document_ids)
     return report_out(report)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,9 +32,15 @@ BUDGET = {Y1: 1_000_000_00, Y2: 1_000_000_00}
 ROLES = ("carrier", "other_carrier", "reviewer", "reviewer2", "approver", "admin", "observer")
 
 
+@lru_cache(maxsize=1)
+def documents_dir() -> str:
+    """Where the API tests' uploads go (one folder per test process, never the repository)."""
+    return tempfile.mkdtemp(prefix="quartier-test-documents-")
+
+
 def api_settings() -> Settings:
     return Settings(environment="development", secret_key="test-secret-" + "x" * 40,
-                    token_lifetime_minutes=30)
+                    token_lifetime_minutes=30, documents_dir=documents_dir())
 
 
 def amounts(y1: str = "50000", y2: str = "50000") -> dict[str, str]:

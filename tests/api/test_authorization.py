@@ -19,6 +19,7 @@ from sqlmodel import SQLModel, select
 import workflow.models  # noqa: F401
 from api.app import create_app
 from notifications.outbox import OutboxMessage
+from states.documents import DocumentPurpose
 from tests.api.conftest import (
     PASSWORD,
     Y1,
@@ -31,8 +32,9 @@ from tests.api.conftest import (
     login,
     version_of,
 )
-from workflow import budget, calendar, calls_admin, programme_admin
+from workflow import budget, calendar, calls_admin, engine, programme_admin
 from workflow.db import make_engine, unit_of_work
+from workflow.documents import record_document
 from workflow.models import Application, BudgetLine, Call, Deadline, Organisation, User
 from workflow.reminder_tables import InterimReport
 from workflow.security import hash_password
@@ -236,6 +238,35 @@ def review_interim(action: str, body: dict[str, Any]) -> Callable[[Env, str], Re
     return build
 
 
+def _requested(env: Env) -> str:
+    ref = application_in(env.aw, "in_review")
+    with unit_of_work(env.aw.engine) as session:
+        engine.fire(session, ref, "request_documents", env.aw.actor("reviewer"),
+                    reason="Satzung", payload={"documents": ["Satzung"]})
+    return ref
+
+
+def upload_answer(env: Env, role: str) -> Req:
+    return Req("POST", f"{A}/applications/{_requested(env)}/documents", {
+        "files": {"file": ("Satzung.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+        "data": {"purpose": "document_request"}})
+
+
+def with_document(download: bool = False) -> Callable[[Env, str], Req]:
+    def build(env: Env, role: str) -> Req:
+        ref = _requested(env)
+        blob = api_settings().document_store().put([b"%PDF-1.4\n%%EOF\n"])
+        with unit_of_work(env.aw.engine) as session:
+            app = session.exec(select(Application).where(Application.reference == ref)).one()
+            document = record_document(session, app.id, blob, filename="Satzung.pdf",
+                                       content_type="application/pdf",
+                                       purpose=DocumentPurpose.document_request,
+                                       actor=env.aw.actor("carrier"), now=datetime.now(UTC))
+        path = f"/documents/{document.id}" if download else "/documents"
+        return Req("GET", f"{A}/applications/{ref}{path}")
+    return build
+
+
 def calendar_feed(env: Env, role: str) -> Req:
     with unit_of_work(env.aw.engine) as session:
         org = session.get(Organisation, env.aw.world.carrier.organisation_id)
@@ -385,6 +416,14 @@ MATRIX: dict[tuple[str, str], Case] = {
         Case({**admin_only(403), "reviewer": 200, "approver": 200},
              review_interim("request-changes", {"reason": "Belege fehlen"})),
     ("GET", f"{A}/applications/{{reference}}/reminders"): Case(reader(), active("/reminders")),
+    # The case file (api/routers/documents.py): observers see no documents; staff upload only
+    # `other`, so a document request's answer is the carrier's.
+    ("GET", f"{A}/applications/{{reference}}/documents"):
+        Case({**reader(), "observer": 403}, with_document()),
+    ("POST", f"{A}/applications/{{reference}}/documents"):
+        Case(carrier_writer(201), upload_answer),
+    ("GET", f"{A}/applications/{{reference}}/documents/{{document_id}}"):
+        Case({**reader(), "observer": 403}, with_document(download=True)),
     # A secret URL for calendar programs: the token is the credential, no login.
     ("GET", f"{A}/calendar/{{token}}.ics"): Case(everyone(200, 200), calendar_feed),
 }

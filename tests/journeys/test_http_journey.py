@@ -59,7 +59,14 @@ def test_ziq_journey_over_http(any_engine) -> None:
               "payload": {"documents": ["Finanzierungsplan"]}})
         deadlines = client.get(f"/api/v1/applications/{ref}/deadlines", headers=carrier).json()
         assert [(d["kind"], d["status"]) for d in deadlines] == [("document_request", "open")]
-        fire(carrier, "provide_documents", {"reason": "Finanzierungsplan anbei."})
+        plan = client.post(f"/api/v1/applications/{ref}/documents", headers=carrier,
+                           data={"purpose": "document_request"},
+                           files={"file": ("Finanzierungsplan.pdf", b"%PDF-1.4\n%%EOF\n",
+                                           "application/pdf")})
+        assert plan.status_code == 201, plan.text
+        provided = fire(carrier, "provide_documents", {"reason": "Finanzierungsplan anbei."})
+        assert provided.json()["transition"]["payload"]["document_files"] == [
+            {"id": plan.json()["id"], "filename": "Finanzierungsplan.pdf"}]
         fire(reviewer, "recommend", {"reason": "Förderfähig.", "payload": {"amounts": amounts()}})
 
         refused = fire(reviewer, "approve", expect=403, **{"Accept-Language": "en"})

@@ -69,7 +69,8 @@ def every_carrier_email(engine: Engine, language: str) -> None:
         wf.fire(s, main, "request_documents", reviewer, now=NOW,
                 reason="Es fehlen Unterlagen zur Kofinanzierung.",
                 payload={"documents": ["Satzung des Trägers", "Finanzierungsplan (überarbeitet)"]})
-        wf.fire(s, main, "provide_documents", carrier, now=NOW)
+        wf.fire(s, main, "provide_documents", carrier, now=NOW,
+                payload={"explanation": "Satzung liegt bei"})
         wf.fire(s, main, "recommend", reviewer, now=NOW, reason="Förderfähig",
                 payload={"amounts": {"2021": "50000", "2022": "50000"}})
         wf.fire(s, main, "approve", approver, now=NOW)

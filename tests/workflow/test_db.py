@@ -38,7 +38,8 @@ def test_orm_objects_loaded_before_a_firing_see_its_writes(any_engine: Engine) -
         assert (app.state, app.version, request.status) == ("documents_requested", version + 1,
                                                             "open")
 
-        engine.fire(s, reference, "provide_documents", world.carrier, now=NOW)
+        engine.fire(s, reference, "provide_documents", world.carrier, now=NOW,
+                    payload={"explanation": "Liegt bei"})
         engine.fire(s, reference, "recommend", world.reviewer, reason="Förderfähig", now=NOW,
                     payload={"amounts": {"2021": "40000", "2022": "30000"}})
         engine.fire(s, reference, "approve", world.approver, now=NOW)

@@ -96,7 +96,8 @@ def test_document_request_deadline_opens_and_closes_with_transitions(engine):
         wf.fire(session, app, "request_documents", world.reviewer, reason="Satzung", now=when)
         deadline = session.exec(select(Deadline).where(Deadline.application_id == app.id)).one()
         assert deadline.due_date == date(2021, 1, 4) and deadline.status == "open"
-        wf.fire(session, app, "provide_documents", world.carrier, now=when + timedelta(days=3))
+        wf.fire(session, app, "provide_documents", world.carrier, now=when + timedelta(days=3),
+                payload={"explanation": "Liegt bei"})
         session.refresh(deadline)
         assert deadline.status == "met"
 

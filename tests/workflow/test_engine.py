@@ -58,7 +58,7 @@ def test_whole_journey_releases_underspend(any_engine):
         (w.carrier, "submit", None, None),
         (w.reviewer, "start_review", None, None),
         (w.reviewer, "request_documents", {"documents": ["Satzung"]}, "Satzung fehlt"),
-        (w.carrier, "provide_documents", None, "anbei"),
+        (w.carrier, "provide_documents", {"explanation": "Satzung liegt bei"}, "anbei"),
         (w.reviewer, "recommend", {"amounts": {"2021": "55000", "2022": "20000"}}, "ok"),
         (w.approver, "approve", None, None),
         (w.carrier, "start", {"waiver_of_appeal": True}, None),  # before the start date
@@ -119,7 +119,8 @@ def test_late_documents_are_marked_late(engine, world):
     with unit_of_work(engine) as s:
         app = application_in(s, world, "in_review")
         wf.fire(s, app, "request_documents", world.reviewer, reason="Satzung", now=NOW)
-        record = wf.fire(s, app, "provide_documents", world.carrier, now=NOW + timedelta(days=30))
+        record = wf.fire(s, app, "provide_documents", world.carrier,
+                         payload={"explanation": "Verspätet"}, now=NOW + timedelta(days=30))
         assert record.late is True
 
 

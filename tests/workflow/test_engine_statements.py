@@ -15,22 +15,23 @@ from workflow import engine as wf
 from workflow.db import unit_of_work
 
 # Statements inside `fire`, per trigger, on each database (SQLite's BEGIN IMMEDIATE included).
-# provide_documents and submit_final_report write a second email: the case officer's. submit and
-# approve file a notice PDF (workflow.bescheide): organisation, module, the document row, and for
-# the approval the commitment per budget line, 3 and 4 statements more.
+# provide_documents and submit_final_report write a second email (the case officer's) and look
+# for the uploads they carry (one SELECT each). submit and approve file a notice PDF
+# (workflow.bescheide): organisation, module, the document row, and for the approval the
+# commitment per budget line, 3 and 4 statements more.
 EXPECTED = {
-    "sqlite": {"submit": 8, "start_review": 4, "request_documents": 6, "provide_documents": 7,
-               "recommend": 5, "approve": 16, "start": 5, "submit_final_report": 8, "close": 12},
+    "sqlite": {"submit": 8, "start_review": 4, "request_documents": 6, "provide_documents": 8,
+               "recommend": 5, "approve": 16, "start": 5, "submit_final_report": 9, "close": 12},
     "postgresql": {"submit": 7, "start_review": 3, "request_documents": 5,
-                   "provide_documents": 6, "recommend": 4, "approve": 14, "start": 4,
-                   "submit_final_report": 7, "close": 11},
+                   "provide_documents": 7, "recommend": 4, "approve": 14, "start": 4,
+                   "submit_final_report": 8, "close": 11},
 }
 
 JOURNEY = [
     ("carrier", "submit", None, None),
     ("reviewer", "start_review", None, None),
     ("reviewer", "request_documents", {"documents": ["Satzung"]}, "Satzung fehlt"),
-    ("carrier", "provide_documents", None, "anbei"),
+    ("carrier", "provide_documents", {"explanation": "Satzung liegt bei"}, "anbei"),
     ("reviewer", "recommend", {"amounts": {"2021": "55000", "2022": "20000"}}, "ok"),
     ("approver", "approve", None, None),
     ("carrier", "start", {"waiver_of_appeal": True}, None),  # before the start date

@@ -44,7 +44,8 @@ def test_whoever_requested_documents_may_not_approve(engine):
         w = make_world(s)
         ref = application_in(s, w, "in_review").reference
         wf.fire(s, ref, "request_documents", w.approver, reason="Satzung fehlt", now=NOW)
-        wf.fire(s, ref, "provide_documents", w.carrier, reason="anbei", now=NOW)
+        wf.fire(s, ref, "provide_documents", w.carrier, reason="anbei", now=NOW,
+                payload={"explanation": "Liegt bei"})
         wf.fire(s, ref, "recommend", w.reviewer, reason="ok",
                 payload={"amounts": {"2021": "1000", "2022": "1000"}}, now=NOW)
     refused(engine, FourEyesViolation,

@@ -12,6 +12,7 @@ from workflow.cli import (
     budget,
     calendar,
     database,
+    documents,
     lifecycle,
     mail,
     notices,
@@ -59,6 +60,7 @@ app.add_typer(calendar.calendar_app, name="calendar")
 app.add_typer(users.users_app, name="users")
 app.add_typer(mail.mail_app, name="mail")
 app.add_typer(notices.notices_app, name="notices")
+app.add_typer(documents.documents_app, name="documents")
 app.add_typer(lifecycle.workflow_app, name="workflow")
 app.command("simulate")(lifecycle.simulate)
 app.command("serve")(server.serve)

@@ -189,6 +189,12 @@ def fire(
     waiver_of_appeal: Annotated[bool, typer.Option(
         "--waiver-of-appeal", help="start: Der Träger verzichtet auf Rechtsbehelfe "
         "(Rechtsbehelfsverzicht) und beginnt vor dem Projektbeginn.")] = False,
+    attach: Annotated[list[int] | None, typer.Option(
+        "--attach", metavar="NR", help="Hochgeladene Unterlage (quartier documents upload), "
+        "die der Schritt mitnimmt, mehrfach.")] = None,
+    explanation: Annotated[str | None, typer.Option(
+        "--explanation", metavar="TEXT",
+        help="Warum keine Unterlage beiliegt (bei der Antwort auf eine Nachforderung).")] = None,
     expected_version: Annotated[int | None, typer.Option(
         "--expected-version", metavar="VERSION", help="Nur wenn der Antrag diese Version hat.")]
     = None,
@@ -204,6 +210,10 @@ def fire(
         payload["repayment"] = repayment
     if waiver_of_appeal:
         payload["waiver_of_appeal"] = True
+    if attach:
+        payload["document_ids"] = attach
+    if explanation:
+        payload["explanation"] = explanation
     with session_scope(as_json) as session:
         if amount:
             payload["amounts"] = parse_pairs(amount, "--amount")

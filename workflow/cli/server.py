@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from notifications.outbox import utcnow
 from notifications.worker import DeliveryReport, Periodic, delivery_job, run_worker
-from workflow import idempotency
+from workflow import documents, idempotency
 from workflow.cli.common import (
     JsonOpt,
     NowOpt,
@@ -28,7 +28,7 @@ from workflow.cli.common import (
     table,
 )
 from workflow.cli.mail import report_line
-from workflow.db import make_engine
+from workflow.db import make_engine, unit_of_work
 from workflow.reminders import run_reminder_pass
 from workflow.scheduled_starts import run_start_pass
 from workflow.settings import InsecureSettings, check_settings, get_settings
@@ -39,6 +39,7 @@ APP_FACTORY = "api.app:create_app"
 REMINDER_PASS_EVERY_SECONDS = 300.0
 START_PASS_EVERY_SECONDS = 300.0
 IDEMPOTENCY_EXPIRY_EVERY_SECONDS = 3600.0
+ORPHAN_SWEEP_EVERY_SECONDS = 3600.0
 
 log = logging.getLogger("quartier.worker")
 
@@ -101,7 +102,21 @@ def worker_jobs(on_report: Any = None) -> list[Periodic]:
             Periodic(run_start_pass, START_PASS_EVERY_SECONDS, "scheduled project starts"),
             delivery_job(settings.delivery(), on_report),
             Periodic(expire_idempotency_records, IDEMPOTENCY_EXPIRY_EVERY_SECONDS,
-                     "idempotency expiry")]
+                     "idempotency expiry"),
+            Periodic(orphan_sweep(settings), ORPHAN_SWEEP_EVERY_SECONDS, "orphan sweep")]
+
+
+def orphan_sweep(settings: Any) -> Any:
+    """The worker's hourly sweep of blobs no document names (older than the grace period)."""
+    store, grace = settings.document_store(), timedelta(hours=settings.orphan_grace_hours)
+
+    def sweep_orphans(engine: Engine, now: datetime) -> None:
+        with unit_of_work(engine) as session:
+            deleted = documents.sweep_orphans(session, store, now, grace)
+        if deleted:
+            log.info("%s orphaned document blobs deleted", len(deleted))
+
+    return sweep_orphans
 
 
 def worker(

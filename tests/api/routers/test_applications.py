@@ -152,7 +152,8 @@ def test_escalated_filter_lists_applications_whose_grace_period_ended(
                     json={"reason": "Satzung fehlt"}, headers=reviewer)
     carrier = login(client, api_world.emails["carrier"])
     client.post(f"{A}/applications/{on_time}/transitions/provide_documents",
-                json={"reason": "anbei"}, headers=carrier)
+                json={"reason": "anbei", "payload": {"explanation": "Satzung folgt per Post"}},
+                headers=carrier)
     # 14 days to answer, 7 days overdue: formal reminder; 14 more days of grace: escalation.
     run_reminder_pass(api_world.engine, now=datetime.now(UTC) + timedelta(days=22))
     run_reminder_pass(api_world.engine, now=datetime.now(UTC) + timedelta(days=40))

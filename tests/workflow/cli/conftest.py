@@ -33,9 +33,11 @@ def run(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.Complete
 
 @pytest.fixture(scope="session")
 def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated and seeded SQLite file per test process (seeding plays a whole call)."""
+    """One migrated and seeded SQLite file per test process (seeding plays a whole call), with
+    its document store (the demo call's notices) in `documents` beside it."""
     path = tmp_path_factory.mktemp("cli-seeded") / "cli.sqlite3"
-    env = {**os.environ, "QUARTIER_DATABASE_URL": f"sqlite:///{path}"}
+    env = {**os.environ, "QUARTIER_DATABASE_URL": f"sqlite:///{path}",
+           "QUARTIER_DOCUMENTS_DIR": str(path.parent / "documents")}
     run(env, "db", "upgrade")
     run(env, "seed")
     return path
@@ -46,7 +48,11 @@ def cli_env(tmp_path: Path, seeded_file: Path) -> dict[str, str]:
     """A migrated SQLite file with the seeded ZiQ programme (a copy of the seeded one)."""
     for part in seeded_file.parent.glob(f"{seeded_file.name}*"):  # with any -wal/-shm file
         shutil.copyfile(part, tmp_path / part.name)
-    return {**os.environ, "QUARTIER_DATABASE_URL": f"sqlite:///{tmp_path / seeded_file.name}"}
+    documents = seeded_file.parent / "documents"
+    if documents.is_dir():
+        shutil.copytree(documents, tmp_path / "documents")
+    return {**os.environ, "QUARTIER_DATABASE_URL": f"sqlite:///{tmp_path / seeded_file.name}",
+            "QUARTIER_DOCUMENTS_DIR": str(tmp_path / "documents")}
 
 
 def demo_ref(env: dict[str, str], state: str, call: str = "ZiQ-DEMO") -> str:

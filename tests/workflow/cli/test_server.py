@@ -24,7 +24,7 @@ def test_the_worker_runs_the_reminder_pass_and_delivers_the_outbox(monkeypatch) 
     monkeypatch.setenv("QUARTIER_SMTP_PORT", "2525")
     server.get_settings.cache_clear()
     try:
-        reminders, starts, delivery, _ = server.worker_jobs()
+        reminders, starts, delivery, _, _ = server.worker_jobs()
     finally:
         server.get_settings.cache_clear()
     assert reminders.fn is run_reminder_pass
