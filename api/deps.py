@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from api import auth
 from api.errors import language
 from states import Role
+from workflow.bescheide import SESSION_STORE_KEY
 from workflow.db import DatabaseBusy, connection_slots, is_busy, reader
 from workflow.errors import (
     Conflict,
@@ -104,7 +105,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         engine = reader(engine)
     slots = _slots(request)
     await slots.acquire()
-    session = Session(engine, expire_on_commit=False)
+    # Notices the request files (workflow.bescheide) go where the case-file routes read.
+    session = Session(engine, expire_on_commit=False, info={
+        SESSION_STORE_KEY: request.app.state.settings.document_store()})
     try:
         yield session
         if session.in_transaction():

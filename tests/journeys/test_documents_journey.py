@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from tests.api.conftest import build_world, count
-from tests.api.routers.test_documents import ELF, PDF, blobs, requested
+from tests.api.routers.test_documents import ELF, PDF, UPLOADS, blobs, requested
 from tests.journeys.conftest import QUARTIER, serving
 from workflow.db import make_engine
 from workflow.models import Document
@@ -24,7 +24,9 @@ def test_uploads_over_a_real_server(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'quartier.sqlite3'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUARTIER_")}
     env.update(QUARTIER_DATABASE_URL=url, QUARTIER_ENVIRONMENT="development",
-               QUARTIER_DATA_DIR=str(tmp_path / "data"), QUARTIER_SECRET_KEY="s" * 48)
+               QUARTIER_DATA_DIR=str(tmp_path / "data"),
+               QUARTIER_DOCUMENTS_DIR=str(tmp_path / "data" / "documents"),
+               QUARTIER_SECRET_KEY="s" * 48)
     done = subprocess.run([QUARTIER, "db", "upgrade"], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -53,7 +55,8 @@ def test_uploads_over_a_real_server(tmp_path: Path) -> None:
         assert provided.json()["transition"]["payload"]["document_files"] == [
             {"id": document["id"], "filename": "Finanzierungsplan.pdf"}]
 
-        listed = http.get(documents, headers=reviewer).json()
+        listed = [d for d in http.get(documents, headers=reviewer).json()
+                  if d["purpose"] not in ("notice", "application")]  # filed by Quartier
         assert [(d["id"], d["filename"], d["purpose"]) for d in listed] == [
             (document["id"], "Finanzierungsplan.pdf", "document_request")]
         downloaded = http.get(f"{documents}/{document['id']}", headers=reviewer)
@@ -73,5 +76,5 @@ def test_uploads_over_a_real_server(tmp_path: Path) -> None:
         assert renamed.status_code == 415, renamed.text
         assert "application/x-" in renamed.json()["detail"]
         assert sorted(blobs(store)) == before
-        assert count(aw, Document) == 1
+        assert count(aw, Document, UPLOADS) == 1
     engine.dispose()

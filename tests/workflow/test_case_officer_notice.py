@@ -43,7 +43,9 @@ def test_documents_provided_reach_the_case_officer_with_the_act(any_engine):
     world, app_id = _documents_requested(any_engine)
     with unit_of_work(any_engine) as session:
         wf.fire(session, app_id, "provide_documents", world.carrier, reason="Anbei die Satzung.",
-                payload={"documents": ["Satzung des Trägers"]}, now=at(date(2020, 11, 20)))
+                payload={"documents": ["Satzung des Trägers"],
+                         "explanation": "Die Satzung kommt im Original per Post."},
+                now=at(date(2020, 11, 20)))
     (mail,) = officer_mails(any_engine)
     assert mail.recipient == OFFICER and mail.language == "de" and mail.application_id == app_id
     assert mail.subject.startswith("Eingang: Nachgereichte Unterlagen zu Antrag ZiQ-")
@@ -60,7 +62,9 @@ def test_a_rolled_back_act_tells_nobody(any_engine):
         pass
 
     with pytest.raises(Abort), unit_of_work(any_engine) as session:
-        wf.fire(session, app_id, "provide_documents", world.carrier, now=at(date(2020, 11, 10)))
+        wf.fire(session, app_id, "provide_documents", world.carrier,
+                payload={"explanation": "Die Unterlagen kommen per Post."},
+                now=at(date(2020, 11, 10)))
         assert [m.template for m in session.exec(select(OutboxMessage).where(
             OutboxMessage.recipient == OFFICER))] == ["case_officer_notice"]
         raise Abort
@@ -76,7 +80,9 @@ def test_no_case_officer_no_mail(any_engine):
         app.case_officer_id = None  # e.g. the case was handed back and nobody has taken it
         session.add(app)
     with unit_of_work(any_engine) as session:
-        wf.fire(session, app_id, "provide_documents", world.carrier, now=at(date(2020, 11, 10)))
+        wf.fire(session, app_id, "provide_documents", world.carrier,
+                payload={"explanation": "Die Unterlagen kommen per Post."},
+                now=at(date(2020, 11, 10)))
     assert officer_mails(any_engine) == []
     with Session(any_engine) as session:  # the carrier still hears of it
         assert session.exec(select(OutboxMessage).where(

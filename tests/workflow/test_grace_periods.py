@@ -99,7 +99,9 @@ def test_reject_inside_a_document_requests_grace_period_is_refused(any_engine):
 def test_a_met_deadline_ends_the_guard_and_other_decisions_are_not_held(any_engine):
     world, app_id = _documents_with_mahnung(any_engine)
     with unit_of_work(any_engine) as session:
-        wf.fire(session, app_id, "provide_documents", world.carrier, now=at(date(2020, 11, 30)))
+        wf.fire(session, app_id, "provide_documents", world.carrier,
+                payload={"explanation": "Die Unterlagen kommen per Post."},
+                now=at(date(2020, 11, 30)))
         # Met: the grace period no longer holds a decision back.
         wf.fire(session, app_id, "reject", world.reviewer, reason="Nicht förderfähig",
                 now=at(date(2020, 12, 1)))

@@ -183,7 +183,8 @@ def test_an_upload_whose_transaction_fails_leaves_a_blob_the_sweeper_removes(any
                                            purpose=DocumentPurpose.other, policy=policy, now=NOW)
         sha256 = document.sha256
         session.rollback()  # e.g. the commit failed
-        assert store.exists(sha256) and session.exec(select(Document)).all() == []
+        assert store.exists(sha256) and session.exec(
+            select(Document).where(Document.sha256 == sha256)).all() == []
         later = NOW.replace(year=NOW.year + 10)
         assert documents.sweep_orphans(session, store, later, timedelta(hours=1)) == [sha256]
         assert not store.exists(sha256) and list(store.blobs()) == []

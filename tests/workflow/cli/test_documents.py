@@ -12,7 +12,7 @@ from sqlmodel import SQLModel
 
 from states.documents import DocumentPurpose
 from tests.api.conftest import build_world, count
-from tests.api.routers.test_documents import ELF, PDF, requested
+from tests.api.routers.test_documents import ELF, PDF, UPLOADS, requested
 from workflow.applications import load_application
 from workflow.cli import server
 from workflow.db import make_engine, unit_of_work
@@ -28,7 +28,8 @@ def test_upload_list_and_download_from_the_command_line(quartier, sqlite_url, tm
     SQLModel.metadata.create_all(engine)
     aw = build_world(engine)
     ref = requested(aw)
-    env = {"QUARTIER_DATABASE_URL": sqlite_url, "QUARTIER_DATA_DIR": str(tmp_path / "data")}
+    env = {"QUARTIER_DATABASE_URL": sqlite_url,
+           "QUARTIER_DOCUMENTS_DIR": str(tmp_path / "data" / "documents")}
     answer = tmp_path / "Stellungnahme Ämter.pdf"
     answer.write_bytes(PDF)
     carrier, reviewer = aw.emails["carrier"], aw.emails["reviewer"]
@@ -37,7 +38,8 @@ def test_upload_list_and_download_from_the_command_line(quartier, sqlite_url, tm
     assert uploaded["filename"] == "Stellungnahme Ämter.pdf" and uploaded["deadline_id"]
     listed = json.loads(quartier("documents", "list", ref, "--as", reviewer, "--json",
                                  **env).stdout)
-    assert [d["id"] for d in listed] == [uploaded["id"]]
+    assert [d["id"] for d in listed if d["purpose"] not in ("notice", "application")] == [
+        uploaded["id"]]
     assert "Stellungnahme Ämter.pdf" in quartier("documents", "list", ref, "--as", reviewer,
                                                  **env).stdout
     target = tmp_path / "out.pdf"
@@ -53,7 +55,7 @@ def test_upload_list_and_download_from_the_command_line(quartier, sqlite_url, tm
     refused = quartier("documents", "upload", ref, str(program), "--as", carrier, ok=False,
                        **env)
     assert refused.exit_code == 1 and "Fehler: Dateityp nicht erlaubt" in refused.output
-    assert count(aw, Document) == 1
+    assert count(aw, Document, UPLOADS) == 1
     engine.dispose()
 
 
@@ -79,7 +81,8 @@ def _orphans(engine, store: FileStore) -> tuple[str, str, str]:
 def test_sweep_deletes_old_orphans_only(quartier, engine, sqlite_url, tmp_path) -> None:
     store = FileStore(tmp_path / "data" / "documents")
     kept, old, fresh = _orphans(engine, store)
-    env = {"QUARTIER_DATABASE_URL": sqlite_url, "QUARTIER_DATA_DIR": str(tmp_path / "data")}
+    env = {"QUARTIER_DATABASE_URL": sqlite_url,
+           "QUARTIER_DOCUMENTS_DIR": str(tmp_path / "data" / "documents")}
     result = json.loads(quartier("documents", "sweep", "--json", **env).stdout)
     assert result == {"deleted": [old]}
     assert store.exists(kept) and store.exists(fresh) and not store.exists(old)
@@ -88,7 +91,7 @@ def test_sweep_deletes_old_orphans_only(quartier, engine, sqlite_url, tmp_path) 
 def test_the_worker_sweeps_orphans(any_engine, tmp_path, monkeypatch) -> None:
     store = FileStore(tmp_path / "data" / "documents")
     kept, old, fresh = _orphans(any_engine, store)
-    monkeypatch.setenv("QUARTIER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("QUARTIER_DOCUMENTS_DIR", str(tmp_path / "data" / "documents"))
     get_settings.cache_clear()
     try:
         [sweep] = [job for job in server.worker_jobs() if job.name == "orphan sweep"]
