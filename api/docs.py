@@ -113,6 +113,15 @@ def _problem_response(description: str) -> dict[str, Any]:
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 
 
+def _not_null(schema: dict[str, Any]) -> None:
+    """A header is text or absent, never JSON null: an optional header's `anyOf [X, null]`
+    becomes X (clients and schemathesis would otherwise send the text "null")."""
+    options = [o for o in schema.get("anyOf", ()) if o.get("type") != "null"]
+    if "anyOf" in schema and len(options) == 1:
+        del schema["anyOf"]
+        schema.update(options[0])
+
+
 def openapi_document(app: FastAPI) -> dict[str, Any]:
     """FastAPI's document with every refusal as a Problem (422 included, not
     HTTPValidationError), statuses from each route's dependencies and its own `responses=`."""
@@ -138,6 +147,10 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
                     responses[status] = _problem_response(description)
             schema["paths"][route.path_format][method.lower()]["responses"] = dict(
                 sorted(responses.items()))
+            for parameter in schema["paths"][route.path_format][method.lower()].get(
+                    "parameters", []):
+                if parameter["in"] == "header":
+                    _not_null(parameter["schema"])
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
     app.openapi_schema = schema

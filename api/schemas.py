@@ -51,7 +51,11 @@ SignedMoney = Annotated[str | int, PlainValidator(_money), WithJsonSchema(
                {"type": "integer", "minimum": 1 - MAX_EUROS, "maximum": MAX_EUROS - 1}],
      "description": "A change in " + _MONEY_DESCRIPTION[0].lower() + _MONEY_DESCRIPTION[1:]})]
 # A reason, a note: text with at least one character that is not a space.
-Reason = Annotated[str, StringConstraints(max_length=5000, pattern=r"\S")]
+# "Something visible": a character that is white space to none of the regular expression
+# engines involved (pydantic-core's Rust regex, Python's re, and the ECMAScript reading of
+# clients and schemathesis disagree on U+0085, U+FEFF and U+001C..U+001F).
+VISIBLE = r"[^\s\u0085\ufeff\x1c-\x1f]"
+Reason = Annotated[str, StringConstraints(max_length=5000, pattern=VISIBLE)]
 BudgetYear = Annotated[str, StringConstraints(min_length=4, max_length=4, pattern="^[0-9]{4}$")]
 def _amounts_schema(min_years: int = 0) -> dict[str, Any]:
     """Euros per budget year as the server reads them (JSON Schema)."""
@@ -141,13 +145,14 @@ class BudgetChangeRequest(Strict):
 
 
 class FundingStopRequest(Strict):
-    reason: Annotated[str, StringConstraints(max_length=2000, pattern=r"\S")]
+    reason: Annotated[str, StringConstraints(max_length=2000, pattern=VISIBLE)]
 
 
 class InterimReportSubmit(Strict):
     period: str | None = Field(default=None, max_length=20,
                                description="Budget year; default: the next open one")
-    narrative: Annotated[str, StringConstraints(max_length=reports.MAX_NARRATIVE, pattern=r"\S")]
+    narrative: Annotated[str, StringConstraints(max_length=reports.MAX_NARRATIVE,
+                                                pattern=VISIBLE)]
     spending: SomeAmounts = Field(
         description='Spending to date per budget year {"2021": "38500.00"}')
     # Uploads the report carries (issue 13); default: those answering its deadline.
@@ -473,7 +478,7 @@ ProgrammeCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9]{
 ModuleCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,10}$")]
 CallCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$")]
 RequiredText = Annotated[str, StringConstraints(min_length=1, max_length=2000,
-                                                pattern=r"[^\s]")]
+                                                pattern=VISIBLE)]
 
 
 class ModuleIn(Strict):

@@ -177,3 +177,19 @@ def test_amounts_still_parse(client: TestClient, carrier) -> None:
     assert response.status_code == 201, response.text
     years = {y["year"]: y["requested"] for y in response.json()["years"]}
     assert years == {Y1: "50000.00", Y2: "25000.00"}
+
+
+@pytest.mark.parametrize("text", ["\u0085", "\ufeff", " \x1c\x1f ", "\u00a0\u2028", "\t\n"])
+def test_a_reason_of_white_space_alone_is_refused_by_every_reading_of_it(text: str) -> None:
+    """Schemathesis (ECMAScript's \\s) took U+0085 for a visible character, pydantic (Rust's
+    Unicode \\s) did not: VISIBLE names the characters both count as white space."""
+    import re
+
+    from pydantic import TypeAdapter, ValidationError
+
+    from api.schemas import VISIBLE, Reason
+
+    with pytest.raises(ValidationError):
+        TypeAdapter(Reason).validate_python(text)
+    assert not re.search(VISIBLE, text)
+    assert TypeAdapter(Reason).validate_python(text + "ü") == text + "ü"

@@ -116,3 +116,15 @@ def test_unknown_trigger_is_still_the_engines_refusal(client: TestClient, carrie
                            headers=carrier)
     assert response.status_code in (404, 422)
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_headers_are_text_or_absent_never_null(spec: dict) -> None:
+    """An optional header is documented as its text's schema: a client that fills in `null`
+    would send the text "null" (schemathesis did, for If-Match)."""
+    headers = [(path, method, parameter) for path, operations in spec["paths"].items()
+               for method, operation in operations.items()
+               for parameter in operation.get("parameters", []) if parameter["in"] == "header"]
+    assert {p["name"] for _, _, p in headers} >= {"If-Match", "Idempotency-Key"}
+    for path, method, parameter in headers:
+        assert "anyOf" not in parameter["schema"], (path, method, parameter)
+        assert parameter["schema"]["type"] == "string" and parameter["schema"]["pattern"]
