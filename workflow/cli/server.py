@@ -73,6 +73,7 @@ def serve(
         raise typer.Exit(1) from None
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     shown = f"[{shown}]" if ":" in shown else shown
+    typer.echo(f"Quartier-Portal: http://{shown}:{port}/ (anmelden unter /anmelden)")
     typer.echo(f"Quartier-API: http://{shown}:{port}/docs (OpenAPI), "
                f"Basis http://{shown}:{port}/api/v1")
     if settings.environment == "development":
@@ -81,7 +82,7 @@ def serve(
                     for org in data["organisations"] for user in org["users"]]
         accounts += [[user["role"], user["email"], ""] for user in data["staff"]]
         show(f"Entwicklungsmodus. Demo-Konten (Passwort „{data['demo_password']}“, "
-             "nach `quartier seed`):", table(["Rolle", "E-Mail", "Organisation"], accounts))
+             "nach `quartier seed`; im Portal anmelden mit E-Mail und Passwort):", table(["Rolle", "E-Mail", "Organisation"], accounts))
     uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
                 log_config=_log_config(), access_log=False, proxy_headers=False)
 
