@@ -136,6 +136,7 @@ def pages(url: str) -> list[tuple[str, str, str, str]]:
 
 def measure(n: int) -> list[list[str]]:
     rows = []
+    per_round = max(1, n // ROUNDS)
     with tempfile.TemporaryDirectory(prefix="quartier-bench-portal-") as folder:
         url = seeded_database(Path(folder))
         with quartier_serve(url) as quartier, bare_serve(url) as bare, \
@@ -146,7 +147,6 @@ def measure(n: int) -> list[list[str]]:
             for name, q_path, b_path, marker in pages(url):
                 run(q_client, q_path, 20, marker)
                 run(b_client, b_path, 20, marker)
-                per_round = max(1, n // ROUNDS)
                 q_cpu, b_cpu = cpu_seconds(q_pid), cpu_seconds(b_pid)
                 q_rate, b_rate = interleaved(
                     ROUNDS, lambda _i, p=q_path, m=marker: run(q_client, p, per_round, m),

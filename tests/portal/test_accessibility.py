@@ -54,7 +54,7 @@ def fill(module: Any, path: str, facts: dict[str, Any], reference: str) -> list[
         elif name == "token":
             values = ["abgelaufen-oder-unbekannt"]
         elif name == "step":
-            values = list(getattr(module, "STEPS"))
+            values = list(module.STEPS)
         elif name == "code":
             values = ["ZiQ-DEMO"]
         else:
