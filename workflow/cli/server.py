@@ -82,7 +82,8 @@ def serve(
                     for org in data["organisations"] for user in org["users"]]
         accounts += [[user["role"], user["email"], ""] for user in data["staff"]]
         show(f"Entwicklungsmodus. Demo-Konten (Passwort „{data['demo_password']}“, "
-             "nach `quartier seed`; im Portal anmelden mit E-Mail und Passwort):", table(["Rolle", "E-Mail", "Organisation"], accounts))
+             "nach `quartier seed`; im Portal anmelden mit E-Mail und Passwort):",
+             table(["Rolle", "E-Mail", "Organisation"], accounts))
     uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
                 log_config=_log_config(), access_log=False, proxy_headers=False)
 
