@@ -17,7 +17,14 @@ from tests.factories import NOW, make_world
 from tests.workflow.helpers import refused
 from workflow import onboarding, tokens, users
 from workflow.db import unit_of_work
-from workflow.errors import Conflict, InvalidInput, InvalidLink, LoginFailed, NotPermitted, WrongState
+from workflow.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidLink,
+    LoginFailed,
+    NotPermitted,
+    WrongState,
+)
 from workflow.models import AdminAudit, OneTimeToken, Organisation, User
 
 PASSWORD = "Blaue Giraffe tanzt Walzer 7"
