@@ -5,6 +5,7 @@ reset by a link. Every refusal writes nothing; both databases."""
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -257,3 +258,35 @@ def test_an_unknown_status_filter_is_refused(engine) -> None:
     refused(engine, InvalidInput, lambda s: onboarding.organisations(s, "offen"))
     with unit_of_work(engine) as s:
         assert onboarding.organisations(s, OrganisationStatus.pending.value) == []
+
+
+def test_two_requests_racing_with_one_link_set_one_password(any_engine, world) -> None:
+    """The link is used up by a conditional update: of two requests at once, one wins and the
+    other is refused, on SQLite and on PostgreSQL."""
+    with unit_of_work(any_engine) as s:
+        token, _ = tokens.issue(s, s.get(User, world.carrier.id), TokenPurpose.reset_password,
+                                NOW, timedelta(hours=1))
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def attempt(password: str) -> None:
+        barrier.wait(timeout=10)
+        try:
+            # Both read the link unused (on PostgreSQL), then hash for a while, then use it.
+            with unit_of_work(any_engine) as s:
+                tokens.redeem(s, token, password, NOW)
+            outcomes.append("set")
+        except InvalidLink:
+            outcomes.append("refused")
+        except Exception as error:  # noqa: BLE001 (a lock timeout counts as refused too)
+            outcomes.append(f"error: {error!r}")
+
+    threads = [threading.Thread(target=attempt, args=(p,))
+               for p in ("Erstes sehr langes Passwort 11", "Zweites sehr langes Passwort 22")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes)[0] == "refused" and sorted(outcomes)[1] == "set", outcomes
+    with unit_of_work(any_engine) as s:
+        assert s.get(User, world.carrier.id).token_version == 1
