@@ -210,3 +210,33 @@ def enable_user(session: Session, key: int | str) -> User:
     session.add(user)
     session.flush()
     return user
+
+
+def update_profile(session: Session, user: User, *, name: str, language: str, email: str,
+                   password: str = "") -> User:
+    """A user changes their own name, language and email address; a new address needs the
+    current password and must be free."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise InvalidInput("Bitte einen Namen angeben.", "Give a name.", field="name")
+    if len(name) > 200:
+        raise InvalidInput("Der Name hat höchstens 200 Zeichen.",
+                           "The name has at most 200 characters.", field="name")
+    if language not in ("de", "en"):
+        raise InvalidInput("Sprache: Deutsch oder Englisch.", "Language: German or English.",
+                           field="language")
+    email = valid_email(email)
+    if email != user.email:
+        if session.exec(select(User.id).where(User.email == email, User.id != user.id)).first():
+            raise Conflict(f"Für {email} gibt es bereits ein Konto.",
+                           f"An account for {email} exists already.", field="email")
+        stored = user.password_hash
+        end_read(session)
+        if not verify_password(stored, password):
+            raise InvalidInput("Zum Ändern der E-Mail-Adresse bitte das aktuelle Passwort "
+                               "angeben.", "To change the email address, give your current "
+                               "password.", field="current_password")
+    user.name, user.language, user.email = name, language, email
+    session.add(user)
+    session.flush()
+    return user

@@ -290,3 +290,29 @@ def test_two_requests_racing_with_one_link_set_one_password(any_engine, world) -
     assert sorted(outcomes)[0] == "refused" and sorted(outcomes)[1] == "set", outcomes
     with unit_of_work(any_engine) as s:
         assert s.get(User, world.carrier.id).token_version == 1
+
+
+def test_a_user_changes_name_language_and_email(engine) -> None:
+    world = make_world_in(engine)
+    with unit_of_work(engine) as s:
+        user = s.get(User, world.carrier.id)
+        user.password_hash = users.hash_password(PASSWORD)
+        s.add(user)
+    refused(engine, InvalidInput, lambda s: users.update_profile(
+        s, s.get(User, world.carrier.id), name="", language="de", email=world.carrier_email))
+    refused(engine, InvalidInput, lambda s: users.update_profile(
+        s, s.get(User, world.carrier.id), name="J", language="fr", email=world.carrier_email))
+    refused(engine, Conflict, lambda s: users.update_profile(
+        s, s.get(User, world.carrier.id), name="J", language="de", email="andere@example.org",
+        password=PASSWORD))
+    refusal = refused(engine, InvalidInput, lambda s: users.update_profile(
+        s, s.get(User, world.carrier.id), name="J", language="de", email="neu@example.org",
+        password="falsch"), "aktuelle Passwort")
+    assert refusal.extra["field"] == "current_password"
+    with unit_of_work(engine) as s:
+        users.update_profile(s, s.get(User, world.carrier.id), name="Jürgen  Weiß-Neu",
+                             language="en", email="Neu@Example.org", password=PASSWORD)
+    with unit_of_work(engine) as s:
+        user = s.get(User, world.carrier.id)
+        assert (user.name, user.language, user.email) == ("Jürgen Weiß-Neu", "en",
+                                                          "neu@example.org")
