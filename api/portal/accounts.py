@@ -26,7 +26,7 @@ from api.portal.base import (
     set_cookie,
 )
 from api.portal.i18n import _
-from api.routers.accounts import RESET_THROTTLE
+from api.routers.accounts import REGISTRATION_THROTTLE, RESET_THROTTLE
 from states import Role
 from states.accounts import LEGAL_FORMS, TokenPurpose
 from workflow import onboarding, tokens, users
@@ -80,8 +80,20 @@ def registration_form(request: Request, user: MaybeUserDep) -> Response:
 
 
 @router.post("/registrieren")
-def register(request: Request, session: SessionDep, form: FormDep) -> Response:
+def register(request: Request, session: SessionDep, settings: SettingsDep,
+             form: FormDep) -> Response:
+    """Throttled per client address like the API's registration."""
     values = form_values(form)
+    throttle = auth.login_throttle(request.app.state, settings, REGISTRATION_THROTTLE)
+    account = "registration:" + values.get("contact_email", "").strip().lower()
+    try:
+        throttle.check(account, _address(request))
+    except TooManyLoginAttempts as refusal:
+        response = _registration_page(request, values, {
+            "": refusal.message(_language(request))}, 429)
+        response.headers["Retry-After"] = str(refusal.retry_after)
+        return response
+    throttle.failed(account, _address(request))
     try:
         onboarding.register(session, {k: values.get(k, "") for k in REGISTRATION_FIELDS})
     except WorkflowError as refusal:

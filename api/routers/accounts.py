@@ -33,6 +33,7 @@ from workflow.presenters import user_out
 router = APIRouter(prefix="/api/v1", tags=["onboarding"], route_class=UnitOfWorkRoute)
 log = logging.getLogger("quartier.auth")
 RESET_THROTTLE = "password_reset_throttle"
+REGISTRATION_THROTTLE = "registration_throttle"
 
 RECEIVED = {"de": "Vielen Dank. Die Registrierung ist eingegangen; nach der Bestätigung durch "
                   "die Programmverwaltung erhält die Ansprechperson eine E-Mail mit einem Link "
@@ -53,11 +54,21 @@ def _throttled(request: Request, refusal: TooManyLoginAttempts) -> JSONResponse:
 
 
 @router.post("/public/registrations", status_code=201, response_model=RegistrationOut,
-             summary="Register an organisation (no login; confirmed by an admin)")
-def register(body: RegistrationIn, session: SessionDep, lang: LanguageDep) -> dict[str, Any]:
+             summary="Register an organisation (no login; confirmed by an admin)",
+             responses={429: {"description": "Too many registrations (Retry-After)"}})
+def register(request: Request, body: RegistrationIn, session: SessionDep,
+             settings: SettingsDep, lang: LanguageDep) -> dict[str, Any] | JSONResponse:
     """The organisation waits for confirmation; its contact gets the email "Registrierung
     eingegangen" and, once confirmed, a one-time link to choose a password. A name or an email
-    address already registered is refused with 409."""
+    address already registered is refused with 409. Throttled per client address like logins
+    (every registration counts)."""
+    throttle = auth.login_throttle(request.app.state, settings, REGISTRATION_THROTTLE)
+    account = "registration:" + body.contact_email.strip().lower()
+    try:
+        throttle.check(account, _address(request))
+    except TooManyLoginAttempts as refusal:
+        return _throttled(request, refusal)
+    throttle.failed(account, _address(request))
     organisation, contact = onboarding.register(session, body.model_dump())
     return {"organisation": onboarding.organisation_out(organisation, lang, contact),
             "message": RECEIVED[lang if lang in RECEIVED else "de"]}
@@ -122,15 +133,17 @@ def confirm_password_reset(request: Request, body: PasswordResetConfirm, session
                            settings: SettingsDep) -> Token | JSONResponse:
     """For every one-time link (a confirmed registration, an invitation, a reset). Every earlier
     login token of the account stops working."""
+    # Invalid links count per client address (and per link, never for everyone at once).
     throttle = auth.login_throttle(request.app.state, settings, RESET_THROTTLE)
+    link = "link:" + tokens.digest(body.token)
     try:
-        throttle.check("", _address(request))
+        throttle.check(link, _address(request))
     except TooManyLoginAttempts as refusal:
         return _throttled(request, refusal)
     try:
         user = tokens.redeem(session, body.token, body.new_password, utcnow())
     except InvalidLink:
-        throttle.failed("", _address(request))
+        throttle.failed(link, _address(request))
         raise
     request.state.user_id = user.id
     return _token(user, settings)

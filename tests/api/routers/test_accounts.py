@@ -178,3 +178,16 @@ def test_the_emails_arrive_by_smtp_with_the_portal_link(
         assert "Registrierung eingegangen: Familienzentrum Hassel gGmbH" in messages
         client.post(f"{A}/auth/password-reset/confirm",
                     json={"token": token, "new_password": NEW}).raise_for_status()
+
+
+def test_registrations_are_throttled_per_client_address(client: TestClient,
+                                                        api_world: ApiWorld) -> None:
+    for n in range(10):  # every registration counts, refused ones too
+        response = client.post(f"{A}/public/registrations",
+                               json=body(name=f"Verein {n} e. V.", contact_email=f"v{n}@x.example",
+                                         postcode="1" if n == 0 else "45896"))
+        assert response.status_code == (422 if n == 0 else 201), response.text
+    throttled = client.post(f"{A}/public/registrations",
+                            json=body(name="Noch einer e. V.", contact_email="n@x.example"))
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
+    assert throttled.headers["content-type"] == PROBLEM
