@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import docs, errors, portal
 from api.docs import STATIC_PREFIX
-from api.routers import admin, applications, auth, calls, health, mail
+from api.routers import accounts, admin, applications, auth, calls, health, mail
 from api.routers import calendar as calendar_feed
 from api.routers import documents as case_files
 from api.routers import reports as interim_reports
@@ -284,7 +284,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
                        upload_max_bytes=settings.upload_max_bytes)
     app.add_middleware(RequestLog)
     app.add_middleware(SecurityHeaders)
-    for module in (health, auth, calls, applications, admin, mail):
+    for module in (health, auth, accounts, calls, applications, admin, mail):
         app.include_router(module.router)
     app.include_router(interim_reports.router)
     app.include_router(calendar_feed.router)

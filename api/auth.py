@@ -122,12 +122,15 @@ class LoginThrottle:
 _THROTTLE_LOCK = threading.Lock()
 
 
-def login_throttle(state: Any, settings: Settings) -> LoginThrottle:
-    """The app's one login throttle (made on first use, kept in the app's state)."""
-    throttle = getattr(state, "login_throttle", None)
+def login_throttle(state: Any, settings: Settings, name: str = "login_throttle"
+                   ) -> LoginThrottle:
+    """The app's one login throttle (made on first use, kept in the app's state); another
+    `name` gives another throttle of the same limits (requests for password-reset links)."""
+    throttle = getattr(state, name, None)
     if throttle is None:
         with _THROTTLE_LOCK:
-            throttle = getattr(state, "login_throttle", None)
+            throttle = getattr(state, name, None)
             if throttle is None:
-                throttle = state.login_throttle = LoginThrottle(settings)
+                throttle = LoginThrottle(settings)
+                setattr(state, name, throttle)
     return throttle

@@ -30,6 +30,7 @@ from workflow.errors import (
     NotPermitted,
     PasswordChangeRequired,
 )
+from workflow.links import SESSION_PUBLIC_URL_KEY
 from workflow.models import User
 from workflow.rows import Actor
 from workflow.settings import Settings
@@ -106,8 +107,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     slots = _slots(request)
     await slots.acquire()
     # Notices the request files (workflow.bescheide) go where the case-file routes read.
+    # Links in the emails it writes (workflow.links) use the app's portal address.
     session = Session(engine, expire_on_commit=False, info={
-        SESSION_STORE_KEY: request.app.state.settings.document_store()})
+        SESSION_STORE_KEY: request.app.state.settings.document_store(),
+        SESSION_PUBLIC_URL_KEY: request.app.state.settings.public_url})
     try:
         yield session
         if session.in_transaction():

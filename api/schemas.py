@@ -196,6 +196,7 @@ class UserOut(BaseModel):
     organisation_id: int | None
     language: str
     disabled: bool
+    organisation_admin: bool = False  # invites colleagues of the organisation
 
 
 class YearAmounts(BaseModel):

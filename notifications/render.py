@@ -43,6 +43,7 @@ from states import (
     REMINDER_EMAIL,
     TRANSITIONS,
 )
+from states.accounts import ACCOUNT_EMAILS
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 LANGUAGES = ("de", "en")
@@ -53,6 +54,8 @@ TEMPLATES: tuple[str, ...] = tuple(dict.fromkeys(
     [t.email for t in TRANSITIONS if t.email]
     + [FUNDING_STOP_EMAIL, FUNDING_STOP_LIFTED_EMAIL, REMINDER_EMAIL, ESCALATION_EMAIL]
     + list(INTERIM_REPORT_EMAILS) + [CASE_OFFICER_EMAIL, EARLY_START_EMAIL]))
+# The emails about an account, not an application (templates on `account_layout.j2`).
+ACCOUNT_TEMPLATES: tuple[str, ...] = ACCOUNT_EMAILS
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,10 @@ class ActionName(StrEnum):
     accept_interim_report = "accept_interim_report"
     request_interim_changes = "request_interim_changes"
     grant_early_start = "grant_early_start"
+    # onboarding (states.accounts): registrations confirmed or rejected, colleagues invited
+    confirm_organisation = "confirm_organisation"
+    reject_organisation = "reject_organisation"
+    invite_colleague = "invite_colleague"
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,19 @@ PROGRAMME_ADMIN_ACTIONS = (
            Label("Änderungsprotokoll der Programmverwaltung lesen", "Read the admin audit")),
 )
 ACTIONS.update({a.name: a for a in PROGRAMME_ADMIN_ACTIONS})
+
+# Onboarding: the programme administration confirms or rejects a registered organisation (the
+# registered contact then chooses a password from an emailed link); an organisation's admin
+# invites colleagues of the same organisation. Confirmations and rejections are audited.
+ONBOARDING_ACTIONS = (
+    Action(A.confirm_organisation, ADMIN,
+           Label("Registrierung bestätigen", "Confirm a registration")),
+    Action(A.reject_organisation, ADMIN,
+           Label("Registrierung ablehnen", "Reject a registration")),
+    Action(A.invite_colleague, frozenset({R.carrier}),
+           Label("Kollegin oder Kollegen einladen", "Invite a colleague")),
+)
+ACTIONS.update({a.name: a for a in ONBOARDING_ACTIONS})
 
 
 

@@ -87,6 +87,12 @@ class Conflict(WorkflowError):
     status, type, title = 409, "conflict", "Konflikt"
 
 
+class InvalidLink(WorkflowError):
+    """A one-time link that is unknown, used already or expired."""
+
+    status, type, title = 410, "invalid-link", "Link ungültig"
+
+
 class PasswordChangeRequired(NotPermitted):
     """After an admin reset: the account may log in, but only to change its password."""
 

@@ -20,6 +20,7 @@ from sqlmodel import Field, SQLModel
 
 from notifications.outbox import OutboxMessage  # noqa: F401  (registers the outbox table)
 from states import INITIAL_STATE, DeadlineStatus, Policy
+from states.accounts import OrganisationStatus
 from workflow.sqltypes import UTCDateTime
 
 
@@ -112,6 +113,18 @@ class Organisation(SQLModel, table=True):
     kind: str = ""  # Wohlfahrtsverband, Verein, Kommune
     municipality: str = ""
     calendar_token: str | None = Field(default=None, unique=True)
+    # Onboarding (issue 14): what a registration gives, and its confirmation.
+    legal_form: str = ""  # a key of states.accounts.LEGAL_FORMS ("" for the seed's)
+    street: str = ""
+    postcode: str = ""
+    city: str = ""
+    contact_name: str = ""
+    contact_email: str = ""
+    status: str = Field(default=OrganisationStatus.confirmed.value, index=True)
+    registered_at: datetime | None = _ts(nullable=True)
+    confirmed_at: datetime | None = _ts(nullable=True)  # or rejected at
+    confirmed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    rejection_reason: str | None = None
 
 
 class User(SQLModel, table=True):
@@ -128,6 +141,23 @@ class User(SQLModel, table=True):
     # Bumped by logout, password change and reset: tokens of an older version stop working.
     token_version: int = 0
     must_change_password: bool = False  # after an admin reset: only the password change works
+    # The organisation's admin (the registered contact) invites colleagues of the organisation.
+    organisation_admin: bool = False
+
+
+class OneTimeToken(SQLModel, table=True):
+    """A one-time link to choose a password (states.accounts.TokenPurpose). Only the SHA-256 of
+    the token is stored; the link works once, until `expires_at`."""
+
+    __tablename__ = "one_time_token"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    purpose: str  # states.accounts.TokenPurpose
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    created_at: datetime = _ts(nullable=False)
+    expires_at: datetime = _ts(nullable=False)
+    used_at: datetime | None = _ts(nullable=True)
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
 
 
 class Application(SQLModel, table=True):

@@ -20,6 +20,7 @@ from states import (
     StopNotice,
 )
 from workflow import repository
+from workflow.links import with_link
 from workflow.models import Application, Call, Deadline, Programme, TransitionRecord, User
 from workflow.repository import connection
 from workflow.rows import (
@@ -119,7 +120,7 @@ def email_carrier(
         template=template,
         recipient=user.email,
         language=user.language,
-        context=context,
+        context=with_link(session, template, user.language, context),
         application_id=app.id,
         now=now,
         attachments=attachments,
@@ -189,6 +190,7 @@ def tell_carriers(
             language=user.language,
             application_id=app.id,
             dedupe_key=f"{notice.email}:{call.id}:{since.isoformat()}:{user.id}",
-            context={**base_context(programme, app, user), "call_title": call.title, **extra},
+            context=with_link(session, notice.email, user.language, {
+                **base_context(programme, app, user), "call_title": call.title, **extra}),
         )
 

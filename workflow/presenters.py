@@ -52,7 +52,7 @@ def user_out(user: User, lang: str = "de") -> dict[str, Any]:
     return {"id": user.id, "email": user.email, "name": user.name, "role": user.role,
             "role_label": ROLE_LABELS[Role(user.role)].in_language(lang),
             "organisation_id": user.organisation_id, "language": user.language,
-            "disabled": user.disabled}
+            "disabled": user.disabled, "organisation_admin": user.organisation_admin}
 
 
 def application_summary(app: Application, call_code: str, organisation: str,

@@ -46,6 +46,7 @@ from states import (
 from workflow import notices
 from workflow.db import is_postgres, unit_of_work
 from workflow.deadlines import local_date, next_working_day
+from workflow.links import with_link
 from workflow.models import Application, Call, Deadline, Programme, TransitionRecord, User
 from workflow.reminder_tables import ReminderSent
 from workflow.repository import connection
@@ -391,9 +392,10 @@ def _send(session: Session, plan: _Plan, officer: User | None, now: datetime,
         "mahnung_on": plan.mahnung_on.isoformat() if plan.mahnung_on else "",
         "reminded": plan.reminded,
     }
+    template = ESCALATION_EMAIL if step.to_case_officer else REMINDER_EMAIL
     outbox_id = enqueue(
-        connection(session), template=ESCALATION_EMAIL if step.to_case_officer else REMINDER_EMAIL,
-        recipient=recipient.email, language=language, context=context,
+        connection(session), template=template, recipient=recipient.email, language=language,
+        context=with_link(session, template, language, context),
         application_id=app.id, now=now)
     # The history row (written with the batch): the reminder shows in the application history.
     history.append({

@@ -93,7 +93,7 @@ def seed_people(session: Session, data: dict[str, Any], password: str) -> dict[s
         )
         session.add(org)
         session.flush()
-        for u in o["users"]:
+        for position, u in enumerate(o["users"]):
             users[u["email"]] = User(
                 email=u["email"],
                 name=u["name"],
@@ -101,7 +101,10 @@ def seed_people(session: Session, data: dict[str, Any], password: str) -> dict[s
                 organisation_id=org.id,
                 language=u.get("language", "de"),
                 password_hash=hashed,
+                organisation_admin=position == 0,  # the first contact invites colleagues
             )
+            if position == 0:
+                org.contact_name, org.contact_email = u["name"], u["email"]
     for u in data["staff"]:
         users[u["email"]] = User(
             email=u["email"],
@@ -474,7 +477,9 @@ def create_organisations(session: Session, history: History, users: dict[str, Us
         session.add(org)
         session.flush()
         user = User(email=o["email"], name=o["contact"], role="carrier",
-                    organisation_id=org.id, password_hash=password_hash)
+                    organisation_id=org.id, password_hash=password_hash,
+                    organisation_admin=True)
+        org.contact_name, org.contact_email = o["contact"], o["email"]
         session.add(user)
         users[o["email"]] = user
     session.flush()

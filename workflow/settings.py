@@ -40,6 +40,22 @@ class Settings(BaseSettings):
     login_failures_per_account: int = 10  # ... and after this many the account waits (429)
     login_failures_per_address: int = 10  # ... and so does the client address (0: no limit)
 
+    # The portal's address as carriers reach it: the base of every link in an email.
+    public_url: str = "http://127.0.0.1:8000"
+    # How long a one-time link is valid: choosing the first password (a confirmed registration,
+    # an invitation), and resetting a forgotten one (hours).
+    onboarding_link_hours: float = 72.0
+    password_reset_link_hours: float = 2.0
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_public_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not (value.startswith("http://") or value.startswith("https://")) or " " in value:
+            raise ValueError("QUARTIER_PUBLIC_URL: eine absolute http(s)-Adresse, z. B. "
+                             "https://foerderung.example.org / an absolute http(s) address")
+        return value
+
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
     smtp_starttls: bool | None = None  # None: if the server offers it; true: required; false: never

@@ -17,6 +17,15 @@ from workflow.models import Organisation, User
 from workflow.security import check_password, hash_password, one_time_password, verify_password
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def valid_email(email: str, field: str = "email") -> str:
+    """The address in lower case, or InvalidInput (German and English) naming `field`."""
+    email = (email or "").strip().lower()
+    if not _EMAIL.match(email) or len(email) > 254:
+        raise InvalidInput(f"„{email}“ ist keine gültige E-Mail-Adresse.",
+                           f"'{email}' is not a valid email address.", field=field)
+    return email
 ROLES = tuple(r.value for r in Role if r != Role.system)
 _USERS = User.__table__.c  # type: ignore[attr-defined]
 
@@ -114,7 +123,7 @@ def find_user(session: Session, key: int | str) -> User:
     return user
 
 
-def _store_password(session: Session, user: User, hashed: str, *, must_change: bool,
+def store_password(session: Session, user: User, hashed: str, *, must_change: bool,
                     seen_version: int) -> int:
     """Write a new hash and bump the token version (every older token stops working), if the
     account's tokens are still of `seen_version`; the new version."""
@@ -143,7 +152,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> int
                            "The new password must differ from the current one.",
                            field="new_password")
     check_password(new, email=email, name=name)
-    return _store_password(session, user, hash_password(new), must_change=False,
+    return store_password(session, user, hash_password(new), must_change=False,
                            seen_version=seen)
 
 
@@ -160,7 +169,7 @@ def set_password(session: Session, key: int | str, password: str | None = None, 
         check_password(password, email=user.email, name=user.name)
     seen = user.token_version
     end_read(session)
-    _store_password(session, user, hash_password(password), must_change=must_change,
+    store_password(session, user, hash_password(password), must_change=must_change,
                     seen_version=seen)
     return user, generated
 
@@ -198,6 +207,36 @@ def enable_user(session: Session, key: int | str) -> User:
     """Enable a disabled account again; it logs in anew."""
     user = find_user(session, key)
     user.disabled = False
+    session.add(user)
+    session.flush()
+    return user
+
+
+def update_profile(session: Session, user: User, *, name: str, language: str, email: str,
+                   password: str = "") -> User:
+    """A user changes their own name, language and email address; a new address needs the
+    current password and must be free."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise InvalidInput("Bitte einen Namen angeben.", "Give a name.", field="name")
+    if len(name) > 200:
+        raise InvalidInput("Der Name hat höchstens 200 Zeichen.",
+                           "The name has at most 200 characters.", field="name")
+    if language not in ("de", "en"):
+        raise InvalidInput("Sprache: Deutsch oder Englisch.", "Language: German or English.",
+                           field="language")
+    email = valid_email(email)
+    if email != user.email:
+        if session.exec(select(User.id).where(User.email == email, User.id != user.id)).first():
+            raise Conflict(f"Für {email} gibt es bereits ein Konto.",
+                           f"An account for {email} exists already.", field="email")
+        stored = user.password_hash
+        end_read(session)
+        if not verify_password(stored, password):
+            raise InvalidInput("Zum Ändern der E-Mail-Adresse bitte das aktuelle Passwort "
+                               "angeben.", "To change the email address, give your current "
+                               "password.", field="current_password")
+    user.name, user.language, user.email = name, language, email
     session.add(user)
     session.flush()
     return user

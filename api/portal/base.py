@@ -244,6 +244,9 @@ def _role_page(request: Request, session: Session, roles: frozenset[Role], de: s
                en: str) -> Actor:
     user = _required_user(request, session)
     if Role(user.role) not in roles:
+        # The refusal rolls the unit of work back, which would expire the user the error page
+        # still shows (name, navigation): keep it out of the session.
+        session.expunge(user)
         raise PageForbidden(de, en)
     return _actor(user)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +19,7 @@ from sqlmodel import SQLModel, select
 import workflow.models  # noqa: F401
 from api.app import create_app
 from notifications.outbox import OutboxMessage
+from states.accounts import TokenPurpose
 from states.documents import DocumentPurpose
 from tests.api.conftest import (
     PASSWORD,
@@ -32,7 +33,7 @@ from tests.api.conftest import (
     login,
     version_of,
 )
-from workflow import budget, calendar, calls_admin, engine, programme_admin
+from workflow import budget, calendar, calls_admin, engine, onboarding, programme_admin, tokens
 from workflow.db import make_engine, unit_of_work
 from workflow.documents import record_document
 from workflow.models import Application, BudgetLine, Call, Deadline, Organisation, User
@@ -339,6 +340,44 @@ def close_call(env: Env, role: str) -> Req:
                {"json": {"reason": "Vorzeitig"}})
 
 
+def registration(env: Env, role: str) -> Req:
+    n = env.unique()
+    return Req("POST", f"{A}/public/registrations", {"json": {
+        "name": f"Verein {n} e. V.", "legal_form": "eingetragener_verein", "street": "Weg 1",
+        "postcode": "45879", "city": "Gelsenkirchen", "contact_name": "Kim Neu",
+        "contact_email": f"neu{n}@verein.example"}})
+
+
+def decide_registration(action: str, **kwargs: Any) -> Callable[[Env, str], Req]:
+    def build(env: Env, role: str) -> Req:
+        n = env.unique()
+        with unit_of_work(env.aw.engine) as session:
+            org, _ = onboarding.register(session, {
+                "name": f"Entscheidung {n} e. V.", "legal_form": "stiftung", "street": "Weg 2",
+                "postcode": "45879", "city": "Essen", "contact_name": "Lou Neu",
+                "contact_email": f"entscheidung{n}@verein.example"})
+            org_id = org.id
+        return Req("POST", f"{A}/admin/organisations/{org_id}/{action}", kwargs)
+    return build
+
+
+def reset_link(env: Env, role: str) -> Req:
+    user_id = throwaway(env, role)[0]
+    with unit_of_work(env.aw.engine) as session:
+        token, _ = tokens.issue(session, session.get(User, user_id),
+                                TokenPurpose.reset_password, datetime.now(UTC), timedelta(hours=1))
+    return Req("POST", f"{A}/auth/password-reset/confirm",
+               {"json": {"token": token, "new_password": "ganz-neues-geheimnis-17"}})
+
+
+def invitation(env: Env, role: str) -> Req:
+    if role == "carrier":  # the carrier is its organisation's admin; other carriers are not
+        with unit_of_work(env.aw.engine) as session:
+            session.get(User, env.aw.user_ids["carrier"]).organisation_admin = True
+    return Req("POST", f"{A}/me/invitations", {"json": {
+        "email": f"eingeladen{env.unique()}@example.org", "name": "Eingeladen"}})
+
+
 A = "/api/v1"
 MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/openapi.json"): Case(everyone(200, 200), fixed("GET", "/openapi.json")),
@@ -424,6 +463,20 @@ MATRIX: dict[tuple[str, str], Case] = {
         Case(carrier_writer(201), upload_answer),
     ("GET", f"{A}/applications/{{reference}}/documents/{{document_id}}"):
         Case({**reader(), "observer": 403}, with_document(download=True)),
+    # Onboarding (api/routers/accounts.py): registering and asking for a reset link need no
+    # login, nor does choosing a password with a link (the link is the credential).
+    ("POST", f"{A}/public/registrations"): Case(everyone(201, 201), registration),
+    ("GET", f"{A}/admin/organisations"):
+        Case(admin_only(), fixed("GET", f"{A}/admin/organisations")),
+    ("POST", f"{A}/admin/organisations/{{organisation_id}}/confirm"):
+        Case(admin_only(), decide_registration("confirm")),
+    ("POST", f"{A}/admin/organisations/{{organisation_id}}/reject"):
+        Case(admin_only(), decide_registration("reject", json={"reason": "Nicht in NRW"})),
+    ("POST", f"{A}/auth/password-reset"):
+        Case(everyone(202, 202), fixed("POST", f"{A}/auth/password-reset",
+                                       json={"email": "niemand@example.org"})),
+    ("POST", f"{A}/auth/password-reset/confirm"): Case(everyone(200, 200), reset_link),
+    ("POST", f"{A}/me/invitations"): Case({**everyone(403), "carrier": 201}, invitation),
     # A secret URL for calendar programs: the token is the credential, no login.
     ("GET", f"{A}/calendar/{{token}}.ics"): Case(everyone(200, 200), calendar_feed),
 }

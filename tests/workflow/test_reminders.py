@@ -98,7 +98,14 @@ def test_every_step_is_sent_once_on_its_day(engine, active):
         ("deadline_escalation", "pruefung@example.org", "escalation", -22),
     ]
     for m in messages:
-        assert set(m.context) == CONTEXT_KEYS
+        # The carrier's reminders link to the page of the interim report; the escalation (for
+        # the case officer) links nowhere.
+        link = {"link", "link_label"} if m.template == "deadline_reminder" else set()
+        assert set(m.context) == CONTEXT_KEYS | link
+        if link:
+            assert m.context["link"] == (f"http://127.0.0.1:8000/antraege/"
+                                         f"{m.context['reference']}/zwischennachweis")
+            assert m.context["link"] in m.body_text and m.context["link"] in m.body_html
         assert m.context["deadline_label"] == "Zwischennachweis"
         assert m.context["due_date"] == "2022-05-02"
         assert m.context["case_officer_email"] == "pruefung@example.org"

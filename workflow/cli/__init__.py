@@ -16,6 +16,7 @@ from workflow.cli import (
     lifecycle,
     mail,
     notices,
+    organisations,
     programmes,
     reports,
     server,
@@ -58,6 +59,7 @@ app.add_typer(budget.stop_app, name="funding-stop")
 app.add_typer(reports.reports_app, name="reports")
 app.add_typer(calendar.calendar_app, name="calendar")
 app.add_typer(users.users_app, name="users")
+app.add_typer(organisations.organisations_app, name="organisations")
 app.add_typer(mail.mail_app, name="mail")
 app.add_typer(notices.notices_app, name="notices")
 app.add_typer(documents.documents_app, name="documents")
