@@ -30,13 +30,13 @@ class OverviewRow:
 def my_applications(session: Session, organisation_id: int) -> list[OverviewRow]:
     """The organisation's applications, newest change first."""
     amounts = (select(ApplicationYear.application_id,
-                      func.sum(ApplicationYear.requested_cents).label("requested"),
-                      func.sum(ApplicationYear.approved_cents).label("approved"))
+                      func.sum(ApplicationYear.requested_cents).label("requested_sum"),
+                      func.sum(ApplicationYear.approved_cents).label("approved_sum"))
                .group_by(ApplicationYear.application_id).subquery())
     rows = session.execute(
         select(Application.id, Application.reference, Application.title, Application.state,
-               Application.updated_at, Call.code, Call.title, amounts.c.requested,
-               amounts.c.approved)
+               Application.updated_at, Call.code, Call.title, amounts.c.requested_sum,
+               amounts.c.approved_sum)
         .join(Call, Call.id == Application.call_id)
         .outerjoin(amounts, amounts.c.application_id == Application.id)
         .where(Application.organisation_id == organisation_id)

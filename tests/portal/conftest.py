@@ -128,9 +128,11 @@ def portal(seeded_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         catcher.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium_browser() -> Iterator[Any]:
-    """Debian's Chromium (`make browser` installs it); missing in CI is a failure."""
+    """Debian's Chromium (`make browser` installs it); missing in CI is a failure. Per module:
+    Playwright's sync API holds an event loop while it runs, which later tests' asyncio.run
+    in the same process would trip over."""
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing: `make browser` (as root) installs Debian's chromium"
         if IN_CI:
