@@ -195,7 +195,7 @@ def test_programme_config_overrides_the_default_texts(engine, store):
     with unit_of_work(engine) as s:
         world = make_world(s, years=YEARS)
         programme = s.exec(select(Programme)).one()
-        programme.config = {"notices": {
+        programme.config = {**programme.config, "notices": {
             "rechtsbehelfsbelehrung": "Klage binnen eines Monats beim Verwaltungsgericht Köln.",
             "financing_type": "Anteilfinanzierung"}}
         s.add(programme)
