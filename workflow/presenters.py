@@ -15,10 +15,10 @@ from notifications.formatting import moment, parse_moment
 from notifications.outbox import OutboxMessage, aware
 from states import (
     DEADLINE_LABELS,
+    EXPENSE,
     ROLE_LABELS,
     STATE_LABELS,
     DeadlineKind,
-    EXPENSE,
     DeadlineStatus,
     Role,
     State,

@@ -68,7 +68,8 @@ def financed(request, engine):
     return engine, world, KINDS[request.param]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(years=st.tuples(*(st.tuples(CENTS, CENTS, CENTS, CENTS) for _ in range(2))),
        exact=st.booleans())
 def test_for_all_plans_balanced_is_accepted_and_requested_is_the_grant(financed, years, exact):
@@ -133,6 +134,10 @@ def test_the_plan_sets_requested_amounts_and_own_contribution(any_engine):
         years = {r.year: r.requested_cents for r in s.exec(
             select(ApplicationYear).where(ApplicationYear.application_id == app.id))}
         assert years == {2021: 50_000_00}
+        app = drafts.edit_draft(s, app, world.carrier, {"finance_plan": {
+            "2021": year_plan(50_000_00, 0, 0, 0), "2022": year_plan(20_000_00, 0, 0, 0)}},
+            now=NOW)
+        assert app.own_contribution_cents == 0
     with unit_of_work(any_engine) as s:
         record = wf.fire(s, ref, "submit", world.carrier, now=NOW + timedelta(days=1))
         assert record.to_state == "submitted"
@@ -227,8 +232,7 @@ def test_plain_amounts_still_work_without_cost_headings(engine):
     with unit_of_work(engine) as s:
         world = make_world(s, finance_plan=False)
         ref = drafts.create_application(
-            s, world.carrier, world.call_id, draft_fields(amounts={"2021": "5000",
-                                                                   "2022": "5000"}),
+            s, world.carrier, world.call_id, draft_fields(own_contribution="1000"),
             now=NOW).reference
     with unit_of_work(engine) as s:
         assert wf.fire(s, ref, "submit", world.carrier, now=NOW).to_state == "submitted"
