@@ -19,7 +19,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import docs, errors
+from api import docs, errors, portal
 from api.docs import STATIC_PREFIX
 from api.routers import admin, applications, auth, calls, health, mail
 from api.routers import calendar as calendar_feed
@@ -128,7 +128,9 @@ class SecurityHeaders:
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "no-referrer"
                 headers["X-Frame-Options"] = "DENY"
-                headers.setdefault("Content-Security-Policy", DOCS_CSP if html else API_CSP)
+                headers.setdefault("Content-Security-Policy",
+                                   portal.csp_for(scope["path"], headers.get("content-type", ""))
+                                   or (DOCS_CSP if html else API_CSP))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -142,7 +144,8 @@ class BodyTooLarge(HTTPException):
 
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_UPLOAD = re.compile(case_files.UPLOAD_PATH)
+# Routes that take a file: the API's upload and the portal's forms with uploads.
+_UPLOAD = re.compile(f"{case_files.UPLOAD_PATH}|{portal.UPLOAD_PATH}")
 
 
 class BoundedRequest:
@@ -287,4 +290,5 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
     app.include_router(calendar_feed.router)
     app.include_router(case_files.router)
     docs.install(app, settings)
+    portal.install(app)
     return app

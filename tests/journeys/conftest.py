@@ -34,9 +34,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(env: dict[str, str], home: Path, log: Path) -> Iterator[str]:
-    """`quartier serve` on a free port until /readyz answers; its base URL; stopped afterwards."""
-    port = free_port()
+def serving(env: dict[str, str], home: Path, log: Path,
+            port: int | None = None) -> Iterator[str]:
+    """`quartier serve` on a (free) port until /readyz answers; its base URL; stopped afterwards."""
+    port = port or free_port()
     with log.open("w") as out:
         process = subprocess.Popen([QUARTIER, "serve", "--port", str(port)], env=env, cwd=home,
                                    stdout=out, stderr=subprocess.STDOUT, text=True)

@@ -1,0 +1,273 @@
+"""What every portal page shares: the router, rendering, the login cookie, CSRF, flash messages,
+form errors and the dependencies that say who may see a page."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from api import auth
+from api.deps import SessionDep, UnitOfWorkRoute
+from api.portal import i18n
+from states import Role
+from workflow.errors import WorkflowError
+from workflow.models import User
+from workflow.rows import Actor
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+STATIC = "/static/portal"
+SESSION_COOKIE = "quartier_session"
+CSRF_COOKIE = "quartier_csrf"
+FLASH_COOKIE = "quartier_flash"
+CSRF_FIELD = "csrf_token"
+STAFF_ROLES = frozenset({Role.reviewer, Role.approver, Role.admin})
+
+
+def portal_router() -> APIRouter:
+    """A router of pages: HTML, not in the OpenAPI document, one unit of work per request."""
+    return APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute,
+                     default_response_class=HTMLResponse)
+
+
+def _environment(language: str) -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=True,
+                      undefined=StrictUndefined, extensions=["jinja2.ext.i18n"],
+                      trim_blocks=True, lstrip_blocks=True)
+    env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(i18n.filters(language))
+    env.globals.update(static=lambda path: f"{STATIC}/{path}", lang=language)
+    return env
+
+
+_ENVIRONMENTS = {language: _environment(language) for language in i18n.LANGUAGES}
+
+
+def environment(language: str) -> Environment:
+    return _ENVIRONMENTS.get(language, _ENVIRONMENTS[i18n.DEFAULT_LANGUAGE])
+
+
+# ---- CSRF: a random value in an HttpOnly cookie, and its HMAC in every form -------------------
+
+def _secret(request: Request) -> bytes:
+    return hashlib.sha256(b"quartier-portal:" +
+                          request.app.state.settings.signing_secret().encode()).digest()
+
+
+def _sign(request: Request, value: str) -> str:
+    return hmac.new(_secret(request), value.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token(request: Request) -> str:
+    seed = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "csrf_seed", None)
+    if not seed:
+        seed = request.state.csrf_seed = secrets.token_urlsafe(32)
+    return _sign(request, "csrf:" + seed)
+
+
+class CsrfFailed(WorkflowError):
+    status = 403
+    type = "csrf-failed"
+    title = "Formular abgelaufen"
+
+
+async def checked_form(request: Request) -> FormData:
+    """The POSTed form, once its CSRF token matches the cookie's (else a 403 page)."""
+    form = await request.form(max_part_size=request.app.state.settings.max_body_bytes)
+    seed = request.cookies.get(CSRF_COOKIE)
+    sent = form.get(CSRF_FIELD)
+    if not seed or not isinstance(sent, str) or not hmac.compare_digest(
+            sent, _sign(request, "csrf:" + seed)):
+        raise CsrfFailed(
+            "Das Formular ist abgelaufen oder kam nicht von dieser Seite. Bitte die Seite neu "
+            "laden und noch einmal absenden; es wurde nichts gespeichert.",
+            "The form has expired or did not come from this page. Please reload the page and "
+            "send it again; nothing was saved.")
+    return form
+
+
+FormDep = Annotated[FormData, Depends(checked_form)]
+
+
+# ---- flash: a one-time message after a redirect, signed so that nobody plants one -------------
+
+def _flash_cookie(request: Request, message: str) -> str:
+    data = base64.urlsafe_b64encode(message.encode()).decode()
+    return f"{data}.{_sign(request, 'flash:' + data)}"
+
+
+def _read_flash(request: Request) -> str | None:
+    raw = request.cookies.get(FLASH_COOKIE, "")
+    data, _, signature = raw.partition(".")
+    if not data or not hmac.compare_digest(signature, _sign(request, "flash:" + data)):
+        return None
+    try:
+        return base64.urlsafe_b64decode(data.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def secure_cookies(request: Request) -> bool:
+    return request.app.state.settings.environment != "development" or \
+        request.url.scheme == "https"
+
+
+def set_cookie(request: Request, response: Any, name: str, value: str,
+               max_age: int | None = None) -> None:
+    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax",
+                        secure=secure_cookies(request), path="/")
+
+
+def redirect(request: Request, url: str, flash: str | None = None) -> RedirectResponse:
+    """303 to `url` (after a POST), with a one-time message shown on the next page."""
+    response = RedirectResponse(url, status_code=303)
+    if flash:
+        set_cookie(request, response, FLASH_COOKIE, _flash_cookie(request, flash))
+    _keep_csrf(request, response)
+    return response
+
+
+def _keep_csrf(request: Request, response: Any) -> None:
+    seed = getattr(request.state, "csrf_seed", None)
+    if seed and not request.cookies.get(CSRF_COOKIE):
+        set_cookie(request, response, CSRF_COOKIE, seed)
+
+
+# ---- rendering ---------------------------------------------------------------------------------
+
+def page(request: Request, template: str, context: dict[str, Any] | None = None,
+         status_code: int = 200) -> HTMLResponse:
+    """The page `template` in the request's language, with what every page needs."""
+    language = i18n.request_language(request)
+    flash = _read_flash(request)
+    values = {"request": request, "user": getattr(request.state, "portal_user", None),
+              "csrf_token": csrf_token(request), "flash": flash, "path": request.url.path,
+              "errors": {}, "values": {}, **(context or {})}
+    html = environment(language).get_template(template).render(values)
+    response = HTMLResponse(html, status_code=status_code)
+    response.headers["Content-Language"] = language
+    if flash is not None:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    _keep_csrf(request, response)
+    return response
+
+
+def form_errors(error: WorkflowError, language: str) -> dict[str, str]:
+    """The refusal as errors by field ("" for one that concerns the whole form)."""
+    field = error.extra.get("field") or ""
+    return {str(field): error.message(language)}
+
+
+def refused(session: Session) -> None:
+    """Undo what the refused action may have flushed, before the form is shown again."""
+    session.rollback()
+
+
+def form_values(form: FormData) -> dict[str, str]:
+    """What the user typed, to show it again (files and the CSRF token left out)."""
+    return {key: value for key, value in form.items()
+            if isinstance(value, str) and key != CSRF_FIELD}
+
+
+# ---- who is logged in --------------------------------------------------------------------------
+
+class LoginRequired(Exception):
+    """Not logged in (or the login ended): the page sends the visitor to /anmelden."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+class PageForbidden(WorkflowError):
+    status = 403
+    type = "not-permitted"
+    title = "Kein Zugriff"
+
+
+def login_url(next_path: str) -> str:
+    return "/anmelden?weiter=" + quote(next_path, safe="/")
+
+
+def session_user(request: Request, session: Session) -> User | None:
+    """The user of the login cookie, if it still holds (active account, current token version);
+    also sets the page language to the user's."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        claims = auth.verified_claims(token, request.app.state.settings)
+    except WorkflowError:
+        return None
+    user = session.get(User, claims.user_id)
+    if user is None or user.disabled or user.token_version != claims.version:
+        return None
+    request.state.portal_user = user
+    request.state.user_id = user.id
+    request.state.portal_language = user.language
+    return user
+
+
+def _required_user(request: Request, session: Session) -> User:
+    user = session_user(request, session)
+    if user is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(target)
+    if user.must_change_password and request.url.path not in ("/konto/passwort", "/abmelden"):
+        raise LoginRequired("/konto/passwort")
+    return user
+
+
+def _actor(user: User) -> Actor:
+    return Actor(user.id, Role(user.role), user.organisation_id, user.name)
+
+
+def maybe_user(request: Request, session: SessionDep) -> User | None:
+    return session_user(request, session)
+
+
+def viewer(request: Request, session: SessionDep) -> User:
+    return _required_user(request, session)
+
+
+def _role_page(request: Request, session: Session, roles: frozenset[Role], de: str,
+               en: str) -> Actor:
+    user = _required_user(request, session)
+    if Role(user.role) not in roles:
+        raise PageForbidden(de, en)
+    return _actor(user)
+
+
+def carrier(request: Request, session: SessionDep) -> Actor:
+    return _role_page(request, session, frozenset({Role.carrier}),
+                      "Diese Seite ist für Träger (Antragsteller).",
+                      "This page is for carriers (applicants).")
+
+
+def staff(request: Request, session: SessionDep) -> Actor:
+    return _role_page(request, session, STAFF_ROLES,
+                      "Diese Seite ist für die Bewilligungsbehörde.",
+                      "This page is for the granting authority.")
+
+
+def admin(request: Request, session: SessionDep) -> Actor:
+    return _role_page(request, session, frozenset({Role.admin}),
+                      "Diese Seite ist für die Programmverwaltung.",
+                      "This page is for programme administration.")
+
+
+MaybeUserDep = Annotated[User | None, Depends(maybe_user)]
+ViewerDep = Annotated[User, Depends(viewer)]
+CarrierDep = Annotated[Actor, Depends(carrier)]
+StaffDep = Annotated[Actor, Depends(staff)]
+AdminPageDep = Annotated[Actor, Depends(admin)]
