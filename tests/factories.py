@@ -139,7 +139,7 @@ def balanced_plan(amounts: dict[str, str]) -> dict[str, Any]:
     return plan
 
 
-def draft_fields(amounts: dict[str, str] | None = None, **overrides: Any) -> dict[str, Any]:
+def draft_fields(amounts: dict[str, str] | None = None, /, **overrides: Any) -> dict[str, Any]:
     """A complete draft whose finance plan asks for `amounts` (euros per year). A test that
     passes `amounts` or `own_contribution` itself gets plain fields without a plan (the path of
     a programme without cost headings, or of a draft before its plan)."""
