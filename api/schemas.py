@@ -82,6 +82,20 @@ class Strict(BaseModel):
 # ------------------------------------------------------------------ requests
 
 
+class FinancePlanYearIn(Strict):
+    """One budget year of the Kosten- und Finanzierungsplan as the carrier gives it; the grant
+    follows from it under the call's Finanzierungsart."""
+
+    expenses: dict[Code, Money] = Field(
+        default_factory=dict, max_length=50,
+        description='Euros per cost heading of the programme, e.g. {"personnel": "40000.00"}')
+    own: Money | None = Field(default=None, description="Eigenmittel")
+    third_party: Money | None = Field(default=None, description="Drittmittel")
+
+
+FinancePlanIn = Annotated[dict[BudgetYear, FinancePlanYearIn], Field(max_length=MAX_YEARS)]
+
+
 class ApplicationFields(Strict):
     module_code: Code | None = None
     title: str | None = Field(default=None, max_length=5000)  # as workflow.drafts enforces
@@ -91,7 +105,11 @@ class ApplicationFields(Strict):
     project_start: date | None = None
     project_end: date | None = None
     own_contribution: Money | None = None
-    amounts: Amounts | None = Field(default=None, description='{"2027": "50000.00"}')
+    amounts: Amounts | None = Field(
+        default=None, description='{"2027": "50000.00"}; not beside a finance plan')
+    finance_plan: FinancePlanIn | None = Field(
+        default=None, description="The Kosten- und Finanzierungsplan per budget year; the "
+        "requested amounts and the own contribution follow from it")
 
     def engine_fields(self) -> dict[str, Any]:
         """Only the fields the client sent, in the form the engine takes."""
@@ -206,6 +224,16 @@ class YearAmounts(BaseModel):
     spent: str | None
 
 
+class FinancePlanYearOut(BaseModel):
+    expenses: dict[str, str]
+    own: str
+    third_party: str
+    grant: str
+    total_expenses: str
+    total_financing: str
+    difference: str = Field(description="Expenses minus financing; 0.00 when the year balances")
+
+
 class ApplicationSummary(BaseModel):
     id: int
     reference: str
@@ -237,6 +265,7 @@ class ApplicationOut(ApplicationSummary):
     repayment_claim: str | None
     created_at: datetime
     years: list[YearAmounts]
+    finance_plan: dict[str, FinancePlanYearOut] | None = None
 
 
 class ApplicationPage(BaseModel):

@@ -7,10 +7,19 @@ C=traeger4@quartier.example; R=pruefung@quartier.example; A=zeichnung@quartier.e
 CALL=ZiQ-DEMO; Y1=$(( $(date +%Y) + 1 )); Y2=$(( Y1 + 1 ))
 
 echo "== Budget vorher"; $Q budget --call $CALL
+# The Kosten- und Finanzierungsplan: expenses by cost heading, own and third-party money; the
+# requested grant (Fehlbedarf: the gap) follows: 60,000 euros in $Y1, 20,000 euros in $Y2.
+plan="$(mktemp --suffix=.json)"
+cat > "$plan" <<PLAN
+{"$Y1": {"expenses": {"personnel": "52000", "fees": "9000", "material": "6000", "rent": "3000"},
+         "own": "6000", "third_party": "4000"},
+ "$Y2": {"expenses": {"personnel": "18000", "material": "4000"}, "own": "2000"}}
+PLAN
 ref=$($Q applications create --as $C --call $CALL --module B1 \
   --title "Quartierseltern Chorweiler" --summary "Elternbegleitung im Quartier" \
-  --quartier Chorweiler --start $Y1-04-01 --end $Y2-03-31 --own-contribution 8000 \
-  --amount $Y1=60000 --amount $Y2=20000 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["reference"])')
+  --quartier Chorweiler --start $Y1-04-01 --end $Y2-03-31 \
+  --finance-plan "$plan" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["reference"])')
+rm -f "$plan"
 echo "== Antrag $ref"
 $Q fire "$ref" submit --as $C
 $Q fire "$ref" start_review --as $R

@@ -39,6 +39,16 @@ from states.deadlines import (
     ReminderStatus,
     ReminderStep,
 )
+from states.financing import (
+    CARRIER_FINANCING,
+    DEFAULT_FINANCING,
+    EXPENSE,
+    FINANCING,
+    FINANCING_LABELS,
+    Financing,
+    FinancingKind,
+    FinancingLine,
+)
 from states.labels import Label
 from states.lifecycle import (
     FINAL_STATES,
@@ -66,6 +76,14 @@ from states.lifecycle import (
 )
 
 __all__ = [
+    "CARRIER_FINANCING",
+    "DEFAULT_FINANCING",
+    "EXPENSE",
+    "FINANCING",
+    "FINANCING_LABELS",
+    "Financing",
+    "FinancingKind",
+    "FinancingLine",
     "ACTIONS",
     "CASE_OFFICER_EMAIL",
     "CASE_OFFICER_NOTICES",

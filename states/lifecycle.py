@@ -103,6 +103,9 @@ class Guard(StrEnum):
     # reason why none (payload `explanation`).
     documents_attached = "documents_attached"
     documents_or_explanation = "documents_or_explanation"
+    # Issue 14: a programme with cost headings needs a complete plan that balances in every
+    # budget year of the project period (states.financing).
+    finance_plan_balanced = "finance_plan_balanced"
 
 
 # Guards that check the firing's input (reason, payload). `check` and `available_triggers` skip
@@ -221,7 +224,7 @@ BEFORE_DECISION = (S.submitted, S.in_review, S.documents_requested, S.recommende
 TRANSITIONS: tuple[Transition, ...] = (
     _t("submit", S.draft, S.submitted, {R.carrier}, Label("Einreichen", "Submit"),
        guards=(G.own_organisation, G.call_window_open, G.no_funding_stop,
-               G.required_fields_complete, G.project_start_not_past),
+               G.required_fields_complete, G.finance_plan_balanced, G.project_start_not_past),
        effects=(E.mark_received,), email="receipt_confirmation"),
     _t("start_review", S.submitted, S.in_review, STAFF, Label("Prüfung beginnen", "Start review"),
        effects=(E.become_case_officer,), review_work=True),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session
@@ -13,6 +14,15 @@ from workflow.models import BudgetLine, Call, Module, Organisation, Programme, U
 from workflow.rows import Actor
 
 NOW = datetime(2020, 11, 2, 9, 0, tzinfo=UTC)
+# The ZiQ cost headings, as workflow/data/ziq.json configures them.
+EXPENSE_HEADINGS = [
+    {"code": "personnel", "de": "Personalausgaben", "en": "Staff costs"},
+    {"code": "fees", "de": "Honorare", "en": "Fees"},
+    {"code": "material", "de": "Sachausgaben", "en": "Material costs"},
+    {"code": "rent", "de": "Miete und Nebenkosten", "en": "Rent and service charges"},
+    {"code": "investment", "de": "Investitionen", "en": "Investments"},
+]
+PLAN_OWN = Decimal("500")  # Eigenmittel per budget year in the plans of `balanced_plan`
 
 
 @dataclass
@@ -38,14 +48,19 @@ def make_world(
     carrier_language: str = "de",
     opens_at: datetime = datetime(2020, 10, 1, tzinfo=UTC),
     closes_at: datetime = datetime(2030, 12, 31, tzinfo=UTC),
+    finance_plan: bool = True,
+    financing: dict[str, Any] | None = None,
 ) -> World:
-    """A programme "ZiQ" with modules B1/B2, one call, budget lines and one user per role."""
+    """A programme "ZiQ" with modules B1/B2, one call, budget lines and one user per role.
+    `finance_plan`: the programme has the ZiQ cost headings (drafts need a balanced plan);
+    `financing`: the call's Finanzierungsart columns (default Fehlbedarf, no maximum)."""
     years = years if years is not None else {2021: 1_000_000_00, 2022: 1_000_000_00}
     programme = Programme(
         code="ZiQ",
         name="Zusammen im Quartier – Kinder stärken – Zukunft sichern",
         contact_name="MAGS NRW",
         contact_email="ziq@mags.example",
+        config={"finance_plan": {"expense_headings": EXPENSE_HEADINGS}} if finance_plan else {},
     )
     session.add(programme)
     session.flush()
@@ -61,6 +76,7 @@ def make_world(
         min_grant_cents=min_grant_cents,
         earliest_project_start=date(2021, 1, 1),
         min_project_months=8,
+        **(financing or {}),
     )
     session.add(call)
     session.flush()
@@ -111,17 +127,35 @@ def make_world(
     return World(call_id=call.id, carrier_email=people["carrier"].email, **actors)
 
 
-def draft_fields(amounts: dict[str, str] | None = None, **overrides: Any) -> dict[str, Any]:
-    fields = {
+def balanced_plan(amounts: dict[str, str]) -> dict[str, Any]:
+    """A Kosten- und Finanzierungsplan that balances under Fehlbedarf with the given grant per
+    year: staff costs and fees of grant + 500 euros, 500 euros own money, no third-party money."""
+    plan = {}
+    for year, grant in amounts.items():
+        total = Decimal(str(grant).replace(",", ".")) + PLAN_OWN
+        fees = (total / 5).quantize(Decimal("1"))
+        plan[str(year)] = {"expenses": {"personnel": str(total - fees), "fees": str(fees)},
+                           "own": str(PLAN_OWN), "third_party": "0"}
+    return plan
+
+
+def draft_fields(amounts: dict[str, str] | None = None, /, **overrides: Any) -> dict[str, Any]:
+    """A complete draft whose finance plan asks for `amounts` (euros per year). A test that
+    passes `amounts` or `own_contribution` itself gets plain fields without a plan (the path of
+    a programme without cost headings, or of a draft before its plan)."""
+    amounts = amounts or {"2021": "50000", "2022": "50000"}
+    fields: dict[str, Any] = {
         "module_code": "B1",
         "title": "Stadtteilmütter",
         "summary": "Begleitung von Familien",
         "quartier": "Schalke",
         "project_start": "2021-03-01",
         "project_end": "2022-12-31",
-        "own_contribution": "1000",
-        "amounts": amounts or {"2021": "50000", "2022": "50000"},
     }
+    if {"amounts", "own_contribution"} & set(overrides):
+        fields.update({"own_contribution": "1000", "amounts": amounts})
+    else:
+        fields["finance_plan"] = balanced_plan(amounts)
     fields.update(overrides)
     return fields
 

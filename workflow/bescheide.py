@@ -27,9 +27,17 @@ from typing import Any
 from sqlmodel import Session, select
 
 from notifications.pdf import render_pdf
-from states import DEADLINE_LABELS, FINAL_STATES, DeadlineKind, DeadlineStatus, State
+from states import (
+    DEADLINE_LABELS,
+    FINAL_STATES,
+    FINANCING,
+    DeadlineKind,
+    DeadlineStatus,
+    FinancingKind,
+    State,
+)
 from states.notices import NOTICE_OF_TRIGGER, NOTICES, NoticeKind
-from workflow import deadlines, repository
+from workflow import deadlines, finance_plan, repository
 from workflow.documents import record_document
 from workflow.errors import InvalidInput
 from workflow.firing import Firing
@@ -126,9 +134,13 @@ def notice_context(firing: Firing, kind: NoticeKind) -> dict[str, Any]:
     reviewer = officer.name if officer and officer.name != signer else None
     # Only an approval and a revocation speak of the committed money.
     funding, years_total = _funding(firing) if kind in _WITH_FUNDING else ([], [])
+    texts = texts_of(programme.config or {})
+    if "financing_type" not in ((programme.config or {}).get("notices") or {}):
+        texts["financing_type"] = FINANCING[FinancingKind(firing.call.financing_kind)].label.de
     return {
         "document_title": NOTICES[kind].label.de,
-        "texts": texts_of(programme.config or {}),
+        "texts": texts,
+        "finance_plan": _finance_plan(firing),
         "programme_name": programme.name,
         "programme_purpose": programme.purpose,
         "reference": app.reference or f"#{app.id}",
@@ -162,6 +174,25 @@ def notice_context(firing: Firing, kind: NoticeKind) -> dict[str, Any]:
         "signer_name": signer,
         "reviewer_name": reviewer,
     }
+
+
+def _finance_plan(firing: Firing) -> list[dict[str, Any]]:
+    """The plan per budget year with the programme's cost headings (the eligible expenses), as
+    the notice lists it; empty for a programme without headings or an application without one."""
+    heads = finance_plan.headings(firing.programme.config)
+    if not heads:
+        return []
+    lines = firing.plan_lines
+    if lines is None:
+        lines, _ = repository.plan_and_budget_years(connection(firing.session), firing.app.id,
+                                                    firing.call.id)
+    plan = finance_plan.from_lines(firing.call, heads, lines)
+    return [{"year": y.year,
+             "expenses": [{"label": h.de, "cents": y.expenses.get(h.code, 0)} for h in heads
+                          if y.expenses.get(h.code)],
+             "total_expenses_cents": y.total_expenses, "own_cents": y.own,
+             "third_party_cents": y.third_party, "grant_cents": y.grant}
+            for y in sorted(plan.years.values(), key=lambda y: y.year)]
 
 
 def _funding(firing: Firing) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from notifications import formatting
 from states import ACTIONS, INITIAL_STATE, STATE_LABELS, ActionName, State
-from workflow import budget, deadlines
+from workflow import budget, deadlines, finance_plan
 from workflow.applications import load_application
 from workflow.errors import InvalidInput, NotFound, NotPermitted, StaleVersion, WrongState
 from workflow.inputs import amounts_per_year, is_number, parse_date
@@ -59,7 +59,7 @@ EDITABLE_FIELDS = (
 
 def _validate_fields(session: Session, call: Call, fields: dict[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {}
-    unknown = set(fields) - set(EDITABLE_FIELDS) - {"amounts"}
+    unknown = set(fields) - set(EDITABLE_FIELDS) - {"amounts", finance_plan.FIELD}
     if unknown:
         raise InvalidInput(
             f"Unbekannte Felder: {', '.join(sorted(unknown))}.",
@@ -86,7 +86,7 @@ def _validate_fields(session: Session, call: Call, fields: dict[str, Any]) -> di
                     field="module_code",
                 )
             clean[name] = value
-        elif name != "amounts":
+        elif name not in ("amounts", finance_plan.FIELD):
             if value is not None and not isinstance(value, str):
                 raise InvalidInput(f"{name}: Text erwartet.", f"{name}: text expected.", field=name)
             if value and len(value) > 5000:
@@ -148,6 +148,38 @@ def _set_amounts(session: Session, app: Application, call: Call, raw: Any) -> No
             session.delete(row)
 
 
+def _plan(session: Session, call: Call, fields: dict[str, Any],
+          has_plan: bool) -> finance_plan.Plan | None:
+    """The plan the fields give, checked; refuses amounts and own contribution beside a plan
+    (they follow from it) and a plan for a programme without cost headings."""
+    given = fields.get(finance_plan.FIELD) is not None
+    if not (given or has_plan):
+        return None
+    beside = [name for name in ("amounts", "own_contribution") if name in fields]
+    if beside:
+        raise InvalidInput(
+            "Der Antrag hat einen Kosten- und Finanzierungsplan: Die beantragten Beträge und der "
+            "Eigenanteil ergeben sich aus ihm und werden nicht einzeln angegeben.",
+            "The application has a cost and financing plan: the requested amounts and the own "
+            "contribution follow from it and are not given on their own.",
+            field=beside[0],
+        )
+    if not given:
+        return None
+    programme = session.get(Programme, call.programme_id)
+    heads = finance_plan.headings(programme.config if programme else None)
+    if not heads:
+        raise InvalidInput(
+            "Dieses Programm hat keine Ausgabenpositionen; bitte die Beträge je Haushaltsjahr "
+            "angeben.",
+            "This programme has no cost headings; give the amounts per budget year.",
+            field=finance_plan.FIELD,
+        )
+    typed = finance_plan.parse(fields[finance_plan.FIELD], heads,
+                               budget.years(session, call.id))
+    return finance_plan.build(call, typed)
+
+
 def create_application(
     session: Session,
     actor: Actor,
@@ -176,6 +208,9 @@ def create_application(
         raise InvalidInput("Bitte einen Baustein wählen.", "Choose a module.", field="module_code")
     clean = _validate_fields(session, call, fields)
     _check_period(call, clean.get("project_start"), clean.get("project_end"))
+    plan = _plan(session, call, fields, has_plan=False)
+    if plan is not None:
+        clean["own_contribution_cents"] = plan.own_total
     org = session.get(Organisation, actor.organisation_id)
     clean.setdefault("municipality", org.municipality if org else "")
     app = Application(
@@ -190,7 +225,9 @@ def create_application(
     session.flush()
     programme = session.get(Programme, call.programme_id)
     app.reference = f"{programme.code}-{deadlines.local_date(now).year}-{app.id:04d}"
-    if "amounts" in fields:
+    if plan is not None:
+        finance_plan.save(session, app.id, plan)
+    elif "amounts" in fields:
         _set_amounts(session, app, call, fields["amounts"])
     session.add(
         TransitionRecord(
@@ -243,7 +280,11 @@ def edit_draft(
         clean.get("project_start", app.project_start),
         clean.get("project_end", app.project_end),
     )
-    if "amounts" in fields:
+    plan = _plan(session, call, fields, finance_plan.has_plan(session, app.id))
+    if plan is not None:
+        finance_plan.save(session, app.id, plan)
+        clean["own_contribution_cents"] = plan.own_total
+    elif "amounts" in fields:
         _set_amounts(session, app, call, fields["amounts"])
     result = session.execute(
         update(Application)

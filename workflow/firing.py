@@ -78,6 +78,8 @@ class Firing:
     year_values: dict[str, dict[int, int]] = field(default_factory=dict)  # column: {year: cents}
     money: MoneyChange | None = None
     planned: deadlines.Planned = field(default_factory=list)  # deadlines to open
+    # The finance plan's lines (year, kind, heading, cents), once a guard has read them.
+    plan_lines: list[tuple[int, str, str, int]] | None = None
     source: State = field(init=False)  # the state the firing started from
     # Filled by `apply`.
     lines: list[BudgetLineRow] | None = None  # the call's budget lines after the money change

@@ -19,7 +19,7 @@ from states import (
     StopKind,
 )
 from states.documents import answering_purposes
-from workflow import deadlines, documents, inputs, reminders, repository
+from workflow import deadlines, documents, finance_plan, inputs, reminders, repository
 from workflow.budget import parse_euros
 from workflow.errors import (
     CallWindowClosed,
@@ -102,11 +102,44 @@ def missing_fields(app: ApplicationRow, years: dict[int, YearRow]) -> list[tuple
 
 def required_fields_complete(f: Firing) -> None:
     missing = missing_fields(f.app, f.years)
+    if finance_plan.headings(f.programme.config):
+        # The amounts follow from the plan: the plan is what is missing.
+        missing = [(finance_plan.FIELD, "Kosten- und Finanzierungsplan",
+                    "cost and financing plan") if m[0] == "amounts" else m for m in missing]
     if missing:
         raise Incomplete(
             "Der Antrag ist unvollständig. Es fehlen: " + ", ".join(m[1] for m in missing) + ".",
             "The application is incomplete. Missing: " + ", ".join(m[2] for m in missing) + ".",
             fields=[m[0] for m in missing],
+        )
+
+
+def finance_plan_balanced(f: Firing) -> None:
+    """A programme with cost headings: a plan that balances in every budget year of the
+    project period (of the call's budget years) and plans no money outside it."""
+    heads = finance_plan.headings(f.programme.config)
+    start, end = f.app.project_start, f.app.project_end
+    if not heads or start is None or end is None:
+        return
+    lines, budget_years = repository.plan_and_budget_years(connection(f.session), f.app.id,
+                                                           f.call.id)
+    f.plan_lines = lines  # the notice of the submission lists them
+    plan = finance_plan.from_lines(f.call, heads, lines) if lines else None
+    period = [y for y in range(start.year, end.year + 1) if y in budget_years]
+    found = finance_plan.problems(plan, period)
+    if plan is not None and not found and plan.requested() != {
+            y: r.requested_cents for y, r in f.years.items()}:
+        found = [(None, "Die beantragten Beträge entsprechen nicht mehr dem Plan; bitte den "
+                        "Finanzierungsplan erneut speichern")]
+    if found:
+        found_en = finance_plan.problems(plan, period, "en") or [
+            (None, "the requested amounts no longer match the plan; save the finance plan again")]
+        raise Incomplete(
+            "Der Kosten- und Finanzierungsplan ist nicht ausgeglichen: "
+            + "; ".join(r for _, r in found) + ".",
+            "The cost and financing plan does not balance: "
+            + "; ".join(r for _, r in found_en) + ".",
+            field=finance_plan.FIELD, years=[y for y, _ in found if y is not None],
         )
 
 
@@ -367,6 +400,7 @@ GUARDS: dict[Guard, Callable[[Firing], None]] = {
     Guard.call_window_open: call_window_open,
     Guard.no_funding_stop: no_funding_stop,
     Guard.required_fields_complete: required_fields_complete,
+    Guard.finance_plan_balanced: finance_plan_balanced,
     Guard.project_start_not_past: project_start_not_past,
     Guard.reason_given: reason_given,
     Guard.amounts_given: amounts_given,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, SQLModel
 
 from notifications.outbox import OutboxMessage  # noqa: F401  (registers the outbox table)
-from states import INITIAL_STATE, DeadlineStatus, Policy
+from states import DEFAULT_FINANCING, INITIAL_STATE, DeadlineStatus, Policy
 from states.accounts import OrganisationStatus
 from workflow.sqltypes import UTCDateTime
 
@@ -71,6 +71,13 @@ class Call(SQLModel, table=True):
     stop_kind: str | None = None  # None or a states.StopKind
     stop_since: datetime | None = _ts(nullable=True)
     stop_reason: str | None = None
+    # Finanzierungsart (states.FinancingKind) and its settings: the share of eligible expenses
+    # in basis points (Anteil), the fixed sum per budget year (Festbetrag), the maximum grant
+    # per budget year (any kind; None: no maximum).
+    financing_kind: str = Field(default=DEFAULT_FINANCING.value)
+    grant_share_bp: int | None = None
+    fixed_grant_cents: int | None = _money(nullable=True)
+    max_grant_cents: int | None = _money(nullable=True)
 
 
 class BudgetLine(SQLModel, table=True):
@@ -202,6 +209,24 @@ class ApplicationYear(SQLModel, table=True):
     requested_cents: int = _money(nullable=False, default=0)
     approved_cents: int | None = _money(nullable=True)
     spent_cents: int | None = _money(nullable=True)
+
+
+class FinancePlanLine(SQLModel, table=True):
+    """One line of an application's Kosten- und Finanzierungsplan for one budget year: the
+    expenses of a cost heading (kind "expense", heading its code) or a financing line (kind a
+    states.FinancingLine, heading "")."""
+
+    __tablename__ = "finance_plan_line"
+    __table_args__ = (
+        UniqueConstraint("application_id", "year", "kind", "heading"),
+        CheckConstraint("cents >= 0", name="ck_finance_plan_line_not_negative"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    year: int
+    kind: str
+    heading: str = ""
+    cents: int = _money(nullable=False)
 
 
 class TransitionRecord(SQLModel, table=True):

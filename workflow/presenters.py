@@ -15,6 +15,7 @@ from notifications.formatting import moment, parse_moment
 from notifications.outbox import OutboxMessage, aware
 from states import (
     DEADLINE_LABELS,
+    EXPENSE,
     ROLE_LABELS,
     STATE_LABELS,
     DeadlineKind,
@@ -29,6 +30,7 @@ from workflow.models import (
     ApplicationYear,
     Call,
     Deadline,
+    FinancePlanLine,
     InterimReport,
     Organisation,
     Programme,
@@ -118,7 +120,38 @@ def application_out(session: Session, application_id: int, lang: str,
         "years": [{"year": y.year, "requested": euros(y.requested_cents),
                    "approved": euros(y.approved_cents), "spent": euros(y.spent_cents)}
                   for y in rows if y.year is not None],
+        "finance_plan": finance_plan_out(session, application_id),
     }
+
+
+_PLAN = FinancePlanLine.__table__.c  # type: ignore[attr-defined]
+_PLAN_VIEW = (select(_PLAN.year, _PLAN.kind, _PLAN.heading, _PLAN.cents)
+              .where(_PLAN.application_id == bindparam("application_id"))
+              .order_by(_PLAN.year, _PLAN.id))
+
+
+def finance_plan_out(session: Session, application_id: int) -> dict[str, Any] | None:
+    """The stored plan per budget year in euros (expenses by heading, financing lines, sums and
+    the difference), or None when the application has none."""
+    rows = connection(session).execute(_PLAN_VIEW, {"application_id": application_id}).all()
+    if not rows:
+        return None
+    years: dict[int, dict[str, Any]] = {}
+    for year, kind, heading, cents in rows:
+        y = years.setdefault(year, {"expenses": {}, "own": 0, "third_party": 0, "grant": 0})
+        if kind == EXPENSE:
+            y["expenses"][heading] = cents
+        else:
+            y[kind] = cents
+    out = {}
+    for year, y in sorted(years.items()):
+        spent = sum(y["expenses"].values())
+        financed = y["own"] + y["third_party"] + y["grant"]
+        out[str(year)] = {"expenses": {h: euros(c) for h, c in y["expenses"].items()},
+                          **{k: euros(y[k]) for k in ("own", "third_party", "grant")},
+                          "total_expenses": euros(spent), "total_financing": euros(financed),
+                          "difference": euros(spent - financed)}
+    return out
 
 
 def history_entry(record: TransitionRecord, actor_name: str | None,

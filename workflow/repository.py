@@ -20,6 +20,7 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    literal,
     select,
     update,
 )
@@ -35,6 +36,7 @@ from workflow.models import (
     BudgetLine,
     Call,
     Deadline,
+    FinancePlanLine,
     LedgerEntry,
     Programme,
     TransitionRecord,
@@ -230,6 +232,30 @@ _USER = select(*(_U.c[n] for n in UserRow.columns())).where(_U.c.id == bindparam
 def user(conn: Connection, user_id: int | None) -> UserRow | None:
     row = conn.execute(_USER, {"id": user_id}).first() if user_id else None
     return UserRow(*row) if row else None
+
+
+_F = FinancePlanLine.__table__
+# The plan's lines and, as rows of kind "", the budget years of the call: one round trip.
+_PLAN_AND_YEARS = (
+    select(_F.c.year, _F.c.kind, _F.c.heading, _F.c.cents)
+    .where(_F.c.application_id == bindparam("app"))
+    .union_all(select(_L.c.year, literal(""), literal(""), literal(0))
+               .where(_L.c.call_id == bindparam("call")).distinct())
+)
+
+
+def plan_and_budget_years(conn: Connection, app_id: int, call_id: int
+                          ) -> tuple[list[tuple[int, str, str, int]], set[int]]:
+    """An application's finance plan lines (year, kind, heading, cents) and its call's budget
+    years."""
+    lines, years = [], set()
+    for year, kind, heading, cents in conn.execute(_PLAN_AND_YEARS,
+                                                   {"app": app_id, "call": call_id}):
+        if kind:
+            lines.append((year, kind, heading, cents))
+        else:
+            years.add(year)
+    return lines, years
 
 
 # ---------------------------------------------------------------- the call and its money

@@ -87,6 +87,10 @@ class CallRow(_Row):
     stop_kind: str | None
     stop_since: datetime | None
     stop_reason: str | None
+    financing_kind: str
+    grant_share_bp: int | None
+    fixed_grant_cents: int | None
+    max_grant_cents: int | None
 
 
 @dataclass(slots=True)

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from notifications.outbox import OutboxMessage
 from states import DeadlineStatus
-from workflow import budget, deadlines, drafts, engine, reminders, reports
+from workflow import budget, deadlines, drafts, engine, finance_plan, reminders, reports
 from workflow.bescheide import without_pdfs
 from workflow.deadlines import BERLIN
 from workflow.models import BudgetLine, Call, Deadline, Module, Organisation, Programme, User
@@ -56,6 +56,7 @@ def seed_programme(session: Session, data: dict[str, Any], now: datetime) -> Cal
         earliest_project_start=c.get("earliest_project_start")
         and datetime.fromisoformat(c["earliest_project_start"]).date(),
         min_project_months=c.get("min_project_months", 0),
+        **finance_plan.financing_columns(c.get("financing")),
     )
     session.add(call)
     session.flush()
@@ -203,6 +204,26 @@ def _euros(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
+# How the seed's plans spread a year's expenses over the ZiQ cost headings (per mille); the
+# last heading named takes the rest.
+PLAN_SPREAD = (("personnel", 620), ("fees", 150), ("material", 120), ("rent", 110))
+
+
+def finance_plan_for(amounts: dict[str, str], own_cents: int) -> dict[str, Any]:
+    """A balanced Kosten- und Finanzierungsplan (Fehlbedarf) whose grant per year is `amounts`
+    (euros): the own money split over the years, the expenses over the cost headings."""
+    share, rest = divmod(own_cents, len(amounts))
+    plan = {}
+    for i, (year, grant) in enumerate(sorted(amounts.items())):
+        own = share + (rest if i == 0 else 0)
+        total = budget.parse_euros(grant) + own
+        expenses = {code: total * part // 1000 // 100 * 100 for code, part in PLAN_SPREAD[:-1]}
+        expenses[PLAN_SPREAD[-1][0]] = total - sum(expenses.values())
+        plan[year] = {"expenses": {c: _euros(v) for c, v in expenses.items()},
+                      "own": _euros(own), "third_party": "0.00"}
+    return plan
+
+
 def _month_after(day: date, months: int = 1) -> date:
     return deadlines.add_months(day.replace(day=1), months)
 
@@ -338,8 +359,7 @@ def _actions(p: Project, rng: random.Random) -> list[Action]:
         "call": HISTORY_CALL, "module_code": p.module, "title": p.title, "quartier": p.quartier,
         "summary": f"{p.title}: Angebote für Kinder und Familien im Quartier {p.quartier}.",
         "project_start": p.start.isoformat(), "project_end": p.end.isoformat(),
-        "own_contribution": _euros(_cents(3_000 + 500 * (int(p.key[1:]) % 9))),
-        "amounts": amounts})]
+        "finance_plan": finance_plan_for(amounts, _cents(3_000 + 500 * (int(p.key[1:]) % 9)))})]
     if p.outcome == "late_draft":
         return out + [Action(p.submitted, p.carrier, p.key, "refused_submit", {})]
 
@@ -568,6 +588,7 @@ def seed_demo_call(session: Session, programme: Programme, now: datetime) -> Cal
         min_grant_cents=budget.parse_euros(c["min_grant"]),
         earliest_project_start=date(first_year, 1, 1),
         min_project_months=c["min_project_months"],
+        **finance_plan.financing_columns(c.get("financing")),
     )
     session.add(call)
     session.flush()
@@ -599,7 +620,7 @@ def demo_call_script(call: Call, now: datetime) -> list[Action]:
             "call": call.code, "module_code": module, "title": title, "quartier": quartier,
             "summary": f"{title}: Angebote für Kinder und Familien im Quartier {quartier}.",
             "project_start": f"{y1}-03-01", "project_end": f"{y2}-12-31",
-            "own_contribution": "5000.00", "amounts": {str(y1): yearly, str(y2): yearly}})
+            "finance_plan": finance_plan_for({str(y1): yearly, str(y2): yearly}, _cents(5_000))})
 
     a = Action
     return [

@@ -49,10 +49,8 @@ def amounts(y1: str = "50000", y2: str = "50000") -> dict[str, str]:
 
 def application_body(**overrides: Any) -> dict[str, Any]:
     """A complete draft for the call of `make_world`, with the project in the coming years."""
-    body = {"call": "ZiQ-2021", **draft_fields(amounts(), project_start=f"{Y1}-03-01",
-                                                project_end=f"{Y2}-12-31")}
-    body.update(overrides)
-    return body
+    return {"call": "ZiQ-2021", **draft_fields(amounts(), **{
+        "project_start": f"{Y1}-03-01", "project_end": f"{Y2}-12-31", **overrides})}
 
 
 @dataclass

@@ -32,7 +32,9 @@ DRAFT = {
     "municipality": "Gelsenkirchen",
     "project_start": START.isoformat(),
     "project_end": (START + timedelta(days=400)).isoformat(),
-    "own_contribution": "1000.00", "amounts": {str(Y1): "20000.00", str(Y1 + 1): "20000.00"},
+    # The Kosten- und Finanzierungsplan: 20,000 euros of grant a year (Fehlbedarf).
+    "finance_plan": {str(y): {"expenses": {"personnel": "16500.00", "rent": "4000.00"},
+                              "own": "500.00", "third_party": "0.00"} for y in (Y1, Y1 + 1)},
 }
 
 

@@ -107,6 +107,10 @@ def test_approval_email_carries_the_zuwendungsbescheid_that_is_in_the_case_file(
     assert "Rechtsbehelfsbelehrung" in text and "innerhalb eines Monats" in text
     assert "Verwaltungsgericht" in text
     assert "Helga Böhm" in text and "Sabine Prüfer" in text  # signer and four-eyes reviewer
+    # The eligible expenses: the approved plan by cost heading (tests.factories.balanced_plan).
+    assert "Zuwendungsfähige Ausgaben nach Ausgabenposition (Finanzierungsplan) 2021" in text
+    assert text.count("Personalausgaben 40.400,00 €") == 2  # 2021 and 2022
+    assert text.count("Honorare 10.100,00 €") == 2 and "Eigenmittel 500,00 €" in text
 
     document = filed(any_engine, reference, "approve")
     assert document.purpose == "notice" and document.content_type == "application/pdf"
@@ -120,6 +124,19 @@ def test_approval_email_carries_the_zuwendungsbescheid_that_is_in_the_case_file(
     assert name == f"Antrag {reference}.pdf"
     assert application_pdf.sha256 == hashlib.sha256(receipt_pdf).hexdigest()
     assert "Beantragte Zuwendung" in text_of(receipt_pdf)
+    receipt = " ".join(text_of(receipt_pdf).split())
+    assert "Kosten- und Finanzierungsplan 2022" in receipt
+    assert "Ausgaben insgesamt 50.500,00 €" in receipt
+
+
+def test_the_notice_names_the_calls_financing_kind(engine, store):
+    with unit_of_work(engine) as s:
+        world = make_world(s, years=YEARS, financing={"financing_kind": "share",
+                                                      "grant_share_bp": 9_950})
+        reference = application_in(s, world, "approved").reference
+    with store.open(filed(engine, reference, "approve").sha256) as stream:
+        text = " ".join(text_of(stream.read()).split())
+    assert "Anteilfinanzierung" in text and "Fehlbedarfsfinanzierung" not in text
 
 
 def test_the_outbox_names_the_attachment_and_holds_no_copy(any_engine, store):
@@ -195,7 +212,7 @@ def test_programme_config_overrides_the_default_texts(engine, store):
     with unit_of_work(engine) as s:
         world = make_world(s, years=YEARS)
         programme = s.exec(select(Programme)).one()
-        programme.config = {"notices": {
+        programme.config = {**programme.config, "notices": {
             "rechtsbehelfsbelehrung": "Klage binnen eines Monats beim Verwaltungsgericht Köln.",
             "financing_type": "Anteilfinanzierung"}}
         s.add(programme)

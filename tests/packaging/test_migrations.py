@@ -15,7 +15,8 @@ def test_alembic_has_exactly_one_head() -> None:
     # Every revision lies on the way to it.
     assert {r.revision for r in script.walk_revisions()} == {
         "0001", "0002_api", "0004_reminders", "0005_one_head", "0006_accounts", "0007_early_start",
-        "0008_admin_audit", "0010_documents", "0011_outbox_attachments", "0013_onboarding"}
+        "0008_admin_audit", "0010_documents", "0011_outbox_attachments", "0012_finance_plan",
+        "0013_onboarding"}
 
 
 def test_a_database_at_the_former_two_heads_upgrades_to_the_one(tmp_path) -> None:

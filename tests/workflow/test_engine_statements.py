@@ -18,12 +18,14 @@ from workflow.db import unit_of_work
 # provide_documents and submit_final_report write a second email (the case officer's) and look
 # for the uploads they carry (one SELECT each). submit and approve file a notice PDF
 # (workflow.bescheide): organisation, module, the document row, and for the approval the
-# commitment per budget line, 3 and 4 statements more.
+# commitment per budget line, 3 and 4 statements more. Issue 14: submit reads the finance plan
+# with the call's budget years (one statement, its notice reuses it); the approval notice reads
+# the plan for its eligible expenses (one more).
 EXPECTED = {
-    "sqlite": {"submit": 8, "start_review": 4, "request_documents": 6, "provide_documents": 8,
-               "recommend": 5, "approve": 16, "start": 5, "submit_final_report": 9, "close": 12},
-    "postgresql": {"submit": 7, "start_review": 3, "request_documents": 5,
-                   "provide_documents": 7, "recommend": 4, "approve": 14, "start": 4,
+    "sqlite": {"submit": 9, "start_review": 4, "request_documents": 6, "provide_documents": 8,
+               "recommend": 5, "approve": 17, "start": 5, "submit_final_report": 9, "close": 12},
+    "postgresql": {"submit": 8, "start_review": 3, "request_documents": 5,
+                   "provide_documents": 7, "recommend": 4, "approve": 15, "start": 4,
                    "submit_final_report": 8, "close": 11},
 }
 

@@ -26,7 +26,7 @@ def _hearing_with_mahnung(engine):
     with unit_of_work(engine) as session:
         world = make_world(session)
         programme = session.exec(select(Programme)).one()
-        programme.config = {"reminders": {"hearing_reply": {"mahnung": True}}}
+        programme.config = {**programme.config, "reminders": {"hearing_reply": {"mahnung": True}}}
         session.add(programme)
         app = application_in(session, world, "active")
         wf.fire(session, app, "open_hearing", world.reviewer, reason="Zweckverfehlung",

@@ -226,7 +226,8 @@ def test_reminder_steps_are_configurable_per_programme(engine, active):
     _, _, interim_id, _ = active
     with unit_of_work(engine) as session:
         programme = session.exec(select(Programme)).one()
-        programme.config = {"reminders": {"default": {"before_days": [14]},
+        programme.config = {**programme.config,
+                            "reminders": {"default": {"before_days": [14]},
                                           "interim_report": {"grace_days": 7, "on_due": False}}}
         session.add(programme)
     run_daily(engine, date(2022, 4, 1), date(2022, 5, 31))

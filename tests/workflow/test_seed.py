@@ -137,9 +137,12 @@ def test_the_demo_call_is_open_now_and_a_carrier_submits_to_it_over_http(seeded)
             "call": "ZiQ-DEMO", "module_code": "B2", "title": "Bewegungskita Chorweiler",
             "summary": "Bewegung und gesunde Ernährung für Kita-Kinder.",
             "quartier": "Chorweiler", "project_start": start.isoformat(),
-            "project_end": f"{first_year + 1}-12-31", "own_contribution": "4000.00",
-            "amounts": {str(first_year): "40000", str(first_year + 1): "40000"}})
+            "project_end": f"{first_year + 1}-12-31",
+            "finance_plan": seed.finance_plan_for(
+                {str(first_year): "40000", str(first_year + 1): "40000"}, 4000_00)})
         assert created.status_code == 201, created.text
+        assert created.json()["own_contribution"] == "4000.00"
+        assert [y["requested"] for y in created.json()["years"]] == ["40000.00", "40000.00"]
         ref = created.json()["reference"]
         submitted = client.post(f"/api/v1/applications/{ref}/transitions/submit", json={},
                                 headers=headers)

@@ -1,8 +1,11 @@
-"""`quartier applications list|show|history|create` and `quartier fire`."""
+"""`quartier applications list|show|history|create|finance-plan` and `quartier fire`."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -10,7 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from states import EARLY_START_NO_CLAIM, STATE_LABELS, DeadlineStatus, State
-from workflow import applications, deadlines, drafts, early_start, engine
+from workflow import applications, commands, deadlines, drafts, early_start, engine
 from workflow.cli.common import (
     AmountsOpt,
     AsOpt,
@@ -29,9 +32,13 @@ from workflow.cli.common import (
     table,
     when,
 )
+from workflow.errors import InvalidInput
 from workflow.models import Application, ApplicationYear, Call, Deadline, Organisation, User
 from workflow.presenters import application_out, application_summary, deadline_out, history_entry
 
+PlanOpt = Annotated[Path | None, typer.Option(
+    "--finance-plan", metavar="DATEI",
+    help="Kosten- und Finanzierungsplan als JSON-Datei (statt --amount und --own-contribution).")]
 applications_app = typer.Typer(help="Anträge anzeigen und anlegen.", no_args_is_help=True)
 
 
@@ -147,18 +154,24 @@ def create(
         "--start", metavar="JJJJ-MM-TT", help="Projektbeginn.")] = None,
     end: Annotated[str | None, typer.Option(
         "--end", metavar="JJJJ-MM-TT", help="Projektende.")] = None,
-    own_contribution: Annotated[str, typer.Option(
-        "--own-contribution", metavar="EURO", help="Eigenanteil in Euro.")] = "0",
+    own_contribution: Annotated[str | None, typer.Option(
+        "--own-contribution", metavar="EURO",
+        help="Eigenanteil in Euro (ohne Finanzierungsplan).")] = None,
     amount: AmountsOpt = None,
+    plan: PlanOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Einen Entwurf als Träger anlegen."""
     fields: dict[str, Any] = {"module_code": module, "title": title, "summary": summary,
                               "quartier": quartier, "project_start": start,
-                              "project_end": end, "own_contribution": own_contribution}
+                              "project_end": end}
+    if own_contribution is not None:
+        fields["own_contribution"] = own_contribution
     if municipality:
         fields["municipality"] = municipality
     with session_scope(as_json) as session:
+        if plan is not None:
+            fields["finance_plan"] = read_plan(plan)
         if amount:
             fields["amounts"] = parse_pairs(amount, "--amount")
         app = drafts.create_application(session, actor_for(session, as_user), call, fields,
@@ -230,6 +243,45 @@ def fire(
             return
         typer.echo(f"{reference}: {record.trigger} – {_label(record.from_state)} → "
                    f"{_label(record.to_state)}")
+
+
+@applications_app.command("finance-plan")
+def set_finance_plan(
+    reference: RefArg,
+    plan: Annotated[Path, typer.Argument(
+        metavar="DATEI", help="Der Kosten- und Finanzierungsplan als JSON-Datei: "
+        '{"2027": {"expenses": {"personnel": "40000"}, "own": "1000", "third_party": "0"}}.')],
+    as_user: AsOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Den Kosten- und Finanzierungsplan eines Entwurfs setzen (die beantragten Beträge und der
+    Eigenanteil folgen aus ihm)."""
+    with session_scope(as_json) as session:
+        app = commands.edit_draft(session, reference, actor_for(session, as_user),
+                                  {"finance_plan": read_plan(plan)})
+        shown = application_out(session, app.id, options.lang)
+        if as_json:
+            print_json(shown)
+            return
+        def cents(euros: str) -> int:
+            return int(Decimal(euros) * 100)
+
+        for year, y in (shown["finance_plan"] or {}).items():
+            off = cents(y["difference"])
+            typer.echo(f"{year}: Ausgaben {euro(cents(y['total_expenses']))}, Finanzierung "
+                       f"{euro(cents(y['total_financing']))}, beantragte Zuwendung "
+                       f"{euro(cents(y['grant']))}"
+                       + (f" – nicht ausgeglichen (Differenz {euro(abs(off))})" if off else ""))
+
+
+def read_plan(path: Path) -> Any:
+    """The plan of a JSON file; a missing or malformed file is refused with the reason."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidInput(f"Finanzierungsplan {path} nicht lesbar: {error}",
+                           f"Cannot read the finance plan {path}: {error}",
+                           field="finance_plan") from None
 
 
 @applications_app.command("early-start")

@@ -99,11 +99,13 @@ def test_transitions_say_why_not(client: TestClient, api_world: ApiWorld) -> Non
 def test_only_drafts_can_be_edited(client: TestClient, api_world: ApiWorld, carrier) -> None:
     draft = application_in(api_world, "draft")
     edited = client.patch(f"{A}/applications/{draft}", headers=carrier, json={
-        "amounts": {str(Y1): "12345.67"}, "quartier": "Bismarck", "project_end": f"{Y2}-06-30"})
+        "finance_plan": {str(Y1): {"expenses": {"personnel": "12845.67"}, "own": "500"}},
+        "quartier": "Bismarck", "project_end": f"{Y2}-06-30"})
     assert edited.status_code == 200, edited.text
     body = edited.json()
     assert body["years"] == [{"year": Y1, "requested": "12345.67", "approved": None,
                               "spent": None}]
+    assert body["own_contribution"] == "500.00"
     assert body["quartier"] == "Bismarck" and body["project_end"] == f"{Y2}-06-30"
     assert body["version"] == 2 and edited.headers["ETag"] == 'W/"2"'
     submitted = application_in(api_world, "submitted")
@@ -209,3 +211,62 @@ def test_refusals_of_a_transition_carry_english_labels(client: TestClient,
                          json={"reason": "ok", "payload": {"amounts": {str(Y1): "1e4"}}},
                          headers={**reviewer, "Accept-Language": "de"}).json()["detail"]
     assert german.startswith(f"Bewilligungsbetrag {Y1}: „1e4“ ist kein gültiger Betrag")
+
+
+# ------------------------------------------------------------------ the finance plan (issue 14)
+
+
+def test_the_finance_plan_over_http(client: TestClient, api_world: ApiWorld, carrier) -> None:
+    plan = {str(Y1): {"expenses": {"personnel": "50000", "rent": "6000,50"}, "own": "4000",
+                      "third_party": "2000"},
+            str(Y2): {"expenses": {"personnel": "30000"}, "own": 1000}}
+    created = client.post(f"{A}/applications", headers=carrier,
+                          json=application_body(finance_plan=plan))
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["finance_plan"][str(Y1)] == {
+        "expenses": {"personnel": "50000.00", "fees": "0.00", "material": "0.00",
+                     "rent": "6000.50", "investment": "0.00"},
+        "own": "4000.00", "third_party": "2000.00", "grant": "50000.50",
+        "total_expenses": "56000.50", "total_financing": "56000.50", "difference": "0.00"}
+    assert [y["requested"] for y in body["years"]] == ["50000.50", "29000.00"]
+    assert body["own_contribution"] == "5000.00"
+    ref = body["reference"]
+    shown = client.get(f"{A}/applications/{ref}", headers=carrier).json()
+    assert shown["finance_plan"] == body["finance_plan"]
+    # Amounts beside the plan: 422, field named, nothing written.
+    beside = client.patch(f"{A}/applications/{ref}", headers=carrier,
+                          json={"amounts": {str(Y1): "1000"}})
+    assert beside.status_code == 422 and beside.json()["field"] == "amounts"
+    assert "Finanzierungsplan" in beside.json()["detail"]
+    assert version_of(api_world.engine, ref) == ("draft", 1)
+    submitted = client.post(f"{A}/applications/{ref}/transitions/submit", json={},
+                            headers=carrier)
+    assert submitted.status_code == 200, submitted.text
+
+
+def test_an_unbalanced_plan_refuses_the_submission(client: TestClient, api_world: ApiWorld,
+                                                   carrier) -> None:
+    # Fehlbedarf without a maximum balances whenever own and third-party money stay below the
+    # expenses; here they exceed them in the second year.
+    plan = {str(Y1): {"expenses": {"personnel": "50000"}, "own": "4000"},
+            str(Y2): {"expenses": {"material": "3000"}, "own": "2000", "third_party": "2000"}}
+    ref = client.post(f"{A}/applications", headers=carrier,
+                      json=application_body(finance_plan=plan)).json()["reference"]
+    refused = client.post(f"{A}/applications/{ref}/transitions/submit", json={},
+                          headers=carrier)
+    assert refused.status_code == 422
+    problem = refused.json()
+    assert problem["field"] == "finance_plan" and problem["years"] == [Y2]
+    assert (f"{Y2}: Ausgaben 3.000,00 € ≠ Finanzierung 4.000,00 € (Differenz 1.000,00 €)"
+            in problem["detail"])
+    assert version_of(api_world.engine, ref) == ("draft", 1)
+
+
+def test_a_plan_with_a_grant_line_or_a_float_is_refused(client: TestClient, carrier) -> None:
+    for plan, status in (({str(Y1): {"expenses": {"personnel": 1.5}}}, 422),
+                         ({str(Y1): {"grant": "100"}}, 422)):
+        answer = client.post(f"{A}/applications", headers=carrier,
+                             json=application_body(finance_plan=plan))
+        assert answer.status_code == status, answer.text
+        assert answer.headers["content-type"].startswith("application/problem+json")

@@ -132,3 +132,37 @@ def test_tables_are_never_cut(cli_env):
     assert "Caritasverband für die Stadt Gelsenkirchen e.V." in line
     assert "120.000,00 €" in line
     assert "…" not in listing
+
+
+def test_a_finance_plan_from_a_json_file(cli_env, tmp_path):
+    y1, y2 = sorted(available(cli_env))
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({str(y1): {"expenses": {"personnel": "30000"}, "own": "2000"},
+                                str(y2): {"expenses": {"personnel": "30000", "fees": "1000"},
+                                          "own": "1000", "third_party": "5000"}}))
+    created = json.loads(run(
+        cli_env, "applications", "create", "--as", "traeger2@quartier.example", "--call",
+        "ZiQ-DEMO", "--module", "B2", "--title", "Bewegte Kita", "--summary", "Sport",
+        "--quartier", "Marxloh", "--start", f"{y1}-03-01", "--end", f"{y2}-12-31",
+        "--finance-plan", str(plan), "--json").stdout)
+    assert [y["requested"] for y in created["years"]] == ["28000.00", "25000.00"]
+    assert created["own_contribution"] == "3000.00"
+    ref = created["reference"]
+    # An unbalanced plan (own money above the expenses) is saved; submit names the year.
+    plan.write_text(json.dumps({str(y1): {"expenses": {"personnel": "30000"}, "own": "2000"},
+                                str(y2): {"expenses": {"rent": "1000"}, "own": "1500"}}))
+    human = run(cli_env, "applications", "finance-plan", ref, str(plan), "--as",
+                "traeger2@quartier.example").stdout
+    assert f"{y2}: Ausgaben 1.000,00 €, Finanzierung 1.500,00 €" in human
+    assert "nicht ausgeglichen (Differenz 500,00 €)" in human
+    refused = run(cli_env, "fire", ref, "submit", "--as", "traeger2@quartier.example", ok=False)
+    assert refused.returncode == 1
+    assert f"{y2}: Ausgaben 1.000,00 € ≠ Finanzierung 1.500,00 € (Differenz 500,00 €)" in (
+        refused.stderr)
+    beside = run(cli_env, "applications", "create", "--as", "traeger2@quartier.example",
+                 "--call", "ZiQ-DEMO", "--module", "B2", "--title", "X", "--finance-plan",
+                 str(plan), "--amount", f"{y1}=5000", ok=False)
+    assert beside.returncode == 1 and "Finanzierungsplan" in beside.stderr
+    missing = run(cli_env, "applications", "finance-plan", ref, str(tmp_path / "nope.json"),
+                  "--as", "traeger2@quartier.example", ok=False)
+    assert missing.returncode == 1 and "nicht lesbar" in missing.stderr

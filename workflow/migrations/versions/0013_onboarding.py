@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_onboarding"
-down_revision = "0011_outbox_attachments"
+down_revision = "0012_finance_plan"
 branch_labels = None
 depends_on = None
 
