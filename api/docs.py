@@ -95,7 +95,8 @@ def problem_statuses(route: Any) -> set[int]:
         statuses.add(404)
     if get_flat_params(route.dependant):
         statuses.add(422)
-    if isinstance(route, UnitOfWorkRoute) and route.methods & _READS:
+    if isinstance(getattr(route, "original_route", route), UnitOfWorkRoute) \
+            and route.methods & _READS:
         statuses.add(422)  # an unknown query parameter
     if if_match_version in calls:
         statuses.add(412)

@@ -59,5 +59,6 @@ def request_interim_changes(reference: str, period: str, body: InterimChangesReq
 
 @router.get("/reminders", response_model=list[ReminderOut],
             summary="Every reminder step recorded (sent or skipped), with time and grace period")
-def list_reminders(reference: str, session: SessionDep, actor: CaseReaderDep) -> list[dict[str, Any]]:
+def list_reminders(reference: str, session: SessionDep,
+                   actor: CaseReaderDep) -> list[dict[str, Any]]:
     return [reminder_out(r) for r in queries.reminders_of(session, reference, actor)]
