@@ -103,6 +103,9 @@ class Guard(StrEnum):
     # reason why none (payload `explanation`).
     documents_attached = "documents_attached"
     documents_or_explanation = "documents_or_explanation"
+    # Issue 15: where the call configures assessment criteria, its Prüfvermerk is complete
+    # (every criterion rated, a summary, a recommended amount for every budget year).
+    assessment_complete = "assessment_complete"
 
 
 # Guards that check the firing's input (reason, payload). `check` and `available_triggers` skip
@@ -235,7 +238,8 @@ TRANSITIONS: tuple[Transition, ...] = (
        email="documents_received"),
     _t("recommend", S.in_review, S.recommended, STAFF,
        Label("Zur Bewilligung vorschlagen", "Recommend"),
-       guards=(G.reason_given, G.amounts_given), effects=(E.record_assessment,),
+       guards=(G.assessment_complete, G.reason_given, G.amounts_given),
+       effects=(E.record_assessment,),
        review_work=True),
     _t("approve", S.recommended, S.approved, {R.approver}, Label("Bewilligen", "Approve"),
        guards=(G.four_eyes, G.years_fit_project, G.budget_years_not_over, G.money_available),

@@ -18,12 +18,13 @@ from workflow.db import unit_of_work
 # provide_documents and submit_final_report write a second email (the case officer's) and look
 # for the uploads they carry (one SELECT each). submit and approve file a notice PDF
 # (workflow.bescheide): organisation, module, the document row, and for the approval the
-# commitment per budget line, 3 and 4 statements more.
+# commitment per budget line, 3 and 4 statements more. recommend reads the call's assessment
+# criteria with the newest Prüfvermerk (issue 15's guard), one SELECT.
 EXPECTED = {
     "sqlite": {"submit": 8, "start_review": 4, "request_documents": 6, "provide_documents": 8,
-               "recommend": 5, "approve": 16, "start": 5, "submit_final_report": 9, "close": 12},
+               "recommend": 6, "approve": 16, "start": 5, "submit_final_report": 9, "close": 12},
     "postgresql": {"submit": 7, "start_review": 3, "request_documents": 5,
-                   "provide_documents": 7, "recommend": 4, "approve": 14, "start": 4,
+                   "provide_documents": 7, "recommend": 5, "approve": 14, "start": 4,
                    "submit_final_report": 8, "close": 11},
 }
 
