@@ -89,6 +89,9 @@ OBSERVER_REFUSAL = Label(
     "lists; please use GET /api/v1/observer/aggregates.")
 
 
+AGGREGATE_READERS = frozenset({Role.reviewer, Role.approver, Role.admin, Role.observer})
+
+
 class AggregateDimension(StrEnum):
     """What the observer's aggregates group by."""
 
