@@ -13,7 +13,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlmodel import Session
 
 from states import STATE_LABELS, DeadlineStatus, Role, State
-from states.staff import ARRIVAL_TRIGGERS, HIDDEN_FROM_STAFF, WorklistSort
+from states.staff import ARRIVAL_TRIGGERS, ASSIGNABLE_STATES, HIDDEN_FROM_STAFF, WorklistSort
 from workflow import deadlines
 from workflow.access import refuse_observer
 from workflow.models import (
@@ -137,8 +137,9 @@ def _conditions(actor: Actor, where: WorklistFilter, today: date) -> list[Any]:
         found.append(_A.case_officer_id == actor.id)
     if where.case_officer is not None:
         found.append(_A.case_officer_id == where.case_officer)
-    if where.unassigned:
+    if where.unassigned:  # open cases nobody has taken (decided ones need nobody)
         found.append(_A.case_officer_id.is_(None))
+        found.append(_A.state.in_([s.value for s in ASSIGNABLE_STATES]))
     if where.waiting_for_me and actor.id is not None:
         found.append(waiting_for(actor.id))
     if where.overdue is not None:
