@@ -17,7 +17,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert
 
 from bench.common import Y1, Y2, build_world, database, schema_engine, table
 from states import Role, State

@@ -60,9 +60,15 @@ def default_scale_config() -> list[dict[str, Any]]:
 
 
 def criteria_of(call: Call) -> list[CriterionConfig]:
-    """The call's criteria (none: the call asks for no structured assessment)."""
+    """The call's criteria; a call that configures none uses the ZiQ defaults, and then the
+    Prüfvermerk may be written but is not required for `recommend`."""
     return [CriterionConfig(c["code"], Label(c["de"], c.get("en") or c["de"]))
-            for c in call.assessment_criteria or ()]
+            for c in call.assessment_criteria or default_criteria_config()]
+
+
+def required(call: Call) -> bool:
+    """Whether `recommend` needs a complete Prüfvermerk: the call configures criteria."""
+    return bool(call.assessment_criteria)
 
 
 def scale_of(call: Call) -> list[ScaleStep]:
@@ -161,10 +167,6 @@ def record_assessment(session: Session, reference: int | str, actor: Actor, *,
             state=app.state)
     call = session.get(Call, app.call_id)
     criteria = criteria_of(call)
-    if not criteria:
-        raise WrongState(
-            f"Der Förderaufruf {call.code} sieht keinen strukturierten Prüfvermerk vor.",
-            f"The call {call.code} has no structured assessment.")
     parsed = _parse_ratings(ratings, criteria, scale_of(call))
     summary = (summary or "").strip()
     if len(summary) > SUMMARY_MAX:

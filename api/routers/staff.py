@@ -65,12 +65,11 @@ def _assessment_out(session, reference: str, actor, lang: str) -> dict[str, Any]
     amounts = current.amounts_cents if current else {}
     summary = current.summary if current else ""
     years = sorted(assessment.years_of(session, app.id))
-    missing = assessment.missing_parts(ratings, summary, amounts, criteria, years) \
-        if criteria else []
+    missing = assessment.missing_parts(ratings, summary, amounts, criteria, years)
     return {
-        "reference": app.reference, "required": bool(criteria),
+        "reference": app.reference, "required": assessment.required(call),
         "version": current.version if current else 0, "versions": count,
-        "complete": bool(criteria) and not missing, "missing": [
+        "complete": not missing, "missing": [
             m.in_language(lang) for m in missing],
         "author_id": current.author_id if current else None,
         "at": current.at if current else None,

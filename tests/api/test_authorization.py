@@ -290,6 +290,22 @@ def requeue_dead(env: Env, role: str) -> Req:
     return Req("POST", f"/api/v1/admin/mail/{message_id}/requeue")
 
 
+def take(env: Env, role: str) -> Req:
+    return Req("POST", f"{A}/applications/{application_in(env.aw, 'submitted')}/take")
+
+
+def assign(env: Env, role: str) -> Req:
+    return Req("POST", f"{A}/assignments", {"json": {
+        "references": [application_in(env.aw, "submitted")],
+        "case_officer_id": env.aw.user_ids["reviewer"]}})
+
+
+def write_assessment(env: Env, role: str) -> Req:
+    ref = application_in(env.aw, "in_review")
+    return Req("PUT", f"{A}/applications/{ref}/assessment", {"json": {
+        "ratings": {"zielgruppe": {"rating": "erfuellt", "note": "passt"}}}})
+
+
 def lift_stop(env: Env, role: str) -> Req:
     with unit_of_work(env.aw.engine) as session:
         call = session.exec(select(Call).where(Call.code == SPARE_CALL)).one()
@@ -432,6 +448,26 @@ MATRIX: dict[tuple[str, str], Case] = {
         Case(carrier_writer(201), upload_answer),
     ("GET", f"{A}/applications/{{reference}}/documents/{{document_id}}"):
         Case({**reader(), "observer": 403}, with_document(download=True)),
+    # Staff work (issue 15): taking and assigning cases, the Prüfvermerk (never the carrier's
+    # or the observer's), aggregates (not the carrier's), exports.
+    ("POST", f"{A}/applications/{{reference}}/take"):
+        Case({**everyone(403), "reviewer": 200, "approver": 200}, take),
+    ("POST", f"{A}/assignments"): Case(admin_only(), assign),
+    ("GET", f"{A}/applications/{{reference}}/assessment"):
+        Case({**everyone(200), "carrier": 403, "other_carrier": 403, "observer": 403},
+             submitted("/assessment")),
+    ("PUT", f"{A}/applications/{{reference}}/assessment"):
+        Case({**everyone(403), "reviewer": 200, "approver": 200}, write_assessment),
+    ("PUT", f"{A}/admin/calls/{{code}}/assessment-criteria"): Case(admin_only(), fixed(
+        "PUT", f"{A}/admin/calls/{SPARE_CALL}/assessment-criteria", json={"criteria": [
+            {"code": "quartiersbezug", "de": "Quartiersbezug", "en": "Neighbourhood"}]})),
+    ("GET", f"{A}/aggregates"):
+        Case({**everyone(200), "carrier": 403, "other_carrier": 403},
+             fixed("GET", f"{A}/aggregates")),
+    ("GET", f"{A}/exports/worklist"):
+        Case({**everyone(200), "observer": 403}, fixed("GET", f"{A}/exports/worklist")),
+    ("GET", f"{A}/admin/calls/{{code}}/ledger/export"):
+        Case(admin_only(), fixed("GET", f"{A}/admin/calls/ZiQ-2021/ledger/export")),
     # A secret URL for calendar programs: the token is the credential, no login.
     ("GET", f"{A}/calendar/{{token}}.ics"): Case(everyone(200, 200), calendar_feed),
 }
