@@ -25,6 +25,7 @@ from api.routers import accounts, admin, applications, auth, calls, health, mail
 from api.routers import calendar as calendar_feed
 from api.routers import documents as case_files
 from api.routers import reports as interim_reports
+from api.routers import staff as staff_work
 from workflow.db import make_engine
 from workflow.errors import WorkflowError
 from workflow.settings import Settings, check_settings, get_settings
@@ -289,6 +290,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
     app.include_router(interim_reports.router)
     app.include_router(calendar_feed.router)
     app.include_router(case_files.router)
+    app.include_router(staff_work.router)
     docs.install(app, settings)
     portal.install(app)
     return app

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from api import auth
 from api.errors import language
 from states import Role
+from workflow.access import refuse_observer
 from workflow.bescheide import SESSION_STORE_KEY
 from workflow.db import DatabaseBusy, connection_slots, is_busy, reader
 from workflow.errors import (
@@ -147,16 +148,55 @@ def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+def _query_names(dependant: Any) -> frozenset[str]:
+    """The query parameters a route and its dependencies declare."""
+    names: set[str] = set()
+    todo = [dependant]
+    while todo:
+        current = todo.pop()
+        names.update(p.alias for p in current.query_params)
+        todo.extend(current.dependencies)
+    return frozenset(names)
+
+
+class UnknownQueryParameter(InvalidInput):
+    type = "unknown-parameter"
+
+
 class UnitOfWorkRoute(APIRoute):
     """A route whose sync endpoint's unit of work commits in the endpoint's worker thread, as
     soon as the endpoint returned: `get_session`'s one commit, without a second trip through
     the threadpool (about a tenth of a transition's cost). An exception, in the endpoint or in
-    the commit, still reaches `get_session`, which rolls back. Handlers never commit."""
+    the commit, still reaches `get_session`, which rolls back. Handlers never commit.
+
+    A GET route refuses query parameters it does not know (422, naming them), so that a typo
+    in a filter never silently shows an unfiltered list."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if not inspect.iscoroutinefunction(endpoint):
             endpoint = _committing(endpoint)
         super().__init__(path, endpoint, **kwargs)
+
+    refuses_unknown_query = True  # the portal's pages ignore them, as web pages do
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handler = super().get_route_handler()
+        if "GET" not in self.methods or not self.refuses_unknown_query:
+            return handler
+        known = _query_names(self.dependant)
+
+        async def checked(request: Request) -> Any:
+            unknown = sorted(set(request.query_params) - known)
+            if unknown:
+                names = ", ".join(unknown)
+                allowed = ", ".join(sorted(known)) or "keine"
+                raise UnknownQueryParameter(
+                    f"Unbekannter Abfrageparameter: {names}. Erlaubt sind: {allowed}.",
+                    f"Unknown query parameter: {names}. Allowed: "
+                    f"{', '.join(sorted(known)) or 'none'}.", field=unknown[0],
+                    parameters=unknown)
+            return await handler(request)
+        return checked
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -250,6 +290,17 @@ def current_actor(request: Request, session: SessionDep, token: TokenDep) -> Act
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+def case_reader(request: Request, session: SessionDep, token: TokenDep) -> Actor:
+    """Anyone who may read single cases and lists of cases: not the observer, who sees
+    aggregates only (403 with the reason)."""
+    actor = current_actor(request, session, token)
+    refuse_observer(actor)
+    return actor
+
+
+CaseReaderDep = Annotated[Actor, Depends(case_reader)]
 
 
 def writing_actor(request: Request, session: SessionDep, token: TokenDep) -> Actor:

@@ -22,7 +22,9 @@ from fastapi.staticfiles import StaticFiles
 from api.deps import (
     TOKEN_URL,
     AdminDep,
+    UnitOfWorkRoute,
     admin_actor,
+    case_reader,
     get_session,
     idempotency_key,
     if_match_version,
@@ -87,12 +89,15 @@ def problem_statuses(route: Any) -> set[int]:
     statuses: set[int] = set(_ALSO.get(route.path_format, ()))
     if oauth2_scheme in calls:
         statuses.add(401)
-    if writing_actor in calls or admin_actor in calls:
+    if writing_actor in calls or admin_actor in calls or case_reader in calls:
         statuses.add(403)
     if route.param_convertors:  # every path parameter names something that may not exist
         statuses.add(404)
     if get_flat_params(route.dependant):
         statuses.add(422)
+    if isinstance(getattr(route, "original_route", route), UnitOfWorkRoute) \
+            and route.methods & _READS:
+        statuses.add(422)  # an unknown query parameter
     if if_match_version in calls:
         statuses.add(412)
     if idempotency_key in calls:

@@ -268,11 +268,23 @@ class ApplicationOut(ApplicationSummary):
     finance_plan: dict[str, FinancePlanYearOut] | None = None
 
 
+class WorklistItem(ApplicationSummary):
+    """One line of the worklist: the summary with who has the case, what is due next, money."""
+
+    case_officer_id: int | None
+    case_officer_name: str | None
+    next_due_date: date | None
+    requested: str
+    approved: str | None
+
+
 class ApplicationPage(BaseModel):
-    items: list[ApplicationSummary]
+    items: list[WorklistItem]
     total: int
     limit: int
     offset: int
+    sort: str
+    order: str
 
 
 class HistoryEntry(BaseModel):

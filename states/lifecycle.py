@@ -106,6 +106,9 @@ class Guard(StrEnum):
     # Issue 14: a programme with cost headings needs a complete plan that balances in every
     # budget year of the project period (states.financing).
     finance_plan_balanced = "finance_plan_balanced"
+    # Issue 15: where the call configures assessment criteria, its Prüfvermerk is complete
+    # (every criterion rated, a summary, a recommended amount for every budget year).
+    assessment_complete = "assessment_complete"
 
 
 # Guards that check the firing's input (reason, payload). `check` and `available_triggers` skip
@@ -238,7 +241,8 @@ TRANSITIONS: tuple[Transition, ...] = (
        email="documents_received"),
     _t("recommend", S.in_review, S.recommended, STAFF,
        Label("Zur Bewilligung vorschlagen", "Recommend"),
-       guards=(G.reason_given, G.amounts_given), effects=(E.record_assessment,),
+       guards=(G.assessment_complete, G.reason_given, G.amounts_given),
+       effects=(E.record_assessment,),
        review_work=True),
     _t("approve", S.recommended, S.approved, {R.approver}, Label("Bewilligen", "Approve"),
        guards=(G.four_eyes, G.years_fit_project, G.budget_years_not_over, G.money_available),

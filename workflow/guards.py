@@ -19,7 +19,7 @@ from states import (
     StopKind,
 )
 from states.documents import answering_purposes
-from workflow import deadlines, documents, finance_plan, inputs, reminders, repository
+from workflow import assessment, deadlines, documents, finance_plan, inputs, reminders, repository
 from workflow.budget import parse_euros
 from workflow.errors import (
     CallWindowClosed,
@@ -231,6 +231,16 @@ def four_eyes(f: Firing) -> None:
         )
 
 
+def assessment_complete(f: Firing) -> None:
+    missing = assessment.incomplete_reason(connection(f.session), f.app.id, f.app.call_id)
+    if missing is not None:
+        raise GuardFailed(
+            "Der Prüfvermerk ist noch nicht vollständig; es fehlt: "
+            f"{', '.join(m.de for m in missing)}.",
+            f"The assessment is not complete yet; missing: {', '.join(m.en for m in missing)}.",
+            field="assessment")
+
+
 def years_fit_project(f: Firing) -> None:
     """Money is committed only for budget years that lie in the project period."""
     start, end = f.app.project_start, f.app.project_end
@@ -406,6 +416,7 @@ GUARDS: dict[Guard, Callable[[Firing], None]] = {
     Guard.amounts_given: amounts_given,
     Guard.spending_given: spending_given,
     Guard.four_eyes: four_eyes,
+    Guard.assessment_complete: assessment_complete,
     Guard.money_available: money_available,
     Guard.approval_notice_exists: approval_notice_exists,
     Guard.hearing_done: hearing_done,

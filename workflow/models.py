@@ -78,6 +78,12 @@ class Call(SQLModel, table=True):
     grant_share_bp: int | None = None
     fixed_grant_cents: int | None = _money(nullable=True)
     max_grant_cents: int | None = _money(nullable=True)
+    # The Prüfvermerk's criteria ([{code, de, en}]) and rating scale ([{code, value, de, en}]);
+    # None: the call asks for no structured assessment (states.staff has the ZiQ defaults).
+    assessment_criteria: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True))
+    assessment_scale: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True))
 
 
 class BudgetLine(SQLModel, table=True):
@@ -150,6 +156,7 @@ class User(SQLModel, table=True):
     must_change_password: bool = False  # after an admin reset: only the password change works
     # The organisation's admin (the registered contact) invites colleagues of the organisation.
     organisation_admin: bool = False
+    lead: bool = False  # a lead reviewer (Teamleitung): assigns cases like an admin
 
 
 class OneTimeToken(SQLModel, table=True):
@@ -169,6 +176,13 @@ class OneTimeToken(SQLModel, table=True):
 
 class Application(SQLModel, table=True):
     """A grant application. Only the engine writes `state` and `version`."""
+
+    # The worklist's orders and filters (issue 15), so that a page costs the same at any size.
+    __table_args__ = (
+        Index("ix_application_state_received", "state", "received_at"),
+        Index("ix_application_officer_state", "case_officer_id", "state"),
+        Index("ix_application_received", "received_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     reference: str | None = Field(default=None, unique=True)
@@ -233,6 +247,11 @@ class TransitionRecord(SQLModel, table=True):
     """History: who did what to which application, when, from which state to which."""
 
     __tablename__ = "transition_record"
+    # "Waiting for me" and the four-eyes rule look up an application's acts by actor and trigger.
+    __table_args__ = (
+        Index("ix_transition_app_actor_at", "application_id", "actor_id", "at"),
+        Index("ix_transition_app_trigger_at", "application_id", "trigger", "at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="application.id", index=True)
     trigger: str
@@ -252,6 +271,7 @@ class Deadline(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("application_id", "kind", "period"),
         Index("ix_deadline_reminder_due", "status", "next_reminder_on"),
+        Index("ix_deadline_app_status_due", "application_id", "status", "due_date"),
     )
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="application.id", index=True)
@@ -326,3 +346,25 @@ class AdminAudit(SQLModel, table=True):
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     reason: str | None = None
+
+
+# ------------------------------------------------------------------ issue 15: the Prüfvermerk
+
+
+class Assessment(SQLModel, table=True):
+    """One version of an application's structured assessment (Prüfvermerk). Append-only: every
+    save is a new version; the newest is the assessment. Staff only, never the carrier."""
+
+    __table_args__ = (UniqueConstraint("application_id", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    version: int
+    author_id: int = Field(foreign_key="app_user.id")
+    at: datetime = _ts(nullable=False)
+    # {criterion code: {"rating": scale code or null, "note": text}}
+    ratings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    summary: str = ""
+    # {budget year: recommended cents}
+    amounts_cents: dict[str, Any] = Field(default_factory=dict,
+                                          sa_column=Column(JSON, nullable=False))
+    complete: bool = False

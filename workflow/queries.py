@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Generic, TypeVar
 
-from sqlalchemy import Engine, exists, func, or_, text
+from sqlalchemy import Engine, func, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from states import DeadlineStatus, Role, State
 from workflow import deadlines, engine, reminders, reports
+from workflow.access import read_application, refuse_observer
 from workflow.applications import find_call, history, load_application
 from workflow.errors import WorkflowError
 from workflow.models import (
@@ -24,12 +24,10 @@ from workflow.models import (
     Deadline,
     InterimReport,
     LedgerEntry,
-    Organisation,
     ReminderSent,
     TransitionRecord,
     User,
 )
-from workflow.reminders import overdue_filter
 from workflow.rows import Actor
 
 Row = TypeVar("Row")
@@ -50,63 +48,10 @@ def today() -> date:
     return deadlines.local_date(datetime.now(UTC))
 
 
-@dataclass(frozen=True, slots=True)
-class ApplicationFilter:
-    """What the application list may be narrowed to; None means 'any'."""
-
-    state: State | None = None
-    call: str | None = None
-    module: str | None = None
-    organisation: int | None = None
-    municipality: str | None = None
-    overdue: bool | None = None
-    escalated: bool | None = None
-    text: str | None = None
-
-
-def _like(text_: str) -> str:
-    escaped = text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def application_page(session: Session, actor: Actor, where: ApplicationFilter, limit: int,
-                     offset: int) -> Page[tuple[Application, str, str]]:
-    """The applications the actor may see that match `where`, by id: (application, call code,
-    organisation name). Carriers see only their own organisation's."""
-    query = (select(Application, Call.code, Organisation.name)
-             .join(Call, Call.id == Application.call_id)
-             .join(Organisation, Organisation.id == Application.organisation_id))
-    if actor.role == Role.carrier:
-        query = query.where(Application.organisation_id == actor.organisation_id)
-    if where.state is not None:
-        query = query.where(Application.state == where.state.value)
-    if where.call:
-        query = query.where(Call.code == where.call)
-    if where.module:
-        query = query.where(Application.module_code == where.module)
-    if where.organisation is not None:
-        query = query.where(Application.organisation_id == where.organisation)
-    if where.municipality:
-        query = query.where(Application.municipality == where.municipality)
-    if where.overdue is not None:
-        late = exists().where(Deadline.application_id == Application.id,
-                              Deadline.status == DeadlineStatus.open, Deadline.due_date < today())
-        query = query.where(late if where.overdue else ~late)
-    if where.escalated is not None:
-        query = query.where(overdue_filter() if where.escalated else ~overdue_filter())
-    if where.text and where.text.strip():
-        pattern = _like(where.text.strip())
-        query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in (
-            Application.reference, Application.title, Application.summary, Application.quartier))))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(Application.id).limit(limit).offset(offset)).all()
-    return Page([tuple(row) for row in rows], int(total), limit, offset)
-
-
 def history_of(session: Session, reference: int | str,
                actor: Actor) -> list[tuple[TransitionRecord, str | None]]:
     """Every history row of a visible application, oldest first, with the actor's name."""
-    app = load_application(session, reference, actor)
+    app = read_application(session, reference, actor)
     records = history(session, app)
     ids = {r.actor_id for r in records if r.actor_id is not None}
     names = dict(session.exec(select(User.id, User.name).where(User.id.in_(ids))).all()) \
@@ -127,7 +72,7 @@ def actor_name(session: Session, actor_id: int | None, caller: Actor) -> str | N
 
 def deadlines_of(session: Session, reference: int | str, actor: Actor) -> list[Deadline]:
     """The deadlines of a visible application, by due date."""
-    app = load_application(session, reference, actor)
+    app = read_application(session, reference, actor)
     return list(session.exec(select(Deadline).where(Deadline.application_id == app.id)
                              .order_by(Deadline.due_date, Deadline.id)))
 
@@ -135,18 +80,19 @@ def deadlines_of(session: Session, reference: int | str, actor: Actor) -> list[D
 def transitions_of(session: Session, reference: int | str,
                    actor: Actor) -> dict[str, WorkflowError | None]:
     """What the actor may do now with a visible application: each trigger and why not."""
+    refuse_observer(actor)
     app = load_application(session, reference, actor)
     return engine.available_triggers(session, app, actor)
 
 
 def interim_reports_of(session: Session, reference: int | str,
                        actor: Actor) -> list[InterimReport]:
-    return reports.interim_reports(session, load_application(session, reference, actor))
+    return reports.interim_reports(session, read_application(session, reference, actor))
 
 
 def reminders_of(session: Session, reference: int | str, actor: Actor) -> list[ReminderSent]:
     """Every reminder step recorded for a visible application."""
-    return reminders.reminders_of(session, load_application(session, reference, actor).id)
+    return reminders.reminders_of(session, read_application(session, reference, actor).id)
 
 
 def calls(session: Session) -> list[Call]:

@@ -29,7 +29,8 @@ from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session
 
-from states import TRANSITIONS, DeadlineStatus
+from states import DeadlineStatus
+from states.staff import REVIEW_WORK_TRIGGERS
 from workflow.models import (
     Application,
     ApplicationYear,
@@ -195,7 +196,8 @@ def insert_record(conn: Connection, values: dict[str, object]) -> int:
     return conn.execute(_INSERT_RECORD, values).scalar_one()
 
 
-_REVIEW_TRIGGERS = tuple(t.trigger for t in TRANSITIONS if t.review_work)
+# The transitions the table marks as review work and the staff acts that are (the Prüfvermerk).
+_REVIEW_TRIGGERS = REVIEW_WORK_TRIGGERS
 _REVIEWERS = select(_TR.c.actor_id).where(
     _TR.c.application_id == bindparam("app"), _TR.c.trigger.in_(_REVIEW_TRIGGERS)
 )

@@ -34,9 +34,16 @@ CSRF_FIELD = "csrf_token"
 STAFF_ROLES = frozenset({Role.reviewer, Role.approver, Role.admin})
 
 
+class PageRoute(UnitOfWorkRoute):
+    """A page: one unit of work like an API route; a query parameter it does not know (a link
+    with tracking parameters) is ignored, not refused."""
+
+    refuses_unknown_query = False
+
+
 def portal_router() -> APIRouter:
     """A router of pages: HTML, not in the OpenAPI document, one unit of work per request."""
-    return APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute,
+    return APIRouter(include_in_schema=False, route_class=PageRoute,
                      default_response_class=HTMLResponse)
 
 

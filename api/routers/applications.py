@@ -5,13 +5,13 @@ Each handler parses, makes one workflow call and presents; the session dependenc
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import (
-    ActorDep,
+    CaseReaderDep,
     IdempotencyKeyDep,
     IfMatchDep,
     LanguageDep,
@@ -37,9 +37,10 @@ from api.schemas import (
     TriggerOut,
 )
 from states import EARLY_START_NO_CLAIM, TRANSITIONS, TRANSITIONS_BY_TRIGGER, State
-from workflow import applications, commands, drafts, early_start, engine, queries
+from states.staff import WorklistSort
+from workflow import access, commands, drafts, early_start, engine, queries, worklist
 from workflow.errors import StaleVersion, WorkflowError
-from workflow.presenters import application_out, application_summary, deadline_out, history_entry
+from workflow.presenters import application_out, deadline_out, history_entry
 
 router = APIRouter(prefix="/api/v1", tags=["applications"], route_class=UnitOfWorkRoute)
 
@@ -83,39 +84,66 @@ def create_application(request: Request, body: ApplicationCreate, session: Sessi
                         {"ETag": etag(app.version), "Location": f"{PREFIX}/{app.reference}"})
 
 
-@router.get("/applications", response_model=ApplicationPage, summary="List and search")
+class WorklistQuery:
+    """The worklist's filters, sort and paging as query parameters (shared with the exports)."""
+
+    def __init__(
+        self,
+        state: State | None = None,
+        call: Annotated[str | None, Query(max_length=100, description="Call code")] = None,
+        module: Annotated[str | None, Query(max_length=100,
+                                            description="Module code, e.g. B1")] = None,
+        organisation: Annotated[int | None, Query(ge=1, le=DB_ID_MAX,
+                                                  description="Carrier organisation id")] = None,
+        municipality: Annotated[str | None, Query(max_length=200)] = None,
+        overdue: Annotated[bool | None, Query(
+            description="Has an open deadline past due")] = None,
+        escalated: Annotated[bool | None, Query(
+            description="Grace period after the formal reminder ended; the case officer was "
+                        "told")] = None,
+        q: Annotated[str | None, Query(max_length=200, description=(
+            "Text in reference, title, summary, quartier or organisation name"))] = None,
+        mine: Annotated[bool, Query(description="The case officer is me")] = False,
+        unassigned: Annotated[bool, Query(description="Nobody has taken the case")] = False,
+        waiting_for_me: Annotated[bool, Query(description=(
+            "I am the case officer and documents or a report came in since my last act"))]
+        = False,
+        case_officer: Annotated[int | None, Query(ge=1, le=DB_ID_MAX,
+                                                  description="Case officer's user id")] = None,
+        sort: Annotated[WorklistSort, Query(description="Order by")] = WorklistSort.received,
+        order: Annotated[Literal["asc", "desc"], Query(description="Direction")] = "asc",
+    ) -> None:
+        self.filter = worklist.WorklistFilter(
+            state=state, call=call, module=module, organisation=organisation,
+            municipality=municipality, overdue=overdue, escalated=escalated, text=q, mine=mine,
+            unassigned=unassigned, waiting_for_me=waiting_for_me, case_officer=case_officer)
+        self.sort = sort
+        self.descending = order == "desc"
+
+
+WorklistQueryDep = Annotated[WorklistQuery, Depends()]
+
+
+@router.get("/applications", response_model=ApplicationPage,
+            summary="The worklist: filter, search, sort and page")
 def list_applications(
-    session: SessionDep, actor: ActorDep, lang: LanguageDep,
-    state: State | None = None,
-    call: Annotated[str | None, Query(description="Call code")] = None,
-    module: Annotated[str | None, Query(description="Module code, e.g. B1")] = None,
-    organisation: Annotated[int | None, Query(ge=1, le=DB_ID_MAX,
-                                              description="Carrier organisation id")] = None,
-    municipality: str | None = None,
-    overdue: Annotated[bool | None, Query(description="Has an open deadline past due")] = None,
-    escalated: Annotated[bool | None, Query(
-        description="Grace period after the formal reminder ended; the case officer was told")]
-    = None,
-    q: Annotated[str | None, Query(max_length=200,
-                                   description="Text in reference, title, summary, quartier")]
-    = None,
+    session: SessionDep, actor: CaseReaderDep, lang: LanguageDep, query: WorklistQueryDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=DB_ID_MAX)] = 0,
 ) -> dict[str, Any]:
-    where = queries.ApplicationFilter(state=state, call=call, module=module,
-                                      organisation=organisation, municipality=municipality,
-                                      overdue=overdue, escalated=escalated, text=q)
-    page = queries.application_page(session, actor, where, limit, offset)
-    return {"items": [application_summary(a, code, org, lang) for a, code, org in page.items],
-            "total": page.total, "limit": page.limit, "offset": page.offset}
+    page = worklist.worklist_page(session, actor, query.filter, sort=query.sort,
+                                  descending=query.descending, limit=limit, offset=offset)
+    return {"items": [worklist.worklist_item(row, lang) for row in page.items],
+            "total": page.total, "limit": page.limit, "offset": page.offset,
+            "sort": page.sort.value, "order": "desc" if page.descending else "asc"}
 
 
 @router.get("/applications/{reference}", response_model=ApplicationOut,
             summary="One application with its amounts per year",
             responses={200: {"headers": {"ETag": {}}}})
-def get_application(reference: str, response: Response, session: SessionDep, actor: ActorDep,
+def get_application(reference: str, response: Response, session: SessionDep, actor: CaseReaderDep,
                     lang: LanguageDep) -> dict[str, Any]:
-    app = applications.load_application(session, reference, actor)
+    app = access.read_application(session, reference, actor)
     response.headers["ETag"] = etag(app.version)
     return application_out(session, app.id, lang)
 
@@ -138,14 +166,14 @@ def edit_application(reference: str, body: ApplicationUpdate, response: Response
 
 @router.get("/applications/{reference}/history", response_model=list[HistoryEntry],
             summary="Every transition: who, when, from, to, why")
-def get_history(reference: str, session: SessionDep, actor: ActorDep) -> list[dict[str, Any]]:
+def get_history(reference: str, session: SessionDep, actor: CaseReaderDep) -> list[dict[str, Any]]:
     return [history_entry(record, name)
             for record, name in queries.history_of(session, reference, actor)]
 
 
 @router.get("/applications/{reference}/deadlines", response_model=list[DeadlineOut],
             summary="Deadlines of one application")
-def get_deadlines(reference: str, session: SessionDep, actor: ActorDep,
+def get_deadlines(reference: str, session: SessionDep, actor: CaseReaderDep,
                   lang: LanguageDep) -> list[dict[str, Any]]:
     rows = queries.deadlines_of(session, reference, actor)
     today = queries.today()
@@ -159,7 +187,7 @@ def _refusal_out(refusal: WorkflowError, lang: str) -> dict[str, str]:
 
 @router.get("/applications/{reference}/transitions", response_model=list[TriggerOut],
             summary="What the current user may do now, and why not")
-def get_transitions(reference: str, session: SessionDep, actor: ActorDep,
+def get_transitions(reference: str, session: SessionDep, actor: CaseReaderDep,
                     lang: LanguageDep) -> list[dict[str, Any]]:
     return [{"trigger": trigger,
              "label": TRANSITIONS_BY_TRIGGER[trigger].label.in_language(lang),

@@ -35,7 +35,7 @@ from api.schemas import DB_ID_MAX, DocumentOut, RowId
 from states import Role
 from states.documents import UPLOAD_PURPOSES, DocumentPurpose
 from workflow import uploads
-from workflow.applications import load_application
+from workflow.access import read_application
 from workflow.db import reader
 from workflow.documents import case_file_with_names, document_out
 from workflow.errors import InvalidInput, NotFound, NotPermitted
@@ -166,7 +166,7 @@ def _application(session: Session, reference: str, actor: Actor):  # noqa: ANN20
     if reference.isascii() and reference.isdigit() and int(reference) > DB_ID_MAX:
         raise NotFound(f"Antrag {reference} wurde nicht gefunden.",
                        f"Application {reference} was not found.")
-    return load_application(session, reference, actor)
+    return read_application(session, reference, actor)
 
 
 def _deadline_id(text: str | None) -> int | None:

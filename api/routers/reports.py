@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
-from api.deps import ActorDep, SessionDep, UnitOfWorkRoute, WriterDep
+from api.deps import CaseReaderDep, SessionDep, UnitOfWorkRoute, WriterDep
 from api.schemas import (
     InterimChangesRequest,
     InterimReportOut,
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/api/v1/applications/{reference}", tags=["interim rep
 @router.get("/interim-reports", response_model=list[InterimReportOut],
             summary="Interim reports of one application")
 def list_interim_reports(reference: str, session: SessionDep,
-                         actor: ActorDep) -> list[dict[str, Any]]:
+                         actor: CaseReaderDep) -> list[dict[str, Any]]:
     return [report_out(r) for r in queries.interim_reports_of(session, reference, actor)]
 
 
@@ -59,5 +59,6 @@ def request_interim_changes(reference: str, period: str, body: InterimChangesReq
 
 @router.get("/reminders", response_model=list[ReminderOut],
             summary="Every reminder step recorded (sent or skipped), with time and grace period")
-def list_reminders(reference: str, session: SessionDep, actor: ActorDep) -> list[dict[str, Any]]:
+def list_reminders(reference: str, session: SessionDep,
+                   actor: CaseReaderDep) -> list[dict[str, Any]]:
     return [reminder_out(r) for r in queries.reminders_of(session, reference, actor)]

@@ -106,6 +106,12 @@ def reader(ok: int = 200) -> dict[str, int]:
     return {**everyone(ok), "other_carrier": 404}
 
 
+def case_reader(ok: int = 200) -> dict[str, int]:
+    """Anyone who may read a single case: not a foreign carrier (404), not the observer, who
+    sees aggregates only (403)."""
+    return {**reader(ok), "observer": 403}
+
+
 def carrier_writer(ok: int = 200) -> dict[str, int]:
     return {"anonymous": 401, "carrier": ok, "other_carrier": 404, "reviewer": 403,
             "approver": 403, "admin": 403, "observer": 403}
@@ -285,6 +291,22 @@ def requeue_dead(env: Env, role: str) -> Req:
     return Req("POST", f"/api/v1/admin/mail/{message_id}/requeue")
 
 
+def take(env: Env, role: str) -> Req:
+    return Req("POST", f"{A}/applications/{application_in(env.aw, 'submitted')}/take")
+
+
+def assign(env: Env, role: str) -> Req:
+    return Req("POST", f"{A}/assignments", {"json": {
+        "references": [application_in(env.aw, "submitted")],
+        "case_officer_id": env.aw.user_ids["reviewer"]}})
+
+
+def write_assessment(env: Env, role: str) -> Req:
+    ref = application_in(env.aw, "in_review")
+    return Req("PUT", f"{A}/applications/{ref}/assessment", {"json": {
+        "ratings": {"zielgruppe": {"rating": "erfuellt", "note": "passt"}}}})
+
+
 def lift_stop(env: Env, role: str) -> Req:
     with unit_of_work(env.aw.engine) as session:
         call = session.exec(select(Call).where(Call.code == SPARE_CALL)).one()
@@ -400,13 +422,15 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", f"{A}/public/calls/{{code}}"):
         Case(everyone(200, 200), fixed("GET", f"{A}/public/calls/ZiQ-2021")),
     ("POST", f"{A}/applications"): Case({**carrier_writer(201), "other_carrier": 201}, create),
-    ("GET", f"{A}/applications"): Case(everyone(200), fixed("GET", f"{A}/applications")),
-    ("GET", f"{A}/applications/{{reference}}"): Case(reader(), submitted()),
+    ("GET", f"{A}/applications"): Case({**everyone(200), "observer": 403},
+                                       fixed("GET", f"{A}/applications")),
+    ("GET", f"{A}/applications/{{reference}}"): Case(case_reader(), submitted()),
     ("PATCH", f"{A}/applications/{{reference}}"): Case(carrier_writer(), patch_draft),
-    ("GET", f"{A}/applications/{{reference}}/history"): Case(reader(), submitted("/history")),
-    ("GET", f"{A}/applications/{{reference}}/deadlines"): Case(reader(), submitted("/deadlines")),
+    ("GET", f"{A}/applications/{{reference}}/history"): Case(case_reader(), submitted("/history")),
+    ("GET", f"{A}/applications/{{reference}}/deadlines"): Case(case_reader(),
+                                                              submitted("/deadlines")),
     ("GET", f"{A}/applications/{{reference}}/transitions"):
-        Case(reader(), submitted("/transitions")),
+        Case(case_reader(), submitted("/transitions")),
     ("POST", f"{A}/applications/{{reference}}/transitions/{{trigger}}"):
         Case({**carrier_writer(), "reviewer": 200, "approver": 200}, fire),
     # Vorzeitiger Maßnahmebeginn: staff who review may grant it.
@@ -444,7 +468,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", f"{A}/workflow/diagram"): Case(everyone(200), fixed("GET", f"{A}/workflow/diagram")),
     # Interim reports and reminders (workflow/reports.py, workflow/reminders.py).
     ("GET", f"{A}/applications/{{reference}}/interim-reports"):
-        Case(reader(), active("/interim-reports")),
+        Case(case_reader(), active("/interim-reports")),
     # The carrier passes authorization; the business rule then refuses before the year's end.
     ("POST", f"{A}/applications/{{reference}}/interim-reports"):
         Case(carrier_writer(409), submit_interim),
@@ -454,7 +478,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", f"{A}/applications/{{reference}}/interim-reports/{{period}}/request-changes"):
         Case({**admin_only(403), "reviewer": 200, "approver": 200},
              review_interim("request-changes", {"reason": "Belege fehlen"})),
-    ("GET", f"{A}/applications/{{reference}}/reminders"): Case(reader(), active("/reminders")),
+    ("GET", f"{A}/applications/{{reference}}/reminders"): Case(case_reader(), active("/reminders")),
     # The case file (api/routers/documents.py): observers see no documents; staff upload only
     # `other`, so a document request's answer is the carrier's.
     ("GET", f"{A}/applications/{{reference}}/documents"):
@@ -477,6 +501,26 @@ MATRIX: dict[tuple[str, str], Case] = {
                                        json={"email": "niemand@example.org"})),
     ("POST", f"{A}/auth/password-reset/confirm"): Case(everyone(200, 200), reset_link),
     ("POST", f"{A}/me/invitations"): Case({**everyone(403), "carrier": 201}, invitation),
+    # Staff work (issue 15): taking and assigning cases, the Prüfvermerk (never the carrier's
+    # or the observer's), aggregates (not the carrier's), exports.
+    ("POST", f"{A}/applications/{{reference}}/take"):
+        Case({**everyone(403), "reviewer": 200, "approver": 200}, take),
+    ("POST", f"{A}/assignments"): Case(admin_only(), assign),
+    ("GET", f"{A}/applications/{{reference}}/assessment"):
+        Case({**everyone(200), "carrier": 403, "other_carrier": 403, "observer": 403},
+             submitted("/assessment")),
+    ("PUT", f"{A}/applications/{{reference}}/assessment"):
+        Case({**everyone(403), "reviewer": 200, "approver": 200}, write_assessment),
+    ("PUT", f"{A}/admin/calls/{{code}}/assessment-criteria"): Case(admin_only(), fixed(
+        "PUT", f"{A}/admin/calls/{SPARE_CALL}/assessment-criteria", json={"criteria": [
+            {"code": "quartiersbezug", "de": "Quartiersbezug", "en": "Neighbourhood"}]})),
+    ("GET", f"{A}/aggregates"):
+        Case({**everyone(200), "carrier": 403, "other_carrier": 403},
+             fixed("GET", f"{A}/aggregates")),
+    ("GET", f"{A}/exports/worklist"):
+        Case({**everyone(200), "observer": 403}, fixed("GET", f"{A}/exports/worklist")),
+    ("GET", f"{A}/admin/calls/{{code}}/ledger/export"):
+        Case(admin_only(), fixed("GET", f"{A}/admin/calls/ZiQ-2021/ledger/export")),
     # A secret URL for calendar programs: the token is the credential, no login.
     ("GET", f"{A}/calendar/{{token}}.ics"): Case(everyone(200, 200), calendar_feed),
 }
@@ -537,7 +581,7 @@ def test_no_carrier_sees_another_organisations_applications(env: Env) -> None:
     for path in ("", "/history", "/deadlines", "/transitions"):
         assert client.get(f"{A}/applications/{foreign}{path}", headers=carrier).status_code == 404
     staff = client.get(f"{A}/applications", params={"q": foreign},
-                       headers=env.headers["observer"]).json()
+                       headers=env.headers["reviewer"]).json()
     assert [a["reference"] for a in staff["items"]] == [foreign]
 
 

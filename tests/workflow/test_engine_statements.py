@@ -20,12 +20,13 @@ from workflow.db import unit_of_work
 # (workflow.bescheide): organisation, module, the document row, and for the approval the
 # commitment per budget line, 3 and 4 statements more. Issue 14: submit reads the finance plan
 # with the call's budget years (one statement, its notice reuses it); the approval notice reads
-# the plan for its eligible expenses (one more).
+# the plan for its eligible expenses (one more). Issue 15: recommend reads the call's
+# assessment criteria with the newest Prüfvermerk (one SELECT).
 EXPECTED = {
     "sqlite": {"submit": 9, "start_review": 4, "request_documents": 6, "provide_documents": 8,
-               "recommend": 5, "approve": 17, "start": 5, "submit_final_report": 9, "close": 12},
+               "recommend": 6, "approve": 17, "start": 5, "submit_final_report": 9, "close": 12},
     "postgresql": {"submit": 8, "start_review": 3, "request_documents": 5,
-                   "provide_documents": 7, "recommend": 4, "approve": 15, "start": 4,
+                   "provide_documents": 7, "recommend": 5, "approve": 15, "start": 4,
                    "submit_final_report": 8, "close": 11},
 }
 

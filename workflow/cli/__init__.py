@@ -20,6 +20,7 @@ from workflow.cli import (
     programmes,
     reports,
     server,
+    staff,
     users,
 )
 from workflow.cli.common import NowOpt, fail, options, parse_now
@@ -72,6 +73,8 @@ app.command("start-projects")(server.start_projects)
 # Programme administration: programmes, modules, calls and their audit.
 app.add_typer(programmes.programme_app, name="programme")
 app.add_typer(programmes.call_app, name="call")
+app.add_typer(staff.cases_app, name="cases")
+app.command("worklist")(staff.worklist_command)
 app.command("audit")(programmes.audit)
 
 
