@@ -24,6 +24,7 @@ from api.docs import STATIC_PREFIX
 from api.routers import admin, applications, auth, calls, health, mail
 from api.routers import calendar as calendar_feed
 from api.routers import documents as case_files
+from api.routers import finality as notice_finality
 from api.routers import reports as interim_reports
 from workflow.db import make_engine
 from workflow.errors import WorkflowError
@@ -286,5 +287,6 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
     app.include_router(interim_reports.router)
     app.include_router(calendar_feed.router)
     app.include_router(case_files.router)
+    app.include_router(notice_finality.router)
     docs.install(app, settings)
     return app

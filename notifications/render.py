@@ -36,6 +36,7 @@ from notifications import formatting
 from states import (
     CASE_OFFICER_EMAIL,
     EARLY_START_EMAIL,
+    FINALITY_EMAILS,
     ESCALATION_EMAIL,
     FUNDING_STOP_EMAIL,
     FUNDING_STOP_LIFTED_EMAIL,
@@ -52,7 +53,8 @@ DEFAULT_LANGUAGE = "de"
 TEMPLATES: tuple[str, ...] = tuple(dict.fromkeys(
     [t.email for t in TRANSITIONS if t.email]
     + [FUNDING_STOP_EMAIL, FUNDING_STOP_LIFTED_EMAIL, REMINDER_EMAIL, ESCALATION_EMAIL]
-    + list(INTERIM_REPORT_EMAILS) + [CASE_OFFICER_EMAIL, EARLY_START_EMAIL]))
+    + list(INTERIM_REPORT_EMAILS) + [CASE_OFFICER_EMAIL, EARLY_START_EMAIL]
+    + list(FINALITY_EMAILS)))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from workflow.cli import (
     lifecycle,
     mail,
     notices,
+    payments,
     programmes,
     reports,
     server,
@@ -61,6 +62,7 @@ app.add_typer(users.users_app, name="users")
 app.add_typer(mail.mail_app, name="mail")
 app.add_typer(notices.notices_app, name="notices")
 app.add_typer(documents.documents_app, name="documents")
+app.add_typer(payments.payments_app, name="payments")
 app.add_typer(lifecycle.workflow_app, name="workflow")
 app.command("simulate")(lifecycle.simulate)
 app.command("serve")(server.serve)
