@@ -36,8 +36,8 @@ from notifications import formatting
 from states import (
     CASE_OFFICER_EMAIL,
     EARLY_START_EMAIL,
-    FINALITY_EMAILS,
     ESCALATION_EMAIL,
+    FINALITY_EMAILS,
     FUNDING_STOP_EMAIL,
     FUNDING_STOP_LIFTED_EMAIL,
     INTERIM_REPORT_EMAILS,

@@ -99,7 +99,8 @@ ACTIONS: dict[ActionName, Action] = {a.name: a for a in (
     # Bekanntgabe: staff record the day the approval notice reached the carrier (by default the
     # day it was issued); the appeal period of one month runs from it.
     Action(A.set_notification_date, frozenset({R.reviewer, R.approver}),
-           Label("Bekanntgabedatum des Bescheids festlegen", "Set the notice's date of notification"),
+           Label("Bekanntgabedatum des Bescheids festlegen",
+                 "Set the notice's date of notification"),
            history_trigger="set_notification_date", email="notification_date_set",
            in_states=(S.approved, S.active)),
 )}

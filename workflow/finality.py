@@ -22,7 +22,14 @@ from notifications import formatting
 from states import ACTIONS, STATE_LABELS, ActionName, Role, State
 from workflow import deadlines
 from workflow.applications import load_application
-from workflow.errors import Conflict, GuardFailed, InvalidInput, NotPermitted, StaleVersion, WrongState
+from workflow.errors import (
+    Conflict,
+    GuardFailed,
+    InvalidInput,
+    NotPermitted,
+    StaleVersion,
+    WrongState,
+)
 from workflow.models import Application, Call, Programme, TransitionRecord
 from workflow.notices import email_carrier
 from workflow.rows import Actor, ApplicationRow
