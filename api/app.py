@@ -24,6 +24,7 @@ from api.docs import STATIC_PREFIX
 from api.routers import accounts, admin, applications, auth, calls, health, mail
 from api.routers import calendar as calendar_feed
 from api.routers import documents as case_files
+from api.routers import finality as notice_finality
 from api.routers import reports as interim_reports
 from api.routers import staff as staff_work
 from workflow.db import make_engine
@@ -291,6 +292,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
     app.include_router(calendar_feed.router)
     app.include_router(case_files.router)
     app.include_router(staff_work.router)
+    app.include_router(notice_finality.router)
     docs.install(app, settings)
     portal.install(app)
     return app

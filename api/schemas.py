@@ -251,6 +251,17 @@ class ApplicationSummary(BaseModel):
     updated_at: datetime
 
 
+class FinalityOut(BaseModel):
+    """Bestandskraft of the approval notice: notified on, the appeal period's last day, the
+    carrier's waiver of appeal, the first day it is final, and whether it is final today."""
+
+    notified_on: date | None
+    appeal_ends_on: date | None
+    appeal_waived_at: datetime | None
+    final_on: date | None
+    final: bool
+
+
 class ApplicationOut(ApplicationSummary):
     summary: str
     project_start: date | None
@@ -266,6 +277,7 @@ class ApplicationOut(ApplicationSummary):
     created_at: datetime
     years: list[YearAmounts]
     finance_plan: dict[str, FinancePlanYearOut] | None = None
+    finality: FinalityOut
 
 
 class WorklistItem(ApplicationSummary):

@@ -38,6 +38,9 @@ class ActionName(StrEnum):
     confirm_organisation = "confirm_organisation"
     reject_organisation = "reject_organisation"
     invite_colleague = "invite_colleague"
+    # Issue 16: finality (Bestandskraft) of the approval notice
+    waive_appeal = "waive_appeal"
+    set_notification_date = "set_notification_date"
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,19 @@ ACTIONS: dict[ActionName, Action] = {a.name: a for a in (
            Label("Vorzeitigen Maßnahmebeginn genehmigen", "Grant an early start"),
            history_trigger="grant_early_start", email="early_start_granted",
            in_states=(S.draft, S.submitted, S.in_review, S.documents_requested)),
+    # Rechtsbehelfsverzicht: the carrier waives its right of appeal against the approval notice,
+    # which makes the notice final (bestandskräftig) at once.
+    Action(A.waive_appeal, frozenset({R.carrier}),
+           Label("Auf Rechtsbehelfe verzichten", "Waive the right of appeal"),
+           history_trigger="waive_appeal", email="appeal_waived",
+           in_states=(S.approved, S.active)),
+    # Bekanntgabe: staff record the day the approval notice reached the carrier (by default the
+    # day it was issued); the appeal period of one month runs from it.
+    Action(A.set_notification_date, frozenset({R.reviewer, R.approver}),
+           Label("Bekanntgabedatum des Bescheids festlegen",
+                 "Set the notice's date of notification"),
+           history_trigger="set_notification_date", email="notification_date_set",
+           in_states=(S.approved, S.active)),
 )}
 
 
@@ -187,3 +203,6 @@ EARLY_START_NO_CLAIM = Label(
     "Ausgaben vor der Bewilligung erfolgen auf eigenes Risiko.",
     "The early start creates no right to funding; spending before the approval is at your own "
     "risk.")
+
+# ------------------------------------------------------------------ issue 16: finality
+FINALITY_EMAILS = (ACTIONS[A.waive_appeal].email, ACTIONS[A.set_notification_date].email)

@@ -131,6 +131,9 @@ class Effect(StrEnum):
     record_repayment = "record_repayment"
     mark_received = "mark_received"
     mark_waitlisted = "mark_waitlisted"
+    # Issue 16: a waiver of appeal given with `start` is the carrier's Rechtsbehelfsverzicht
+    # (the same record as the action `waive_appeal`): the notice is final from then on.
+    record_waiver_of_appeal = "record_waiver_of_appeal"
 
 
 class Money(StrEnum):
@@ -263,7 +266,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t("start", S.approved, S.active, {R.carrier, R.reviewer, R.system},
        Label("Projekt beginnen", "Start project"),
        guards=(G.own_organisation, G.approval_notice_exists, G.start_date_reached),
-       email="project_started"),
+       effects=(E.record_waiver_of_appeal,), email="project_started"),
     _t("submit_final_report", (S.active, S.report_changes_requested), S.report_submitted,
        {R.carrier}, Label("Verwendungsnachweis einreichen", "Submit final report"),
        guards=(G.own_organisation, G.spending_given, G.documents_attached),

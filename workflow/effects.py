@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from states import Effect, Money
+from states import SCHEDULED_START, Effect, Money
+from workflow import deadlines
 from workflow.firing import Firing, MoneyChange
 
 
@@ -34,7 +35,10 @@ def approved_amounts(f: Firing) -> dict[int, int]:
 def commit_budget(f: Firing) -> None:
     amounts = approved_amounts(f)
     f.money = MoneyChange(Money.commit, amounts, f"Bewilligung {f.app.reference}")
-    f.changes.update(approved_at=f.now, approved_by_id=f.actor.id)
+    # The notice is issued with the approval: that day is its date of notification until staff
+    # record another (workflow.finality).
+    f.changes.update(approved_at=f.now, approved_by_id=f.actor.id,
+                     notified_on=deadlines.local_date(f.now))
     f.record_payload["committed_cents"] = {str(y): c for y, c in amounts.items()}
 
 
@@ -60,6 +64,11 @@ def record_repayment(f: Firing) -> None:
     f.changes["repayment_claim_cents"] = f.parsed.repayment_cents
 
 
+def record_waiver_of_appeal(f: Firing) -> None:
+    if f.record_payload.get(SCHEDULED_START.waiver_key) and f.app.appeal_waived_at is None:
+        f.changes["appeal_waived_at"] = f.now
+
+
 EFFECTS: dict[Effect, Callable[[Firing], None]] = {
     Effect.become_case_officer: become_case_officer,
     Effect.record_assessment: record_assessment,
@@ -68,6 +77,7 @@ EFFECTS: dict[Effect, Callable[[Firing], None]] = {
     Effect.commit_budget: commit_budget,
     Effect.release_budget: release_budget,
     Effect.release_underspend: release_underspend,
+    Effect.record_waiver_of_appeal: record_waiver_of_appeal,
     Effect.record_spending: record_spending,
     Effect.record_repayment: record_repayment,
 }

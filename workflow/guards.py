@@ -349,6 +349,8 @@ def start_date_reached(f: Firing) -> None:
     if waiver is not None and not isinstance(waiver, bool):
         raise InvalidInput(
             f"{key}: true oder false erwartet.", f"{key}: true or false expected.", field=key)
+    if f.app.appeal_waived_at is not None:  # waived before (action waive_appeal): final
+        return
     if waiver:
         if f.actor.role != Role.carrier:
             raise NotPermitted(

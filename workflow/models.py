@@ -208,6 +208,10 @@ class Application(SQLModel, table=True):
     received_at: datetime | None = _ts(nullable=True)
     waitlisted_at: datetime | None = _ts(nullable=True)
     approved_at: datetime | None = _ts(nullable=True)
+    # Finality (issue 16): the day the approval notice was made known to the carrier
+    # (Bekanntgabe) and when the carrier waived its right of appeal (Rechtsbehelfsverzicht).
+    notified_on: date | None = None
+    appeal_waived_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts(nullable=False, default=utcnow)
     updated_at: datetime = _ts(nullable=False, default=utcnow)
 

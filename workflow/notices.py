@@ -66,6 +66,7 @@ def email_carrier(
     officer: UserRow | None = None,
     deadlines_of_app: list[DeadlineRow] | None = None,
     attachments: list[dict[str, str]] | None = None,
+    extra: dict[str, object] | None = None,
 ) -> None:
     """Queue `template` for the application's carrier contact, about the change in `record`.
 
@@ -115,6 +116,7 @@ def email_carrier(
     }
     if attachments:
         context["attachments"] = [a["filename"] for a in attachments]
+    context.update(extra or {})  # JSON values only: the context is stored with the message
     enqueue(
         conn,
         template=template,

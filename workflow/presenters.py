@@ -24,7 +24,8 @@ from states import (
     State,
 )
 from states.actions import CallStatus
-from workflow import budget
+from workflow import budget, deadlines
+from workflow.finality import finality_of
 from workflow.models import (
     Application,
     ApplicationYear,
@@ -81,7 +82,7 @@ _APPLICATION_VIEW = (
         "state", "version", "received_at", "updated_at", "summary", "project_start",
         "project_end", "own_contribution_cents", "early_start_granted", "case_officer_id",
         "approved_by_id", "assessment", "approved_at", "waitlisted_at", "repayment_claim_cents",
-        "created_at")),
+        "notified_on", "appeal_waived_at", "created_at")),
         _CALL.c.code.label("call_code"), _ORG.c.name.label("organisation_name"),
         _YEAR.year, _YEAR.requested_cents, _YEAR.approved_cents, _YEAR.spent_cents)
     .select_from(Application.__table__  # type: ignore[attr-defined]
@@ -117,6 +118,7 @@ def application_out(session: Session, application_id: int, lang: str,
         "approved_by_id": a.approved_by_id, "assessment": a.assessment,
         "approved_at": when(a.approved_at), "waitlisted_at": when(a.waitlisted_at),
         "repayment_claim": euros(a.repayment_claim_cents), "created_at": when(a.created_at),
+        "finality": finality_of(a).as_dict(deadlines.local_date(datetime.now(UTC)), iso=iso),
         "years": [{"year": y.year, "requested": euros(y.requested_cents),
                    "approved": euros(y.approved_cents), "spent": euros(y.spent_cents)}
                   for y in rows if y.year is not None],

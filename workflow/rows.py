@@ -58,6 +58,8 @@ class ApplicationRow(_Row):
     received_at: datetime | None
     waitlisted_at: datetime | None
     approved_at: datetime | None
+    notified_on: date | None
+    appeal_waived_at: datetime | None
     created_at: datetime
     updated_at: datetime
 

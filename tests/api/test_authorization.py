@@ -33,7 +33,16 @@ from tests.api.conftest import (
     login,
     version_of,
 )
-from workflow import budget, calendar, calls_admin, engine, onboarding, programme_admin, tokens
+from workflow import (
+    budget,
+    calendar,
+    calls_admin,
+    deadlines,
+    engine,
+    onboarding,
+    programme_admin,
+    tokens,
+)
 from workflow.db import make_engine, unit_of_work
 from workflow.documents import record_document
 from workflow.models import Application, BudgetLine, Call, Deadline, Organisation, User
@@ -157,6 +166,18 @@ def grant_early_start(env: Env, role: str) -> Req:
     ref = application_in(env.aw, "submitted")
     return Req("POST", f"/api/v1/applications/{ref}/early-start",
                {"json": {"reason": "Ferienprogramm"}}, watch=ref)
+
+
+def waive_appeal(env: Env, role: str) -> Req:
+    ref = application_in(env.aw, "approved")
+    return Req("POST", f"/api/v1/applications/{ref}/waiver-of-appeal", {}, watch=ref)
+
+
+def set_notification_date(env: Env, role: str) -> Req:
+    ref = application_in(env.aw, "approved")  # approved today
+    today = deadlines.local_date(datetime.now(UTC)).isoformat()
+    return Req("PUT", f"/api/v1/applications/{ref}/notification-date",
+               {"json": {"notified_on": today, "reason": "Zustellung"}}, watch=ref)
 
 
 def login_as(env: Env, role: str) -> Req:
@@ -437,6 +458,12 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", f"{A}/applications/{{reference}}/early-start"):
         Case({**admin_only(403), "anonymous": 401, "reviewer": 200, "approver": 200},
              grant_early_start),
+    # Finality (issue 16): the carrier waives its right of appeal; staff set the notification.
+    ("POST", f"{A}/applications/{{reference}}/waiver-of-appeal"):
+        Case(carrier_writer(), waive_appeal),
+    ("PUT", f"{A}/applications/{{reference}}/notification-date"):
+        Case({**admin_only(403), "anonymous": 401, "reviewer": 200, "approver": 200},
+             set_notification_date),
     ("GET", f"{A}/admin/calls/{{code}}/ledger"):
         Case(admin_only(), fixed("GET", f"{A}/admin/calls/ZiQ-2021/ledger")),
     ("POST", f"{A}/admin/calls/{{code}}/budget-changes"):

@@ -74,6 +74,11 @@ CASE_OFFICER: dict[str, Any] = {
 }
 
 
+# What workflow.finality adds to the emails of its actions (dates as ISO strings).
+FINALITY = {"notified_on": "2021-03-01", "appeal_ends_on": "2021-04-01",
+            "appeal_waived_at": None, "final_on": "2021-04-02", "final": False}
+
+
 def sample_context(template: str) -> dict[str, Any]:
     """A context with every key the engine (or the reminders) passes for `template`."""
     if template == "funding_stop":
@@ -84,4 +89,6 @@ def sample_context(template: str) -> dict[str, Any]:
         return dict(REMINDER)
     if template == "case_officer_notice":
         return dict(CASE_OFFICER)
+    if template in ("appeal_waived", "notification_date_set"):
+        return {**TRANSITION, **FINALITY}
     return dict(TRANSITION)

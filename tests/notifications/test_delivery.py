@@ -36,7 +36,7 @@ from tests.factories import NOW, application_in, make_world
 from tests.notifications.conftest import SmtpServer
 from tests.notifications.handlers import RefusingHandler
 from tests.notifications.samples import sample_context
-from workflow import early_start, programme_admin, reports
+from workflow import early_start, finality, programme_admin, reports
 from workflow import engine as wf
 from workflow.db import unit_of_work
 from workflow.errors import NotPermitted
@@ -74,6 +74,9 @@ def every_carrier_email(engine: Engine, language: str) -> None:
         wf.fire(s, main, "recommend", reviewer, now=NOW, reason="Förderfähig",
                 payload={"amounts": {"2021": "50000", "2022": "50000"}})
         wf.fire(s, main, "approve", approver, now=NOW)
+        finality.set_notification_date(s, main, reviewer, notified_on=NOW.date(), now=NOW,
+                                       reason="Zustellung per E-Mail am selben Tag")
+        finality.waive_appeal(s, main, carrier, now=NOW)
         wf.fire(s, main, "start", carrier, now=NOW, payload={"waiver_of_appeal": True})
         spending = {"spending": {"2021": "40000", "2022": "50000"}}
         wf.fire(s, main, "submit_final_report", carrier, now=NOW, payload=spending)

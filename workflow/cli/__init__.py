@@ -17,6 +17,7 @@ from workflow.cli import (
     mail,
     notices,
     organisations,
+    payments,
     programmes,
     reports,
     server,
@@ -64,6 +65,7 @@ app.add_typer(organisations.organisations_app, name="organisations")
 app.add_typer(mail.mail_app, name="mail")
 app.add_typer(notices.notices_app, name="notices")
 app.add_typer(documents.documents_app, name="documents")
+app.add_typer(payments.payments_app, name="payments")
 app.add_typer(lifecycle.workflow_app, name="workflow")
 app.command("simulate")(lifecycle.simulate)
 app.command("serve")(server.serve)
