@@ -10,12 +10,21 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import errors
-from api.portal import accounts, home, i18n, my_applications, organisations, session_pages
+from api.portal import (
+    accounts,
+    case,
+    case_forms,
+    home,
+    i18n,
+    my_applications,
+    organisations,
+    session_pages,
+)
 from api.portal.base import LoginRequired, login_url, page, redirect
 from workflow.errors import WorkflowError
 
 # Every module of pages; each has `router = portal_router()`.
-ROUTERS = [home, session_pages, my_applications, accounts, organisations]
+ROUTERS = [home, session_pages, my_applications, accounts, organisations, case, case_forms]
 
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "

@@ -8,12 +8,14 @@ import hashlib
 import hmac
 import secrets
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -157,7 +159,7 @@ def page(request: Request, template: str, context: dict[str, Any] | None = None,
     """The page `template` in the request's language, with what every page needs."""
     language = i18n.request_language(request)
     flash = _read_flash(request)
-    values = {"request": request, "user": getattr(request.state, "portal_user", None),
+    values = {"request": request, "user": _page_user(request),
               "csrf_token": csrf_token(request), "flash": flash, "path": request.url.path,
               "errors": {}, "values": {}, **(context or {})}
     html = environment(language).get_template(template).render(values)
@@ -167,6 +169,15 @@ def page(request: Request, template: str, context: dict[str, Any] | None = None,
         response.delete_cookie(FLASH_COOKIE, path="/")
     _keep_csrf(request, response)
     return response
+
+
+def _page_user(request: Request) -> Any:
+    """The logged-in user for the page frame; after a refusal rolled back and closed the
+    session (an error page), the copy taken at login time (the row cannot be read any more)."""
+    user = getattr(request.state, "portal_user", None)
+    if user is not None and sa_inspect(user).detached:
+        return getattr(request.state, "portal_user_copy", None)
+    return user
 
 
 def form_errors(error: WorkflowError, language: str) -> dict[str, str]:
@@ -220,6 +231,7 @@ def session_user(request: Request, session: Session) -> User | None:
     if user is None or user.disabled or user.token_version != claims.version:
         return None
     request.state.portal_user = user
+    request.state.portal_user_copy = SimpleNamespace(**user.model_dump())
     request.state.user_id = user.id
     request.state.portal_language = user.language
     return user
