@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api import errors
 from api.portal import (
     accounts,
+    application_form,
     case,
     case_forms,
     home,
@@ -24,7 +25,8 @@ from api.portal.base import LoginRequired, login_url, page, redirect
 from workflow.errors import WorkflowError
 
 # Every module of pages; each has `router = portal_router()`.
-ROUTERS = [home, session_pages, my_applications, accounts, organisations, case, case_forms]
+ROUTERS = [home, session_pages, my_applications, application_form, accounts, organisations,
+           case, case_forms]
 
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
