@@ -25,7 +25,8 @@ from tests.journeys.conftest import QUARTIER, free_port, serving
 CHROMIUM = Path("/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--lang=de-DE"]  # as a German user: date fields read TT.MM.JJJJ
 DEMO_PASSWORD = "quartier-demo"
 # The rules of WCAG 2.1 levels A and AA (axe-core's tags).
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -140,7 +141,11 @@ def chromium_browser() -> Iterator[Any]:
         pytest.skip(message)
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        # German as a German user has it (the date fields read TT.MM.JJJJ): Chromium on Linux
+        # takes its interface language from LANGUAGE.
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                             env={**os.environ, "LANGUAGE": "de",
+                                                  "LANG": "de_DE.UTF-8"})
         yield browser
         browser.close()
 
