@@ -200,7 +200,7 @@ def record_assessment(session: Session, reference: int | str, actor: Actor, *,
     session.add(row)
     # Writing the Prüfvermerk is review work: the history shows it, the four-eyes rule reads it.
     session.add(TransitionRecord(
-        application_id=app.id, trigger=RECORD.history_trigger or "record_assessment",
+        application_id=app.id, trigger=RECORD.history_trigger or RECORD.name,
         from_state=app.state, to_state=app.state, actor_id=actor.id,
         actor_role=actor.role.value, at=now, payload={"assessment_version": version,
                                                       "complete": complete}))

@@ -90,7 +90,7 @@ def take_case(session: Session, reference: int | str, actor: Actor, *,
             "nimmt die Programmverwaltung oder die Teamleitung vor.",
             f"Application {app.reference} is already with {name}; programme administration "
             "or a lead reviewer reassigns it.", case_officer_id=app.case_officer_id)
-    return _set_officer(session, app, actor.id, actor, TAKE.history_trigger or "take_case",
+    return _set_officer(session, app, actor.id, actor, TAKE.history_trigger or TAKE.name,
                         None, now, expected_version)
 
 
@@ -138,5 +138,5 @@ def assign_cases(session: Session, references: list[str], officer_id: int | None
         if app.case_officer_id == officer_id:
             continue  # already so: nothing to record
         records.append(_set_officer(session, app, officer_id, actor,
-                                    ASSIGN.history_trigger or "assign_case", reason, now, None))
+                                    ASSIGN.history_trigger or ASSIGN.name, reason, now, None))
     return records
