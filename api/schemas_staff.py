@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from api.schemas import DB_ID_MAX, HistoryEntry, Strict
 
@@ -63,9 +63,17 @@ class AssessmentOut(BaseModel):
     amounts: dict[str, str]
 
 
+class CriterionIn(Strict):
+    code: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")] = Field(
+        description="Stable key, e.g. quartiersbezug")
+    de: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"[^\s]")]
+    en: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
 class CriteriaIn(Strict):
-    criteria: list[dict[str, str]] | None = Field(
-        description='[{"code": "quartiersbezug", "de": "Quartiersbezug", "en": "…"}]; null: none')
+    criteria: list[CriterionIn] | None = Field(
+        max_length=30, description='[{"code": "quartiersbezug", "de": "Quartiersbezug", '
+                                   '"en": "…"}]; null: none (the Prüfvermerk is optional)')
 
 
 class AggregateGroup(BaseModel):

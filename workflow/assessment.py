@@ -222,9 +222,24 @@ def assessment_of(session: Session, reference: int | str,
 
 
 def set_criteria(session: Session, code: str, criteria: list[dict[str, str]] | None) -> Call:
-    """Give a call its criteria (None: no structured assessment)."""
+    """Give a call its criteria (None or []: no structured assessment). Each has a code, a
+    German label and optionally an English one; a code appears once."""
     call = find_call(session, code)
-    call.assessment_criteria = criteria
+    checked = []
+    for number, criterion in enumerate(criteria or [], start=1):
+        key = str(criterion.get("code") or "").strip()
+        de = " ".join(str(criterion.get("de") or "").split())
+        en = " ".join(str(criterion.get("en") or "").split())
+        if not key or not de:
+            raise InvalidInput(f"Kriterium {number}: Bitte Schlüssel und deutsche Bezeichnung "
+                               "angeben.", f"Criterion {number}: give a code and a German "
+                               "label.", field=f"criteria.{number - 1}")
+        if any(c["code"] == key for c in checked):
+            raise InvalidInput(f"Der Schlüssel „{key}“ kommt zweimal vor.",
+                               f"The code '{key}' appears twice.",
+                               field=f"criteria.{number - 1}.code")
+        checked.append({"code": key, "de": de, "en": en or de})
+    call.assessment_criteria = checked or None
     session.add(call)
     session.flush()
     return call

@@ -150,7 +150,9 @@ def confirm_password_reset(request: Request, body: PasswordResetConfirm, session
 
 
 @router.post("/me/invitations", status_code=201, response_model=UserOut,
-             summary="Invite a colleague of one's organisation (organisation admins)")
+             summary="Invite a colleague of one's organisation (organisation admins)",
+             responses={403: {"description": "Only an organisation's admin invites colleagues"},
+                        409: {"description": "The address has an account already"}})
 def invite(body: InvitationIn, session: SessionDep, actor: ActorDep, settings: SettingsDep,
            lang: LanguageDep) -> dict[str, Any]:
     """The colleague gets an email with a one-time link to choose a password."""

@@ -48,7 +48,9 @@ def take_case(reference: str, response: Response, session: SessionDep, actor: Wr
 
 
 @router.post("/assignments", response_model=AssignmentResult,
-             summary="Assign or reassign cases, one or many (admin or lead reviewer)")
+             summary="Assign or reassign cases, one or many (admin or lead reviewer)",
+             responses={404: {"description": "A reference or the case officer does not exist"},
+                        409: {"description": "A case is in a state that takes no officer"}})
 def assign_cases(body: AssignmentRequest, session: SessionDep,
                  actor: WriterDep) -> dict[str, Any]:
     records = assignment.assign_cases(session, body.references, body.case_officer_id, actor,
@@ -109,15 +111,19 @@ def put_assessment(reference: str, body: AssessmentIn, response: Response, sessi
 
 
 @router.put("/admin/calls/{code}/assessment-criteria", response_model=list[dict[str, str]],
-            summary="A call's Prüfvermerk criteria (null: no structured assessment)")
+            summary="A call's Prüfvermerk criteria (null: no structured assessment)",
+            responses={422: {"description": "A criterion's code appears twice"}})
 def put_criteria(code: str, body: CriteriaIn, session: SessionDep,
                  actor: AdminDep) -> list[dict[str, str]]:
-    call = assessment.set_criteria(session, code, body.criteria)
+    criteria = None if body.criteria is None else [c.model_dump() for c in body.criteria]
+    call = assessment.set_criteria(session, code, criteria)
     return call.assessment_criteria or []
 
 
 @router.get("/aggregates", response_model=AggregatesOut,
-            summary="Counts and sums by module, municipality or state (no single case)")
+            summary="Counts and sums by module, municipality or state (no single case)",
+            responses={403: {"description": "Carriers see no aggregates"},
+                       404: {"description": "No call with this code"}})
 def get_aggregates(session: SessionDep, actor: ActorDep, lang: LanguageDep,
                    by: AggregateDimension = AggregateDimension.module,
                    call: Annotated[str | None, Query(max_length=100)] = None) -> dict[str, Any]:

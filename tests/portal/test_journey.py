@@ -3,21 +3,26 @@ registers, is confirmed, chooses its password from the emailed link, creates a d
 comes back, completes the finance plan, previews, submits, follows the receipt email's link,
 answers a document request with an upload, sees the approval, downloads the notice and submits
 the final report. Only the authority's steps run on the command line (they are not the
-carrier's pages; the staff portal is issue 15); the carrier's steps never touch the API."""
+carrier's pages; the staff portal is issue 15); the carrier's steps never touch the API.
+
+The journey runs twice: with the mouse, and with the keyboard only (tests/portal/drivers.py:
+Tab to each control, type, Space, Enter; every control reached shows its focus). Following an
+email's link is typing its address, the one step both ways share."""
 
 from __future__ import annotations
 
 import sqlite3
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
-from tests.portal.conftest import Portal, axe, login
+from tests.portal.conftest import DEMO_PASSWORD, Portal, axe
+from tests.portal.drivers import DRIVERS, Driver
 from tests.portal.test_application_form import _first_year
 
-ORGANISATION = "Kinderhaus Ückendorf e. V."
-CONTACT = "leitung@kinderhaus-ueckendorf.example"
 PASSWORD = "Grüne Wolke über dem Kanal 12"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 REVIEWER, APPROVER = "pruefung@quartier.example", "zeichnung@quartier.example"
@@ -29,62 +34,78 @@ def _state(portal: Portal, reference: str) -> str:
                           (reference,)).fetchone()[0]
 
 
+def _login(d: Driver, portal: Portal, email: str, password: str = DEMO_PASSWORD) -> None:
+    page = d.page
+    page.goto(f"{portal.url}/anmelden")
+    d.fill(page.get_by_label("E-Mail-Adresse"), email)
+    d.fill(page.get_by_label("Passwort", exact=True), password)
+    d.activate(page.get_by_role("button", name="Anmelden"))
+    page.wait_for_load_state()
+    assert "/anmelden" not in page.url, page.inner_text("main")
+
+
+@pytest.mark.parametrize("way", DRIVERS)
 def test_the_carriers_whole_journey_through_the_pages(browser_page: Any, portal: Portal,
-                                                      tmp_path: Path) -> None:
+                                                      tmp_path: Path, way: str) -> None:
     page = browser_page
+    d = DRIVERS[way](page)
+    # Each run registers its own organisation (the portal is shared by the module's tests).
+    organisation = f"Kinderhaus Ückendorf ({way}) e. V."
+    contact = f"leitung-{way}@kinderhaus-ueckendorf.example"
     # Registration, confirmation by an admin in the page, the password from the link.
     page.goto(f"{portal.url}/")
-    page.get_by_role("link", name="Organisation registrieren").first.click()
-    page.get_by_label("Name der Organisation").fill(ORGANISATION)
-    page.get_by_label("Rechtsform").select_option("eingetragener_verein")
-    page.get_by_label("Straße und Hausnummer").fill("Bochumer Straße 12")
-    page.get_by_label("Postleitzahl").fill("45886")
-    page.get_by_label("Ort").fill("Gelsenkirchen")
-    page.get_by_label("Name der Ansprechperson").fill("Derya Yılmaz")
-    page.get_by_label("E-Mail-Adresse der Ansprechperson").fill(CONTACT)
-    page.get_by_role("button", name="Registrierung absenden").click()
+    d.activate(page.get_by_role("link", name="Organisation registrieren").first)
+    d.fill(page.get_by_label("Name der Organisation"), organisation)
+    d.select(page.get_by_label("Rechtsform"), "eingetragener_verein")
+    d.fill(page.get_by_label("Straße und Hausnummer"), "Bochumer Straße 12")
+    d.fill(page.get_by_label("Postleitzahl"), "45886")
+    d.fill(page.get_by_label("Ort"), "Gelsenkirchen")
+    d.fill(page.get_by_label("Name der Ansprechperson"), "Derya Yılmaz")
+    d.fill(page.get_by_label("E-Mail-Adresse der Ansprechperson"), contact)
+    d.activate(page.get_by_role("button", name="Registrierung absenden"))
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Vielen Dank für Ihre Registrierung")
-    login(page, portal, "admin@quartier.example")
+    _login(d, portal, "admin@quartier.example")
     page.goto(f"{portal.url}/verwaltung/organisationen")
-    page.get_by_role("button", name=f"Bestätigen: {ORGANISATION}").click()
-    page.get_by_role("button", name="Abmelden").click()
-    [link] = portal.links(portal.mail_to(CONTACT, "Registrierung bestätigt"))
+    d.activate(page.get_by_role("button", name=f"Bestätigen: {organisation}"))
+    d.activate(page.get_by_role("button", name="Abmelden"))
+    [link] = portal.links(portal.mail_to(contact, "Registrierung bestätigt"))
     page.goto(link)
-    page.get_by_label("Neues Passwort", exact=True).fill(PASSWORD)
-    page.get_by_label("Neues Passwort wiederholen").fill(PASSWORD)
-    page.get_by_role("button", name="Passwort speichern").click()
+    d.fill(page.get_by_label("Neues Passwort", exact=True), PASSWORD)
+    d.fill(page.get_by_label("Neues Passwort wiederholen"), PASSWORD)
+    d.activate(page.get_by_role("button", name="Passwort speichern"))
     expect(page.get_by_role("status").first).to_contain_text("Sie sind angemeldet")
 
     # A draft, saved and left; back another day; the plan; preview; submit.
     page.goto(f"{portal.url}/antraege")
-    page.get_by_role("link", name="Neuen Antrag stellen").click()
-    page.get_by_label("Demo-Aufruf", exact=False).check()
-    page.get_by_label("Baustein").select_option("B2")
-    page.get_by_role("button", name="Entwurf anlegen").click()
+    d.activate(page.get_by_role("link", name="Neuen Antrag stellen"))
+    d.check(page.get_by_label("Demo-Aufruf", exact=False))
+    d.select(page.get_by_label("Baustein"), "B2")
+    d.activate(page.get_by_role("button", name="Entwurf anlegen"))
     reference = page.url.split("/antraege/")[1].split("/")[0]
-    page.get_by_label("Titel des Projekts").fill("Bewegte Pause Ückendorf")
-    page.get_by_role("button", name="Als Entwurf speichern").click()
-    page.get_by_role("button", name="Abmelden").click()
-    login(page, portal, CONTACT, PASSWORD)
-    page.get_by_role("link", name=f"Entwurf bearbeiten {reference}").click()
+    d.fill(page.get_by_label("Titel des Projekts"), "Bewegte Pause Ückendorf")
+    d.activate(page.get_by_role("button", name="Als Entwurf speichern"))
+    d.activate(page.get_by_role("button", name="Abmelden"))
+    _login(d, portal, contact, PASSWORD)
+    d.activate(page.get_by_role("link", name=f"Entwurf bearbeiten {reference}"))
     expect(page.get_by_label("Titel des Projekts")).to_have_value("Bewegte Pause Ückendorf")
-    page.get_by_label("Kurzbeschreibung").fill("Bewegungsangebote in den Pausen der Grundschule.")
-    page.get_by_label("Quartier", exact=True).fill("Ückendorf")
-    page.get_by_label("Kommune").fill("Gelsenkirchen")
+    d.fill(page.get_by_label("Kurzbeschreibung"),
+           "Bewegungsangebote in den Pausen der Grundschule.")
+    d.fill(page.get_by_label("Quartier", exact=True), "Ückendorf")
+    d.fill(page.get_by_label("Kommune"), "Gelsenkirchen")
     year = _first_year(portal)
-    page.get_by_label("Projektbeginn").fill(f"{year}-03-01")
-    page.get_by_label("Projektende").fill(f"{year + 1}-12-31")
-    page.get_by_role("button", name="Speichern und weiter").click()
+    d.fill_date(page.get_by_label("Projektbeginn"), date(year, 3, 1))
+    d.fill_date(page.get_by_label("Projektende"), date(year + 1, 12, 31))
+    d.activate(page.get_by_role("button", name="Speichern und weiter"))
     for y in (year, year + 1):
-        page.locator(f"#y{y}_personnel").fill("40.000,00")
-        page.locator(f"#y{y}_fees").fill("5.000,00")
-        page.locator(f"#y{y}_own").fill("2.000,00")
-    page.get_by_role("button", name="Speichern und weiter").click()
+        d.fill(page.locator(f"#y{y}_personnel"), "40.000,00")
+        d.fill(page.locator(f"#y{y}_fees"), "5.000,00")
+        d.fill(page.locator(f"#y{y}_own"), "2.000,00")
+    d.activate(page.get_by_role("button", name="Speichern und weiter"))
     assert "43000.00" in page.inner_text("main")  # the grant follows from the plan
-    page.get_by_role("button", name="Antrag verbindlich einreichen").click()
+    d.activate(page.get_by_role("button", name="Antrag verbindlich einreichen"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Ihr Antrag ist eingegangen")
-    receipt = portal.mail_to(CONTACT, reference)
+    receipt = portal.mail_to(contact, reference)
     page.goto(portal.links(receipt)[0])  # the receipt email's link opens the case
     assert reference in page.inner_text("main")
 
@@ -94,11 +115,11 @@ def test_the_carriers_whole_journey_through_the_pages(browser_page: Any, portal:
                "Bitte die Satzung nachreichen.", "--document", "Satzung")
     page.goto(f"{portal.url}/antraege/{reference}")
     assert "Bitte die Satzung nachreichen." in page.inner_text("main")
-    page.get_by_role("link", name="Jetzt beantworten").first.click()
+    d.activate(page.get_by_role("link", name="Jetzt beantworten").first)
     satzung = tmp_path / "Satzung.pdf"
     satzung.write_bytes(PDF)
-    page.locator("#dateien").set_input_files([str(satzung)])
-    page.get_by_role("button", name="Unterlagen einreichen").click()
+    d.upload(page.locator("#dateien"), [satzung])
+    d.activate(page.get_by_role("button", name="Unterlagen einreichen"))
     assert "Satzung.pdf" in page.inner_text("main")
     assert _state(portal, reference) == "in_review"
 
@@ -109,21 +130,20 @@ def test_the_carriers_whole_journey_through_the_pages(browser_page: Any, portal:
     page.goto(f"{portal.url}/antraege/{reference}")
     assert "Antrag bewilligt" in page.inner_text("main")
     akte = page.get_by_role("table", name="Unterlagen und Bescheide dieses Antrags")
-    with page.expect_download() as download:
-        akte.get_by_role("link").first.click()
     notice = tmp_path / "bescheid.pdf"
-    download.value.save_as(notice)
+    with d.download(akte.get_by_role("link").first) as download:
+        download.save_as(notice)
     assert notice.read_bytes().startswith(b"%PDF")
 
     # The project runs; the final report through its form.
-    portal.cli("fire", reference, "start", "--as", CONTACT, "--waiver-of-appeal")
+    portal.cli("fire", reference, "start", "--as", contact, "--waiver-of-appeal")
     page.goto(f"{portal.url}/antraege/{reference}")
-    page.get_by_role("link", name="Verwendungsnachweis einreichen").first.click()
+    d.activate(page.get_by_role("link", name="Verwendungsnachweis einreichen").first)
     fields = page.locator("input[name^=ausgaben_]")
-    fields.nth(0).fill("43.000,00")
-    fields.nth(1).fill("42.500,00")
-    page.get_by_label("Sachbericht").fill("Bewegte Pausen an drei Schulen, 240 Kinder.")
-    page.get_by_role("button", name="Verwendungsnachweis einreichen").click()
+    d.fill(fields.nth(0), "43.000,00")
+    d.fill(fields.nth(1), "42.500,00")
+    d.fill(page.get_by_label("Sachbericht"), "Bewegte Pausen an drei Schulen, 240 Kinder.")
+    d.activate(page.get_by_role("button", name="Verwendungsnachweis einreichen"))
     assert "Vielen Dank, Ihr Verwendungsnachweis ist eingegangen." in page.inner_text("main")
     assert _state(portal, reference) == "report_submitted"
     assert axe(page) == []

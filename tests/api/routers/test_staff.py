@@ -335,3 +335,24 @@ def test_exports_read_back_like_the_list(http, aw) -> None:
     assert book[0][0] == "Nr." and [r[0] for r in book[1:]] == [e["id"] for e in entries]
     assert http.get(f"{A}/admin/calls/ZiQ-2021/ledger/export",
                     headers=h["reviewer"]).status_code == 403
+
+
+def test_criteria_need_a_code_and_a_german_label_each_code_once(http, aw) -> None:
+    h = _headers(http, aw)
+    ref = application_in(aw, "in_review")
+    code = http.get(f"{A}/applications/{ref}", headers=h["admin"]).json()["call"]
+    url = f"{A}/admin/calls/{code}/assessment-criteria"
+    missing_label = http.put(url, json={"criteria": [{"code": "quartier"}]}, headers=h["admin"])
+    assert missing_label.status_code == 422
+    twice = http.put(url, json={"criteria": [{"code": "a", "de": "A"}, {"code": "a", "de": "B"}]},
+                     headers=h["admin"])
+    assert twice.status_code == 422 and "zweimal" in twice.json()["detail"]
+    assert twice.json()["field"] == "criteria.1.code"
+    # Nothing was written: the Prüfvermerk still reads (the defaults), it did not break.
+    shown = http.get(f"{A}/applications/{ref}/assessment", headers=h["admin"])
+    assert shown.status_code == 200 and not shown.json()["required"]
+    saved = http.put(url, json={"criteria": [{"code": "quartier", "de": "  Quartiers­bezug "}]},
+                     headers=h["admin"])
+    assert saved.json() == [{"code": "quartier", "de": "Quartiers­bezug", "en": "Quartiers­bezug"}]
+    assert http.get(f"{A}/applications/{ref}/assessment",
+                    headers=h["admin"]).json()["required"]
