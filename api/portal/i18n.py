@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -67,10 +68,20 @@ def _(request: Request, message: str, **values: Any) -> str:
 
 
 def filters(language: str) -> dict[str, Any]:
-    """Jinja filters of one language: money (cents), day, moment, state_label."""
+    """Jinja filters of one language: money (cents), euros (a decimal text such as the finance
+    plan's "55000.00"), day, moment, state_label."""
 
     def money(cents: int | None) -> str:
         return "–" if cents is None else formatting.money(int(cents), language)
+
+    def euros(amount: str | Decimal | None) -> str:
+        if amount is None or amount == "":
+            return "–"
+        try:
+            cents = (Decimal(str(amount)) * 100).to_integral_value()
+        except InvalidOperation:
+            return str(amount)
+        return formatting.money(int(cents), language)
 
     def day(value: date | datetime | str | None) -> str:
         return "–" if value is None else formatting.day(value, language)
@@ -82,4 +93,5 @@ def filters(language: str) -> dict[str, Any]:
         label = STATE_LABELS[State(state)]
         return label.de if language == "de" else label.en
 
-    return {"money": money, "day": day, "moment": moment, "state_label": state_label}
+    return {"money": money, "euros": euros, "day": day, "moment": moment,
+            "state_label": state_label}

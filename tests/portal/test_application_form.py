@@ -60,7 +60,7 @@ def test_a_carrier_applies_through_the_pages(browser_page: Any, portal: Portal) 
     assert page.get_by_label("Titel des Projekts").input_value() == "Familientreff Hassel"
     _dates_and_plan(page, _first_year(portal))
     main = page.inner_text("main")
-    assert "Familientreff Hassel" in main and "55000.00" in main  # the grant follows the plan
+    assert "Familientreff Hassel" in main and "55.000,00 €" in main  # the grant follows the plan
     assert axe(page) == []
     page.get_by_role("button", name="Antrag verbindlich einreichen").click()
     assert page.url.endswith(f"/antraege/{reference}/eingang")

@@ -102,7 +102,7 @@ def test_the_carriers_whole_journey_through_the_pages(browser_page: Any, portal:
         d.fill(page.locator(f"#y{y}_fees"), "5.000,00")
         d.fill(page.locator(f"#y{y}_own"), "2.000,00")
     d.activate(page.get_by_role("button", name="Speichern und weiter"))
-    assert "43000.00" in page.inner_text("main")  # the grant follows from the plan
+    assert "43.000,00 €" in page.inner_text("main")  # the grant follows from the plan
     d.activate(page.get_by_role("button", name="Antrag verbindlich einreichen"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Ihr Antrag ist eingegangen")
     receipt = portal.mail_to(contact, reference)
