@@ -109,15 +109,16 @@ def send_back(reference: str, request: Request, session: SessionDep, actor: Appr
     return _fire(request, session, actor, reference, SIGNING.send_back, form, "grund")
 
 
-@router.get("/zeichnung/{reference}/bescheid-vorschau")
+@router.post("/zeichnung/{reference}/bescheid-vorschau")
 def notice_preview_pdf(reference: str, request: Request, session: SessionDep,
-                       actor: ApproverPageDep) -> Response:
-    """The Zuwendungsbescheid the signature would issue now (nothing is kept)."""
+                       actor: ApproverPageDep, form: FormDep) -> Response:
+    """The Zuwendungsbescheid the signature would issue now (nothing is kept). A POST: the
+    preview fires the approval inside a savepoint, which needs a writing transaction."""
     app = view.staff_application(session, reference, actor)
     if app.state != SIGNING.state.value:
         raise NotFound(f"Antrag {reference} wartet nicht auf die Zeichnung.",
                        f"Application {reference} is not waiting for signature.")
     pdf = notice_preview.approval_notice_preview(session, app.id, actor)
     return Response(pdf, media_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="Bescheid-Vorschau {app.reference}.pdf"',
+        "Content-Disposition": f'attachment; filename="Bescheid-Vorschau {app.reference}.pdf"',
         "X-Content-Type-Options": "nosniff"})
