@@ -63,7 +63,11 @@ def _render(request: Request, session: SessionDep, actor: Actor, *,
             errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
             status_code: int = 200) -> Response:
     context = _queue(request, session, actor)
-    context.update(errors=errors or {}, values=values or {})
+    shown = {c["app"].reference for c in context["cases"]}
+    # A refusal about a case that has left the queue (changed meanwhile) stands at the top.
+    stray = [message for key, message in (errors or {}).items()
+             if key.split("__", 1)[-1] not in shown]
+    context.update(errors=errors or {}, values=values or {}, stray=stray)
     return page(request, "portal/staff/signing.html", context, status_code=status_code)
 
 
