@@ -65,7 +65,8 @@ def test_a_reviewer_day(browser_page: Any, portal: Portal, tmp_path: Path) -> No
     # Request documents: without a reason the engine's refusal stands next to the field.
     page.locator("#request_documents__documents").fill("Satzung\nAktueller Vereinsregisterauszug")
     page.get_by_role("button", name="Unterlagen nachfordern").click()
-    assert "Begründung erforderlich" in page.locator("#request_documents__reason-error").inner_text()
+    error = page.locator("#request_documents__reason-error").inner_text()
+    assert "Begründung erforderlich" in error
     assert page.locator("#request_documents__documents").input_value().startswith("Satzung")
     assert axe(page) == []
     page.locator("#request_documents__reason").fill("Bitte Satzung und Registerauszug nachreichen.")
