@@ -7,6 +7,7 @@ transition table (api.portal.staff_actions). Firing goes through `engine.fire` a
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 from fastapi import Request
@@ -28,9 +29,9 @@ from api.portal.base import (
 from api.portal.i18n import _, request_language
 from states import TRANSITIONS_BY_TRIGGER
 from states.staff import STAFF_ACTIONS, StaffActionName
-from workflow import assessment, assignment, engine, uploads
+from workflow import assessment, assignment, engine, finance_plan, uploads
 from workflow.errors import InvalidInput, NotFound, StaleVersion, UnknownTrigger, WorkflowError
-from workflow.models import Application
+from workflow.models import Application, Programme
 from workflow.presenters import finance_plan_out
 from workflow.rows import Actor
 from workflow.storage import read_chunks
@@ -51,6 +52,26 @@ def _version(form: Any) -> int | None:
     return int(raw) if isinstance(raw, str) and raw.isdigit() and len(raw) < 10 else None
 
 
+def _cents(euros: str | None) -> int:
+    return int(Decimal(euros or "0") * 100)
+
+
+def _plan(session: SessionDep, app: Application, call: Any,
+          lang: str) -> dict[str, dict[str, Any]] | None:
+    """The finance plan per year with the programme's heading labels, in cents."""
+    plan = finance_plan_out(session, app.id)
+    if plan is None:
+        return None
+    programme = session.get(Programme, call.programme_id) if call else None
+    labels = {h.code: h.label(lang) for h in finance_plan.headings(
+        programme.config if programme else None)}
+    return {year: {"expenses": [(labels.get(code, code), _cents(v))
+                                for code, v in p["expenses"].items()],
+                   **{k: _cents(p[k]) for k in ("total_expenses", "own", "third_party",
+                                                 "grant", "difference")}}
+            for year, p in plan.items()}
+
+
 def render_case(request: Request, session: SessionDep, app: Application, actor: Actor, *,
                 errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
                 notice: str | None = None, status_code: int = 200) -> Response:
@@ -63,7 +84,7 @@ def render_case(request: Request, session: SessionDep, app: Application, actor: 
                        if k.startswith(form.trigger + "__")}
     return page(request, "portal/staff/case.html", {
         "app": app, "call": call, "module": module,
-        "years": case_view.years_of(session, app), "plan": finance_plan_out(session, app.id),
+        "years": case_view.years_of(session, app), "plan": _plan(session, app, call, lang),
         "documents": case_view.documents_of(session, app, lang),
         "history": view.history(request, session, app),
         "deadlines": view.deadlines_with_reminders(request, session, app),
