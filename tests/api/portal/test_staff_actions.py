@@ -9,8 +9,8 @@ from starlette.datastructures import FormData
 
 from api.portal import staff_actions as actions
 from states import TRANSITIONS_BY_TRIGGER, DeadlineKind, Effect, Guard, Role, State
-from states.lifecycle import Transition
 from states.labels import Label
+from states.lifecycle import Transition
 from workflow.errors import InvalidInput
 
 NEW_ROW = Transition("ask_again", (State.in_review,), State.documents_requested,
