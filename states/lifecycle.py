@@ -252,6 +252,9 @@ TRANSITIONS: tuple[Transition, ...] = (
        effects=(E.commit_budget,),
        opens=(D.interim_report, D.final_report), email="approval",
        fallback="waitlist", fallback_policy=Policy.waitlist),
+    # The approver sends a recommendation back to the case officer (sign or return).
+    _t("return_to_review", S.recommended, S.in_review, {R.approver},
+       Label("An die Prüfung zurückgeben", "Return to review"), guards=(G.reason_given,)),
     _t("waitlist", S.recommended, S.waitlisted, {R.system}, Label("Auf die Warteliste", "Waitlist"),
        effects=(E.mark_waitlisted,), email="waitlisted"),
     _t("reoffer", S.waitlisted, S.recommended, {R.system},

@@ -135,3 +135,17 @@ DEFAULT_CRITERIA: tuple[Criterion, ...] = (
 )
 # Who reads a Prüfvermerk: staff and admins. Never the carrier, never the observer.
 ASSESSMENT_READERS = frozenset({Role.reviewer, Role.approver, Role.admin})
+
+
+# ------------------------------------------------------------------ the signing queue
+@dataclass(frozen=True)
+class SigningQueue:
+    """The approver's queue (Zeichnung): the cases waiting in `state`; `sign` approves one,
+    `send_back` returns it to the case officer with a reason."""
+
+    state: State
+    sign: str
+    send_back: str
+
+
+SIGNING = SigningQueue(State.recommended, "approve", "return_to_review")

@@ -20,13 +20,17 @@ from api.portal import (
     my_applications,
     organisations,
     session_pages,
+    signing,
+    staff_assessment,
+    staff_case,
+    staff_worklist,
 )
 from api.portal.base import LoginRequired, login_url, page, redirect
 from workflow.errors import WorkflowError
 
 # Every module of pages; each has `router = portal_router()`.
 ROUTERS = [home, session_pages, my_applications, application_form, accounts, organisations,
-           case, case_forms]
+           case, case_forms, staff_worklist, staff_case, staff_assessment, signing]
 
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "

@@ -19,6 +19,7 @@ from api.portal.base import (
     ViewerDep,
     form_errors,
     form_values,
+    home_of,
     page,
     portal_router,
     redirect,
@@ -27,7 +28,6 @@ from api.portal.base import (
 )
 from api.portal.i18n import _
 from api.routers.accounts import REGISTRATION_THROTTLE, RESET_THROTTLE
-from states import Role
 from states.accounts import LEGAL_FORMS, TokenPurpose
 from workflow import onboarding, tokens, users
 from workflow.errors import InvalidInput, InvalidLink, TooManyLoginAttempts, WorkflowError
@@ -47,10 +47,6 @@ def _address(request: Request) -> str:
 
 def _language(request: Request) -> str:
     return i18n.request_language(request)
-
-
-def home_of(role: str) -> str:
-    return "/antraege" if role == Role.carrier else "/verwaltung"
 
 
 def _log_in(request: Request, response: Response, user: User, settings: Settings) -> Response:

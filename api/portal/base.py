@@ -247,6 +247,14 @@ def _required_user(request: Request, session: Session) -> User:
     return user
 
 
+# Where each role lands after login (the admin's and the observer's pages: /verwaltung).
+HOMES = {Role.carrier: "/antraege", Role.reviewer: "/pruefung", Role.approver: "/zeichnung"}
+
+
+def home_of(role: str) -> str:
+    return HOMES.get(Role(role), "/verwaltung")
+
+
 def _actor(user: User) -> Actor:
     return Actor(user.id, Role(user.role), user.organisation_id, user.name)
 
@@ -282,6 +290,12 @@ def staff(request: Request, session: SessionDep) -> Actor:
                       "This page is for the granting authority.")
 
 
+def approver(request: Request, session: SessionDep) -> Actor:
+    return _role_page(request, session, frozenset({Role.approver, Role.admin}),
+                      "Diese Seite ist für Zeichnungsbefugte.",
+                      "This page is for approvers.")
+
+
 def admin(request: Request, session: SessionDep) -> Actor:
     return _role_page(request, session, frozenset({Role.admin}),
                       "Diese Seite ist für die Programmverwaltung.",
@@ -293,3 +307,4 @@ ViewerDep = Annotated[User, Depends(viewer)]
 CarrierDep = Annotated[Actor, Depends(carrier)]
 StaffDep = Annotated[Actor, Depends(staff)]
 AdminPageDep = Annotated[Actor, Depends(admin)]
+ApproverPageDep = Annotated[Actor, Depends(approver)]

@@ -15,6 +15,7 @@ from api.portal.base import (
     FormDep,
     MaybeUserDep,
     ViewerDep,
+    home_of,
     page,
     portal_router,
     redirect,
@@ -22,7 +23,6 @@ from api.portal.base import (
     set_cookie,
 )
 from api.portal.i18n import _
-from states import Role
 from workflow import users
 from workflow.errors import LoginFailed, TooManyLoginAttempts
 
@@ -35,10 +35,6 @@ def safe_next(target: str | None, default: str) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return default
-
-
-def home_of(role: str) -> str:
-    return "/antraege" if role == Role.carrier else "/verwaltung"
 
 
 def _address(request: Request) -> str:
