@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import httpx  # noqa: E402
+from fastapi import Request  # noqa: E402  (resolved at module level by FastAPI)
 from sqlmodel import Session, select  # noqa: E402
 
 from bench.common import (  # noqa: E402
@@ -54,6 +55,15 @@ BARE_OVERVIEW = """<!doctype html><html lang="de"><head><meta charset="utf-8">
 }}</td><td>{{ r.approved_cents|money }}</td><td>{{ r.next_due|day }}</td></tr>{% endfor %}
 </tbody></table></main></body></html>"""
 
+BARE_CASE = """<!doctype html><html lang="de"><head><meta charset="utf-8">
+<title>{{ app.reference }}</title></head><body><main><h1>{{ app.title }}</h1>
+<p>{{ app.reference }} {{ call.title if call else "" }} {{ module }} {{ app.state|state_label }}
+{{ next_step }}</p><ul>{% for y in years %}<li>{{ y.year }} {{ y.requested_cents|money }}
+{{ y.approved_cents|money }}</li>{% endfor %}</ul><ul>{% for r in requested %}<li>{{ r }}</li>
+{% endfor %}</ul><ol>{% for e in timeline %}<li>{{ e.at|moment }} {{ e }}</li>{% endfor %}</ol>
+<ul>{% for o in offers %}<li>{{ o }}</li>{% endfor %}</ul><table>{% for d in documents %}<tr>
+<td>{{ d }}</td></tr>{% endfor %}</table></main></body></html>"""
+
 
 def bare_app(database_url: str):  # type: ignore[no-untyped-def]
     """The baseline: the same reads, one Jinja template, no layout, no login check."""
@@ -61,15 +71,19 @@ def bare_app(database_url: str):  # type: ignore[no-untyped-def]
     from fastapi.responses import HTMLResponse
     from jinja2 import Environment
 
+    from api.portal import case_view as view
     from api.portal.i18n import filters
+    from workflow import queries
     from workflow.carrier_overview import my_applications
     from workflow.db import make_engine
     from workflow.models import User
+    from workflow.rows import Actor
 
     db = make_engine(database_url)
     env = Environment(autoescape=True)
     env.filters.update(filters("de"))
     overview = env.from_string(BARE_OVERVIEW)
+    case = env.from_string(BARE_CASE)
     app = FastAPI()
 
     @app.get("/healthz")
@@ -81,6 +95,23 @@ def bare_app(database_url: str):  # type: ignore[no-untyped-def]
         with Session(db) as session:
             row = session.get(User, user)
             return overview.render(rows=my_applications(session, row.organisation_id))
+
+    @app.get("/bare/antraege/{reference}", response_class=HTMLResponse)
+    def bare_case(reference: str, user: int, request: Request) -> str:
+        """The case page's reads (the same functions of api/portal/case_view.py)."""
+        with Session(db) as session:
+            row = session.get(User, user)
+            actor = Actor(row.id, row.role, row.organisation_id, row.name)
+            application = view.application_of(session, reference, actor)
+            requested = view.requested_now(request, session, application, queries.today())
+            call, module = view.call_and_module(session, application)
+            return case.render(
+                app=application, call=call, module=module,
+                years=view.years_of(session, application),
+                next_step=view.next_step(application, "de"), requested=requested,
+                timeline=view.timeline(request, session, application),
+                offers=view.offers(request, session, application, actor, requested),
+                documents=view.documents_of(session, application, "de"))
 
     return app
 
@@ -128,10 +159,17 @@ def pages(url: str) -> list[tuple[str, str, str, str]]:
     from workflow.db import make_engine
     from workflow.models import User
     engine = make_engine(url)
+    from workflow.models import Application
     with Session(engine) as session:
         user = session.exec(select(User).where(User.email == CARRIER)).one()
+        # The carrier's approved demo case: a timeline, a notice in the case file, a deadline.
+        reference = session.exec(select(Application.reference).where(
+            Application.organisation_id == user.organisation_id,
+            Application.state == "approved").order_by(Application.id)).first()
     engine.dispose()
-    return [("Meine Anträge", "/antraege", f"/bare/antraege?user={user.id}", "ZiQ-2020-")]
+    return [("Meine Anträge", "/antraege", f"/bare/antraege?user={user.id}", "ZiQ-2020-"),
+            ("Antrag (Fallseite)", f"/antraege/{reference}",
+             f"/bare/antraege/{reference}?user={user.id}", reference)]
 
 
 def measure(n: int) -> list[list[str]]:
