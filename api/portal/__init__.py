@@ -15,6 +15,7 @@ from api.portal import (
     application_form,
     case,
     case_forms,
+    dashboards,
     home,
     i18n,
     my_applications,
@@ -26,7 +27,7 @@ from workflow.errors import WorkflowError
 
 # Every module of pages; each has `router = portal_router()`.
 ROUTERS = [home, session_pages, my_applications, application_form, accounts, organisations,
-           case, case_forms]
+           case, case_forms, dashboards]
 
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
