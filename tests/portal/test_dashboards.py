@@ -117,7 +117,7 @@ def _apply(page: Any, portal: Portal, year: int) -> str:
 
 
 def _recommend_and_approve(portal: Portal, reference: str, year: int) -> None:
-    portal.cli("applications", "fire", reference, "start_review", "--as",
+    portal.cli("fire", reference, "start_review", "--as",
                "pruefung@quartier.example")
     token = httpx.post(portal.url + "/api/v1/auth/token", data={
         "username": "pruefung@quartier.example", "password": DEMO_PASSWORD}).json()
@@ -129,10 +129,10 @@ def _recommend_and_approve(portal: Portal, reference: str, year: int) -> None:
               "summary": "Förderfähig.", "amounts": {str(year): "40000",
                                                     str(year + 1): "40000"}})
     assert answer.status_code == 200, answer.text
-    portal.cli("applications", "fire", reference, "recommend", "--as",
+    portal.cli("fire", reference, "recommend", "--as",
                "pruefung@quartier.example", "--reason", "Förderfähig.",
                "--amount", f"{year}=40000", "--amount", f"{year + 1}=40000")
-    portal.cli("applications", "fire", reference, "approve", "--as",
+    portal.cli("fire", reference, "approve", "--as",
                "zeichnung@quartier.example")
 
 
