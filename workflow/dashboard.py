@@ -87,8 +87,9 @@ def money_table(session: Session, call: Call) -> Table:
     for year in sorted({ln.year for ln in lines}):
         of_year = [ln for ln in lines if ln.year == year]
         for ln in of_year:
+            available = ln.budget_cents - ln.committed_cents
             rows.append([year, ln.source, _euros(ln.budget_cents), _euros(ln.committed_cents),
-                         _euros(ln.budget_cents - ln.committed_cents), _share(ln.committed_cents, ln.budget_cents)])
+                         _euros(available), _share(ln.committed_cents, ln.budget_cents)])
         total = sum(ln.budget_cents for ln in of_year)
         committed = sum(ln.committed_cents for ln in of_year)
         rows.append([year, "Summe", _euros(total), _euros(committed),

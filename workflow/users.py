@@ -204,9 +204,9 @@ def disable_user(session: Session, key: int | str, by: int | None = None) -> Use
 
 
 def change_role(session: Session, key: int | str, role: str, by: int | None = None) -> User:
-    """Give a staff or observer account another role; its tokens stop working, so it logs
-    in anew with the new role. Carriers belong to an organisation and stay carriers; nobody changes their own role,
-    and the last active admin account keeps its role."""
+    """Give a staff or observer account another role; its tokens stop working, so it logs in
+    anew with the new role. Carriers belong to an organisation and stay carriers; nobody
+    changes their own role, and the last active admin account keeps its role."""
     user = find_user(session, key)
     if role not in ROLES or role == Role.carrier or role == Role.system:
         staff = ", ".join(r for r in ROLES if r not in (Role.carrier, Role.system))

@@ -115,10 +115,12 @@ def columns(label: str, ticks: Sequence[str], values: Sequence[int],
                         f'text-anchor="middle">{escape(ticks[index])}</text>')
     if marker is not None and 0 <= marker < len(values):
         x = left + step * marker + step / 2
+        # The label stands on the side of the line that has room for it.
+        anchor, text_x = ("end", x - 4) if x > WIDTH / 2 else ("start", x + 4)
         body.append(f'<line class="q-chart__marker" x1="{_n(x)}" y1="14" x2="{_n(x)}" '
                     f'y2="{bottom}"/>'
-                    f'<text class="q-chart__marker-label" x="{_n(min(x + 4, Decimal(WIDTH - 200)))}"'
-                    f' y="12">{escape(marker_label)}</text>')
+                    f'<text class="q-chart__marker-label" x="{_n(text_x)}" y="12" '
+                    f'text-anchor="{anchor}">{escape(marker_label)}</text>')
     return _svg(bottom + 24, label, body)
 
 
