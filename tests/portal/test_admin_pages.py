@@ -32,8 +32,8 @@ def test_budget_change_and_funding_stop(browser_page: Any, portal: Portal) -> No
     page.goto(f"{portal.url}/verwaltung/aufrufe/{CODE}")
     assert axe(page) == []
     before = _ledger_count(portal)
-    line = page.get_by_label("Budgetzeile", exact=True).locator("option").first.get_attribute("value")
-    page.get_by_label("Budgetzeile", exact=True).select_option(line)
+    lines = page.get_by_label("Budgetzeile", exact=True)
+    lines.select_option(lines.locator("option").first.get_attribute("value"))
     page.get_by_label("Änderung in Euro").fill("zwölf Euro")
     page.get_by_label("Vermerk", exact=True).fill("Nachtragshaushalt")
     page.get_by_role("button", name="Budget ändern").click()
