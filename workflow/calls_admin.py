@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from notifications.formatting import BERLIN, moment
-from states import ACTIONS, ActionName, Policy, State
+from states import ACTIONS, FINANCING, ActionName, FinancingKind, Policy, State
 from workflow import budget, engine, funding_stop
 from workflow.errors import Conflict, InvalidInput, NotFound, NotPermitted, WrongState
 from workflow.models import AdminAudit, Application, BudgetLine, Call, Module, Programme
@@ -29,7 +30,10 @@ MAX_MONTHS = 120
 MAX_TEXT = 2000
 MAX_CONFIG = 20_000  # characters of the programme's configuration as JSON
 CALL_FIELDS = ("code", "title", "opens_at", "closes_at", "policy", "min_grant",
-               "earliest_project_start", "min_project_months", "budget")
+               "earliest_project_start", "min_project_months", "budget", "financing_kind",
+               "grant_share_percent", "fixed_grant", "max_grant", "assessment_criteria")
+CRITERION_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+MAX_CRITERIA = 20
 
 
 # ------------------------------------------------------------------ input
@@ -175,6 +179,106 @@ def _config(value: Any) -> dict[str, Any]:
     return value
 
 
+def _financing_kind(value: Any) -> str:
+    text = str(getattr(value, "value", value) or "").strip()
+    if text not in {k.value for k in FinancingKind}:
+        options = ", ".join(f.label.de for f in FINANCING.values())
+        raise InvalidInput(f"Finanzierungsart: „{text[:40]}“ ist unbekannt (möglich: {options}).",
+                           f"Financing: '{text[:40]}' is unknown.", field="financing_kind")
+    return text
+
+
+def _share(value: Any) -> int | None:
+    """The share of eligible expenses (Anteilfinanzierung) in percent, kept in basis points."""
+    if value is None or str(value).strip() == "":
+        return None
+    text = str(value).strip().replace(",", ".")
+    if not re.fullmatch(r"[0-9]{1,3}(?:\.[0-9]{1,2})?", text) or \
+            not 0 < _basis_points(text) <= 10000:
+        raise InvalidInput("Anteil: eine Zahl über 0 bis 100 (Prozent, höchstens zwei "
+                           "Nachkommastellen) angeben.", "Share: give a number above 0 up to "
+                           "100 (percent, at most two decimals).", field="grant_share_percent")
+    return _basis_points(text)
+
+
+def _basis_points(text: str) -> int:
+    """'62.5' percent as basis points (6250), without a float."""
+    whole, _, part = text.partition(".")
+    return int(whole) * 100 + int((part + "00")[:2])
+
+
+def _optional_euros(value: Any, de: str, en: str, field: str) -> int | None:
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        return budget.parse_euros(value, de, en)
+    except InvalidInput as error:
+        error.extra["field"] = field
+        raise
+
+
+def percent(basis_points: int) -> str:
+    """6250 basis points as "62.5" (the share as the form shows it)."""
+    return str((Decimal(basis_points) / 100).normalize())
+
+
+def _slug(label: str) -> str:
+    text = label.lower()
+    for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        text = text.replace(umlaut, plain)
+    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")[:40] or "kriterium"
+
+
+def _criteria(value: Any) -> list[dict[str, str]] | None:
+    """The Prüfvermerk's criteria: [{code, de, en}], or lines of text ("Quartiersbezug" or
+    "Quartiersbezug | Neighbourhood focus"); empty: no structured assessment."""
+    if value is None or value == "" or value == []:
+        return None
+    if isinstance(value, str):
+        value = [line for line in value.splitlines() if line.strip()]
+    if not isinstance(value, list | tuple):
+        raise InvalidInput("Prüfkriterien: eine Liste angeben.", "Criteria: give a list.",
+                           field="assessment_criteria")
+    if len(value) > MAX_CRITERIA:
+        raise InvalidInput(f"Prüfkriterien: höchstens {MAX_CRITERIA}.",
+                           f"Criteria: at most {MAX_CRITERIA}.", field="assessment_criteria")
+    criteria: list[dict[str, str]] = []
+    for raw in value:
+        if isinstance(raw, dict):
+            de = str(raw.get("de") or "").strip()
+            en = str(raw.get("en") or "").strip() or de
+            code = str(raw.get("code") or "").strip() or _slug(de)
+        else:
+            de, _, en = (part.strip() for part in str(raw).partition("|"))
+            en, code = en or de, _slug(de)
+        if not de or len(de) > 200 or len(en) > 200:
+            raise InvalidInput("Prüfkriterien: jedes Kriterium braucht eine Bezeichnung "
+                               "(höchstens 200 Zeichen).", "Criteria: each criterion needs a "
+                               "label (at most 200 characters).", field="assessment_criteria")
+        if not CRITERION_CODE.fullmatch(code):
+            raise InvalidInput(f"Prüfkriterien: „{code[:40]}“ ist kein gültiges Kürzel.",
+                               f"Criteria: '{code[:40]}' is not a valid code.",
+                               field="assessment_criteria")
+        if any(c["code"] == code for c in criteria):
+            raise InvalidInput(f"Prüfkriterien: „{de}“ ist doppelt angegeben.",
+                               f"Criteria: '{en}' is given twice.", field="assessment_criteria")
+        criteria.append({"code": code, "de": de, "en": en})
+    return criteria
+
+
+def _check_financing(kind: str, share_bp: int | None, fixed_cents: int | None) -> None:
+    """The Finanzierungsart's own setting must be given (the share, the fixed sum)."""
+    financing = FINANCING[FinancingKind(kind)]
+    if financing.needs_share and not share_bp:
+        raise InvalidInput(f"{financing.label.de}: bitte den Anteil der zuwendungsfähigen "
+                           "Ausgaben in Prozent angeben.", f"{financing.label.en}: give the "
+                           "share of eligible expenses in percent.", field="grant_share_percent")
+    if financing.needs_fixed and not fixed_cents:
+        raise InvalidInput(f"{financing.label.de}: bitte den Festbetrag je Haushaltsjahr "
+                           "angeben.", f"{financing.label.en}: give the fixed sum per budget "
+                           "year.", field="fixed_grant")
+
+
 def _check_window(opens: datetime, closes: datetime) -> None:
     if opens >= closes:
         raise InvalidInput(
@@ -234,6 +338,13 @@ def call_snapshot(session: Session, call: Call) -> dict[str, Any]:
             "min_grant": euros(call.min_grant_cents),
             "earliest_project_start": _iso(call.earliest_project_start),
             "min_project_months": call.min_project_months,
+            "financing_kind": call.financing_kind,
+            "grant_share_percent": (None if call.grant_share_bp is None
+                                    else percent(call.grant_share_bp)),
+            "fixed_grant": None if call.fixed_grant_cents is None else euros(
+                call.fixed_grant_cents),
+            "max_grant": None if call.max_grant_cents is None else euros(call.max_grant_cents),
+            "assessment_criteria": call.assessment_criteria,
             "budget": [{"year": ln.year, "source": ln.source, "priority": ln.priority,
                         "amount": euros(ln.budget_cents)}
                        for ln in budget.budget_lines(session, call.id)]}
@@ -348,6 +459,13 @@ def _call_values(fields: dict[str, Any]) -> dict[str, Any]:
         "min_project_months": lambda v: _whole(v, "min_project_months", "Mindestlaufzeit",
                                                "Minimum project months", 0, MAX_MONTHS),
         "budget": _budget,
+        "financing_kind": _financing_kind,
+        "grant_share_percent": _share,
+        "fixed_grant": lambda v: _optional_euros(v, "Festbetrag je Haushaltsjahr",
+                                                 "Fixed sum per budget year", "fixed_grant"),
+        "max_grant": lambda v: _optional_euros(v, "Höchstbetrag je Haushaltsjahr",
+                                               "Maximum grant per budget year", "max_grant"),
+        "assessment_criteria": _criteria,
     }
     unknown = set(fields) - set(parsers)
     if unknown:
@@ -414,7 +532,13 @@ def create_call(session: Session, actor: Actor, programme_code: str, fields: dic
                 policy=values.get("policy", Policy.waitlist.value),
                 min_grant_cents=values.get("min_grant", 0),
                 earliest_project_start=values.get("earliest_project_start"),
-                min_project_months=values.get("min_project_months", 0))
+                min_project_months=values.get("min_project_months", 0),
+                financing_kind=values.get("financing_kind", FinancingKind.shortfall.value),
+                grant_share_bp=values.get("grant_share_percent"),
+                fixed_grant_cents=values.get("fixed_grant"),
+                max_grant_cents=values.get("max_grant"),
+                assessment_criteria=values.get("assessment_criteria"))
+    _check_financing(call.financing_kind, call.grant_share_bp, call.fixed_grant_cents)
     session.add(call)
     session.flush()
     call = budget.lock_call(session, call.id)
@@ -459,10 +583,13 @@ def edit_call(session: Session, actor: Actor, code: str, fields: dict[str, Any],
     columns = {"code": "code", "title": "title", "opens_at": "opens_at",
                "closes_at": "closes_at", "policy": "policy", "min_grant": "min_grant_cents",
                "earliest_project_start": "earliest_project_start",
-               "min_project_months": "min_project_months"}
+               "min_project_months": "min_project_months", "financing_kind": "financing_kind",
+               "grant_share_percent": "grant_share_bp", "fixed_grant": "fixed_grant_cents",
+               "max_grant": "max_grant_cents", "assessment_criteria": "assessment_criteria"}
     for name, column in columns.items():
         if name in values:
             setattr(call, column, values[name])
+    _check_financing(call.financing_kind, call.grant_share_bp, call.fixed_grant_cents)
     session.add(call)
     session.flush()
     moved = _apply_budget(session, call, values.get("budget", []), actor, now,

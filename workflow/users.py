@@ -203,6 +203,39 @@ def disable_user(session: Session, key: int | str, by: int | None = None) -> Use
     return user
 
 
+def change_role(session: Session, key: int | str, role: str, by: int | None = None) -> User:
+    """Give a staff or observer account another role; its tokens stop working, so it logs in
+    anew with the new role. Carriers belong to an organisation and stay carriers; nobody
+    changes their own role, and the last active admin account keeps its role."""
+    user = find_user(session, key)
+    if role not in ROLES or role == Role.carrier or role == Role.system:
+        staff = ", ".join(r for r in ROLES if r not in (Role.carrier, Role.system))
+        raise InvalidInput(f"Unbekannte oder nicht vergebbare Rolle „{role[:40]}“ (möglich: "
+                           f"{staff}).", f"Unknown or unassignable role '{role[:40]}' "
+                           f"(possible: {staff}).", field="role")
+    if user.role == Role.carrier:
+        raise Conflict("Träger-Konten gehören zu einer Organisation und behalten ihre Rolle.",
+                       "Carrier accounts belong to an organisation and keep their role.",
+                       field="role")
+    if by is not None and user.id == by:
+        raise Conflict("Die eigene Rolle kann nicht geändert werden.",
+                       "You cannot change your own role.", field="role")
+    if user.role == role:
+        return user
+    if user.role == Role.admin and not user.disabled:
+        admins = session.exec(select(User.id).where(User.role == Role.admin.value,
+                                                    User.disabled == False)  # noqa: E712
+                              .with_for_update()).all()
+        if set(admins) <= {user.id}:
+            raise Conflict("Das letzte aktive Konto der Programmverwaltung behält seine Rolle.",
+                           "The last active admin account keeps its role.", field="role")
+    user.role = role
+    user.token_version += 1
+    session.add(user)
+    session.flush()
+    return user
+
+
 def enable_user(session: Session, key: int | str) -> User:
     """Enable a disabled account again; it logs in anew."""
     user = find_user(session, key)

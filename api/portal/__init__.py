@@ -12,9 +12,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api import errors
 from api.portal import (
     accounts,
+    admin_calls,
+    admin_users,
     application_form,
     case,
     case_forms,
+    dashboards,
     home,
     i18n,
     my_applications,
@@ -30,7 +33,8 @@ from workflow.errors import WorkflowError
 
 # Every module of pages; each has `router = portal_router()`.
 ROUTERS = [home, session_pages, my_applications, application_form, accounts, organisations,
-           case, case_forms, staff_worklist, staff_case, staff_assessment, signing]
+            case, case_forms, staff_worklist, staff_case, staff_assessment, signing,
+            dashboards, admin_calls, admin_users]
 
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "

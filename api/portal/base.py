@@ -23,6 +23,7 @@ from api import auth
 from api.deps import SessionDep, UnitOfWorkRoute
 from api.portal import i18n
 from states import Role
+from states.staff import AGGREGATE_READERS
 from workflow.errors import WorkflowError
 from workflow.models import User
 from workflow.rows import Actor
@@ -34,6 +35,7 @@ CSRF_COOKIE = "quartier_csrf"
 FLASH_COOKIE = "quartier_flash"
 CSRF_FIELD = "csrf_token"
 STAFF_ROLES = frozenset({Role.reviewer, Role.approver, Role.admin})
+FIGURES_ROLES = AGGREGATE_READERS
 
 
 class PageRoute(UnitOfWorkRoute):
@@ -302,9 +304,17 @@ def admin(request: Request, session: SessionDep) -> Actor:
                       "This page is for programme administration.")
 
 
+def figures_reader(request: Request, session: SessionDep) -> Actor:
+    """The authority and the observer (G.I.B.): the programme's figures, never a single case."""
+    return _role_page(request, session, FIGURES_ROLES,
+                      "Diese Seite ist für die Bewilligungsbehörde und die Begleitung.",
+                      "This page is for the granting authority and the observer.")
+
+
 MaybeUserDep = Annotated[User | None, Depends(maybe_user)]
 ViewerDep = Annotated[User, Depends(viewer)]
 CarrierDep = Annotated[Actor, Depends(carrier)]
 StaffDep = Annotated[Actor, Depends(staff)]
 AdminPageDep = Annotated[Actor, Depends(admin)]
 ApproverPageDep = Annotated[Actor, Depends(approver)]
+FiguresDep = Annotated[Actor, Depends(figures_reader)]

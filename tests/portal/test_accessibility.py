@@ -15,9 +15,12 @@ from fastapi.routing import APIRoute
 
 import api.portal
 from tests.portal.conftest import Portal, axe, login
+from workflow.dashboard import Figure
 
 WIDTHS = (1280, 320)
 _PARAM = re.compile(r"{(\w+)}")
+# Files, not pages: documents, the dashboard's figures and the ledger as CSV.
+DOWNLOAD = re.compile(r"/dokumente/|^/auswertung/[^/]+/[a-z]+\.csv$|/mittelbuch\.csv$|/export$")
 
 
 def portal_get_routes() -> list[tuple[Any, str]]:
@@ -57,6 +60,10 @@ def fill(module: Any, path: str, facts: dict[str, Any], reference: str) -> list[
             values = list(module.STEPS)
         elif name == "code":
             values = ["ZiQ-DEMO"]
+        elif name == "figure":
+            values = [figure.value for figure in Figure]
+        elif name == "fmt":
+            values = ["csv"]
         else:
             pytest.fail(f"{path}: the accessibility crawl does not know how to fill {{{name}}}")
         urls = [u.replace("{" + name + "}", v) for u in urls for v in values]
@@ -76,6 +83,8 @@ def _persona_reference(path: str, facts: dict[str, Any]) -> tuple[str, str]:
         return "pruefung@quartier.example", refs["documents_requested"]
     if path.startswith("/verwaltung"):
         return "admin@quartier.example", refs["approved"]
+    if path.startswith("/auswertung"):
+        return "gib@quartier.example", refs["approved"]
     if "/bearbeiten" in path or "/vorschau" in path or "/eingang" in path:
         return "traeger1@quartier.example", refs["draft"]
     if "/unterlagen" in path:
@@ -129,5 +138,5 @@ def test_every_portal_page_has_no_wcag_violation(browser_page: Any, portal: Port
             check(email)
     assert violations == {}, "\n".join(
         f"{where}: {[(v['id'], v['nodes']) for v in found]}" for where, found in violations.items())
-    assert all("/dokumente/" in url or url.endswith("/export") for url in downloads), downloads
+    assert all(DOWNLOAD.search(url) for url in downloads), downloads
     assert len(checked) >= len(routes)

@@ -157,3 +157,33 @@ def test_the_audit_reads_newest_first_per_subject(any_engine, world):
         assert [a.subject for a in only.items] == ["ZiQ/B3"]
         assert calls_admin.audit_out(page.items[0], "en")["action_label"] == "Create a call"
     refused(any_engine, NotPermitted, lambda s: calls_admin.audit_page(s, world.carrier))
+
+
+def test_a_call_takes_its_financing_and_criteria_and_the_audit_shows_them(any_engine, world):
+    fields = {**CALL, "financing_kind": "share", "grant_share_percent": "62,5",
+              "max_grant": "90.000,00",
+              "assessment_criteria": "Quartiersbezug | Neighbourhood focus\nZielgruppe"}
+    with unit_of_work(any_engine) as s:
+        call = calls_admin.create_call(s, world.admin, "ZiQ", fields, now=NOW)
+        assert (call.financing_kind, call.grant_share_bp, call.max_grant_cents) == (
+            "share", 6250, 90_000_00)
+        assert call.assessment_criteria == [
+            {"code": "quartiersbezug", "de": "Quartiersbezug", "en": "Neighbourhood focus"},
+            {"code": "zielgruppe", "de": "Zielgruppe", "en": "Zielgruppe"}]
+    with unit_of_work(any_engine) as s:
+        after = _audit(s)[-1].after
+        assert (after["financing_kind"], after["grant_share_percent"]) == ("share", "62.5")
+
+
+@pytest.mark.parametrize(("extra", "field", "word"), [
+    ({"financing_kind": "share"}, "grant_share_percent", "Anteil"),
+    ({"financing_kind": "fixed"}, "fixed_grant", "Festbetrag"),
+    ({"financing_kind": "share", "grant_share_percent": "120"}, "grant_share_percent", "100"),
+    ({"financing_kind": "gießkanne"}, "financing_kind", "unbekannt"),
+    ({"assessment_criteria": "Zielgruppe\nZielgruppe"}, "assessment_criteria", "doppelt"),
+])
+def test_a_financing_or_criteria_mistake_is_refused_next_to_its_field(any_engine, world, extra,
+                                                                      field, word):
+    refusal = refused(any_engine, InvalidInput, lambda s: calls_admin.create_call(
+        s, world.admin, "ZiQ", {**CALL, **extra}, now=NOW), word)
+    assert refusal.extra["field"] == field

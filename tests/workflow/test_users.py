@@ -131,3 +131,22 @@ def test_disable_rules_and_enable(any_engine: Engine) -> None:
     with unit_of_work(any_engine) as session:
         active = session.exec(select(User.email).where(User.disabled == False)).all()  # noqa: E712
         assert active == ["admin2@example.org"]
+
+
+def test_change_role_rules(any_engine: Engine) -> None:
+    admin = _account(any_engine, "admin1@example.org", "admin")
+    staff = _account(any_engine, "staff@example.org", "reviewer")
+    with unit_of_work(any_engine) as session:
+        changed = users.change_role(session, staff, "approver", by=admin)
+        assert (changed.role, changed.token_version) == ("approver", 1)  # logs in anew
+    for key, role, by, word in ((staff, "carrier", admin, "Rolle"),
+                                (staff, "kaiser", admin, "Rolle"),
+                                (admin, "reviewer", admin, "eigene Rolle"),
+                                (admin, "reviewer", None, "letzte aktive")):
+        with unit_of_work(any_engine) as session:
+            with pytest.raises((InvalidInput, Conflict)) as refused:
+                users.change_role(session, key, role, by=by)
+            assert word in refused.value.de and refused.value.extra["field"] == "role"
+    with unit_of_work(any_engine) as session:
+        assert session.get(User, admin).role == "admin"
+        assert session.get(User, staff).role == "approver"
