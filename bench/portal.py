@@ -73,6 +73,7 @@ def bare_app(database_url: str):  # type: ignore[no-untyped-def]
 
     from api.portal import case_view as view
     from api.portal.i18n import filters
+    from states import Role
     from workflow import queries
     from workflow.carrier_overview import my_applications
     from workflow.db import make_engine
@@ -101,7 +102,7 @@ def bare_app(database_url: str):  # type: ignore[no-untyped-def]
         """The case page's reads (the same functions of api/portal/case_view.py)."""
         with Session(db) as session:
             row = session.get(User, user)
-            actor = Actor(row.id, row.role, row.organisation_id, row.name)
+            actor = Actor(row.id, Role(row.role), row.organisation_id, row.name)
             application = view.application_of(session, reference, actor)
             requested = view.requested_now(request, session, application, queries.today())
             call, module = view.call_and_module(session, application)
