@@ -249,8 +249,6 @@ FUNDS_CALL_STATUS_LABELS: dict[FundsCallStatus, Label] = {
     FundsCallStatus.checked: Label("Sachlich richtig gezeichnet", "Certified"),
     FundsCallStatus.ordered: Label("Auszahlung angeordnet", "Payment ordered"),
 }
-# The calls that still count against the year's room beside the money paid.
-OPEN_FUNDS_CALLS = (FundsCallStatus.requested, FundsCallStatus.checked)
 # ANBest-P no. 1.4: money is called only as far as it is needed within this many months.
 FUNDS_NEEDED_WITHIN_MONTHS = 2
 PAYMENT_EMAILS = tuple(ACTIONS[a].email for a in (A.call_funds, A.check_funds_call,
