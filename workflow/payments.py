@@ -175,9 +175,8 @@ def _payload(call: FundsCall, payment: Payment | None = None) -> dict[str, Any]:
     """What the history row and the email of a step say about the call (JSON values)."""
     out: dict[str, Any] = {"funds_call_id": call.id, "year": call.year,
                            "amount_cents": call.amount_cents, "purpose": call.purpose,
-                           "needed_by": call.needed_by.isoformat(), "status": call.status}
-    if call.check_note:
-        out["check_note"] = call.check_note
+                           "needed_by": call.needed_by.isoformat(), "status": call.status,
+                           "check_note": call.check_note or ""}
     if payment is not None:
         out.update(value_date=payment.value_date.isoformat(), payee_name=payment.payee_name,
                    iban_masked=mask_iban(payment.iban), remittance=payment.remittance)
