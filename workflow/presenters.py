@@ -238,7 +238,6 @@ def public_call_status(session: Session, call: Call, now: datetime | None = None
     now = now or datetime.now(UTC)
     programme = session.get(Programme, call.programme_id)
     opens, closes = _aware(call.opens_at), _aware(call.closes_at)
-    paid = payments.totals_by_year(payments.ledger_by_line(session, call.id))
     since = _aware(call.stop_since) if call.stop_since else None
     in_force = bool(call.stop_kind)
     if in_force:
