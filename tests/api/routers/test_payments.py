@@ -185,3 +185,27 @@ def test_refusals_write_nothing(paying_client: TestClient, api_world: ApiWorld) 
     assert client.post(f"{A}/funds-calls/999/check", headers=reviewer).status_code == 404
     no_payments = client.post(f"{A}/payments/sepa-exports", headers=reviewer)
     assert no_payments.status_code == 409
+
+
+def test_the_ledger_export_shows_payments(paying_client: TestClient, api_world: ApiWorld) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.workflow.test_payments import with_bank_account
+    from workflow import payments
+    ref = application_in(api_world, "active")
+    w = api_world.world
+    with unit_of_work(api_world.engine) as s:
+        with_bank_account(s, w)
+        call_id = payments.request_call(s, ref, w.carrier, year=Y1, amount="12345.67",
+                                        needed_within_two_months=True).id
+        payments.check_call(s, call_id, w.reviewer)
+        payments.order_payment(s, call_id, w.approver)
+    admin = login(paying_client, api_world.emails["admin"])
+    book = paying_client.get(f"{A}/admin/calls/ZiQ-2021/ledger/export",
+                             params={"format": "xlsx"}, headers=admin)
+    rows = list(load_workbook(io.BytesIO(book.content)).active.iter_rows(values_only=True))
+    assert rows[0][8:11] == ("Auszahlung (EUR)", "Rückzahlung (EUR)", "Mittelabruf")
+    paid = [r for r in rows[1:] if r[4] == "Auszahlung"]
+    assert [(r[5], float(r[8]), r[10]) for r in paid] == [(ref, 12345.67, call_id)]
