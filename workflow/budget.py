@@ -203,10 +203,7 @@ def commit(
 
 def _year_committed(session: Session, app: ApplicationRow, changes: dict[int, int]) -> None:
     """The application's committed money per year follows its ledger (never below paid)."""
-    if not repository.add_year_committed(connection(session), app.id, changes):
-        raise InsufficientFunds(
-            "Bereits ausgezahlte Mittel können nicht freigegeben werden.",
-            "Money already paid cannot be released.")
+    repository.add_year_committed(connection(session), app.id, changes)
 
 
 def _conditional_commit(session: Session, line: BudgetLineRow, cents: int) -> None:
@@ -239,12 +236,13 @@ def release(
     """Give back the application's commitment (all of it, or `per_year` cents); returns cents.
 
     `lines` (the call's budget lines, if already read) get their new committed sums."""
-    held = commitments(session, app.id)
+    holdings = repository.holdings(connection(session), app.id)
+    held = {line: c for line, (c, _) in holdings.items() if c}
     if not held:
         return 0
     # Money paid out stays committed: only the unpaid commitment returns to the budget (what
     # was paid comes back through a repayment).
-    paid = repository.paid_by_line(connection(session), app.id)
+    paid = {line: p for line, (_, p) in holdings.items()}
     by_id = {line.id: line for line in (budget_lines(session, app.call_id)
                                          if lines is None else lines)}
     wanted = dict(per_year) if per_year is not None else None

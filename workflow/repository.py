@@ -328,13 +328,21 @@ def insert_ledger(conn: Connection, entries: list[dict[str, object]]) -> None:
         conn.execute(_ENTRY, entries)
 
 
-_HELD = (select(_E.c.budget_line_id, func.sum(_E.c.committed_delta_cents))
+_HELD = (select(_E.c.budget_line_id, func.sum(_E.c.committed_delta_cents),
+                func.sum(_E.c.paid_delta_cents - _E.c.repaid_delta_cents))
          .where(_E.c.application_id == bindparam("app")).group_by(_E.c.budget_line_id))
 
 
 def commitments(conn: Connection, app_id: int) -> dict[int, int]:
     """Net committed cents of one application per budget line id."""
-    return {line: int(total) for line, total in conn.execute(_HELD, {"app": app_id}) if total}
+    return {line: c for line, (c, _) in holdings(conn, app_id).items() if c}
+
+
+def holdings(conn: Connection, app_id: int) -> dict[int, tuple[int, int]]:
+    """Net committed and net paid (paid less repaid) cents of one application per budget line
+    id, with one statement."""
+    return {line: (int(committed or 0), int(paid or 0))
+            for line, committed, paid in conn.execute(_HELD, {"app": app_id})}
 
 
 # ---------------------------------------------------------------- the waiting list
@@ -425,17 +433,19 @@ def close_deadlines(conn: Connection, ids: list[int], status: str, now: datetime
 
 _YEAR_COMMITTED = (
     update(_Y)
-    .where(_Y.c.application_id == bindparam("app"), _Y.c.year == bindparam("yr"),
-           _Y.c.committed_cents + bindparam("cents") >= _Y.c.paid_cents)
+    .where(_Y.c.application_id == bindparam("app"), _Y.c.year == bindparam("yr"))
     .values(committed_cents=_Y.c.committed_cents + bindparam("cents"))
 )
 
 
-def add_year_committed(conn: Connection, app_id: int, changes: dict[int, int]) -> bool:
-    """committed += cents per year of the application, never below what is paid; False if a
-    year refused (or has no row)."""
-    return all(conn.execute(_YEAR_COMMITTED, {"app": app_id, "yr": year, "cents": cents})
-               .rowcount == 1 for year, cents in sorted(changes.items()) if cents)
+def add_year_committed(conn: Connection, app_id: int, changes: dict[int, int]) -> None:
+    """committed += cents per year of the application, in one statement; the CHECK
+    ck_year_paid_not_over refuses going below what is paid (callers release unpaid money
+    only)."""
+    rows = [{"app": app_id, "yr": year, "cents": cents}
+            for year, cents in sorted(changes.items()) if cents]
+    if rows:
+        conn.execute(_YEAR_COMMITTED, rows)
 
 
 _PAID_BY_LINE = (
