@@ -363,6 +363,8 @@ class YearStatusOut(BaseModel):
     committed: str
     available: str
     available_cents: int
+    paid: str  # money paid out of the committed money (issue 16)
+    repaid: str
 
 
 class FundingStopOut(BaseModel):
@@ -399,6 +401,9 @@ class LedgerEntryOut(BaseModel):
     source: str
     committed_delta: str
     budget_delta: str
+    paid_delta: str
+    repaid_delta: str
+    funds_call_id: int | None
     application: str | None
     actor_id: int | None
     note: str

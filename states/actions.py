@@ -41,6 +41,12 @@ class ActionName(StrEnum):
     # Issue 16: finality (Bestandskraft) of the approval notice
     waive_appeal = "waive_appeal"
     set_notification_date = "set_notification_date"
+    # Issue 16, part 2: calls of funds (Mittelabruf), payments, the SEPA export, the bank account
+    call_funds = "call_funds"
+    check_funds_call = "check_funds_call"
+    order_payment = "order_payment"
+    export_payments = "export_payments"
+    edit_bank_account = "edit_bank_account"
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,26 @@ ACTIONS: dict[ActionName, Action] = {a.name: a for a in (
                  "Set the notice's date of notification"),
            history_trigger="set_notification_date", email="notification_date_set",
            in_states=(S.approved, S.active)),
+    # Mittelabruf (ANBest-P no. 1.4): the carrier calls money of an approved budget year, as far
+    # as it is needed within two months for payments due; staff certify the call as factually
+    # correct ("sachlich richtig"), a second person orders the payment (four-eyes).
+    Action(A.call_funds, frozenset({R.carrier}), Label("Mittel abrufen", "Call funds"),
+           history_trigger="call_funds", email="funds_call_received",
+           in_states=(S.approved, S.active)),
+    Action(A.check_funds_call, frozenset(STAFF),
+           Label("Mittelabruf sachlich richtig zeichnen",
+                 "Certify a call of funds as factually correct"),
+           history_trigger="check_funds_call", email="funds_call_checked",
+           in_states=(S.approved, S.active)),
+    Action(A.order_payment, frozenset(STAFF),
+           Label("Auszahlung anordnen", "Order the payment"),
+           history_trigger="order_payment", email="payment_ordered",
+           in_states=(S.approved, S.active)),
+    Action(A.export_payments, frozenset(STAFF | {R.admin}),
+           Label("Zahlungen als SEPA-Datei ausgeben", "Export payments as a SEPA file"),
+           history_trigger="export_payment"),
+    Action(A.edit_bank_account, frozenset({R.carrier}),
+           Label("Bankverbindung ändern", "Change the bank account")),
 )}
 
 
@@ -206,3 +232,24 @@ EARLY_START_NO_CLAIM = Label(
 
 # ------------------------------------------------------------------ issue 16: finality
 FINALITY_EMAILS = (ACTIONS[A.waive_appeal].email, ACTIONS[A.set_notification_date].email)
+
+
+# ------------------------------------------------------------------ issue 16: calls of funds
+class FundsCallStatus(StrEnum):
+    """A call of funds: requested by the carrier, certified as factually correct, then its
+    payment ordered (the ledger's `paid`)."""
+
+    requested = "requested"
+    checked = "checked"
+    ordered = "ordered"
+
+
+FUNDS_CALL_STATUS_LABELS: dict[FundsCallStatus, Label] = {
+    FundsCallStatus.requested: Label("Beantragt", "Requested"),
+    FundsCallStatus.checked: Label("Sachlich richtig gezeichnet", "Certified"),
+    FundsCallStatus.ordered: Label("Auszahlung angeordnet", "Payment ordered"),
+}
+# ANBest-P no. 1.4: money is called only as far as it is needed within this many months.
+FUNDS_NEEDED_WITHIN_MONTHS = 2
+PAYMENT_EMAILS = tuple(ACTIONS[a].email for a in (A.call_funds, A.check_funds_call,
+                                                   A.order_payment))

@@ -148,11 +148,13 @@ def shortfalls(
 
 def _entry(line: BudgetLineRow | BudgetLine, kind: str, now: datetime, actor_id: int | None,
            application_id: int | None = None, committed: int = 0, budget: int = 0,
-           note: str = "") -> dict[str, object]:
+           note: str = "", paid: int = 0, repaid: int = 0,
+           funds_call_id: int | None = None) -> dict[str, object]:
     """The values of one ledger row."""
     return {"budget_line_id": line.id, "application_id": application_id, "kind": kind,
-            "committed_delta_cents": committed, "budget_delta_cents": budget, "at": now,
-            "actor_id": actor_id, "note": note}
+            "committed_delta_cents": committed, "budget_delta_cents": budget,
+            "paid_delta_cents": paid, "repaid_delta_cents": repaid,
+            "funds_call_id": funds_call_id, "at": now, "actor_id": actor_id, "note": note}
 
 
 def commit(
@@ -194,8 +196,14 @@ def commit(
             remaining -= take
             if remaining == 0:
                 break
+    _year_committed(session, app, amounts)
     repository.insert_ledger(connection(session), entries)
     return lines
+
+
+def _year_committed(session: Session, app: ApplicationRow, changes: dict[int, int]) -> None:
+    """The application's committed money per year follows its ledger (never below paid)."""
+    repository.add_year_committed(connection(session), app.id, changes)
 
 
 def _conditional_commit(session: Session, line: BudgetLineRow, cents: int) -> None:
@@ -228,17 +236,21 @@ def release(
     """Give back the application's commitment (all of it, or `per_year` cents); returns cents.
 
     `lines` (the call's budget lines, if already read) get their new committed sums."""
-    held = commitments(session, app.id)
+    holdings = repository.holdings(connection(session), app.id)
+    held = {line: c for line, (c, _) in holdings.items() if c}
     if not held:
         return 0
+    # Money paid out stays committed: only the unpaid commitment returns to the budget (what
+    # was paid comes back through a repayment).
+    paid = {line: p for line, (_, p) in holdings.items()}
     by_id = {line.id: line for line in (budget_lines(session, app.call_id)
                                          if lines is None else lines)}
     wanted = dict(per_year) if per_year is not None else None
-    released, entries = 0, []
+    released, entries, per_year_released = 0, [], defaultdict(int)
     # Release from the lowest-priority source first, the reverse of committing.
     for line_id in sorted(held, key=lambda i: (by_id[i].year, -by_id[i].priority, -i)):
         line = by_id[line_id]
-        amount = held[line_id]
+        amount = held[line_id] - paid.get(line_id, 0)
         if wanted is not None:
             amount = min(amount, wanted.get(line.year, 0))
             wanted[line.year] = wanted.get(line.year, 0) - amount
@@ -247,7 +259,9 @@ def release(
         _conditional_commit(session, line, -amount)
         entries.append(_entry(line, "release", now, actor_id, app.id, committed=-amount,
                               note=note))
+        per_year_released[line.year] -= amount
         released += amount
+    _year_committed(session, app, dict(per_year_released))
     repository.insert_ledger(connection(session), entries)
     return released
 

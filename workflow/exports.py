@@ -68,8 +68,10 @@ def worklist_table(session: Session, actor: Actor, where: worklist.WorklistFilte
 
 
 LEDGER_COLUMNS = ["Nr.", "Zeitpunkt", "Haushaltsjahr", "Quelle", "Art", "Aktenzeichen",
-                  "Bindung (EUR)", "Budget (EUR)", "Vermerk"]
-LEDGER_KINDS = {"commit": "Bindung", "release": "Freigabe", "budget_change": "Budgetänderung"}
+                  "Bindung (EUR)", "Budget (EUR)", "Auszahlung (EUR)", "Rückzahlung (EUR)",
+                  "Mittelabruf", "Vermerk"]
+LEDGER_KINDS = {"commit": "Bindung", "release": "Freigabe", "budget_change": "Budgetänderung",
+                "paid": "Auszahlung", "repaid": "Rückzahlung"}
 
 
 def ledger_table(session: Session, code: str) -> Table:
@@ -80,7 +82,8 @@ def ledger_table(session: Session, code: str) -> Table:
             rows.append([r.entry.id, _local(r.entry.at), r.year, r.source,
                          LEDGER_KINDS.get(r.entry.kind, r.entry.kind), r.reference,
                          _euros(r.entry.committed_delta_cents), _euros(r.entry.budget_delta_cents),
-                         r.entry.note])
+                         _euros(r.entry.paid_delta_cents), _euros(r.entry.repaid_delta_cents),
+                         r.entry.funds_call_id, r.entry.note])
         offset += 1000
         if offset >= page.total:
             return Table(f"Mittelbuch {code}", LEDGER_COLUMNS, rows)

@@ -95,6 +95,10 @@ class BudgetLine(SQLModel, table=True):
         CheckConstraint(
             "committed_cents >= 0 AND committed_cents <= budget_cents", name="ck_budget_not_over"
         ),
+        # Money paid out (less money repaid) never exceeds what is committed (issue 16).
+        CheckConstraint(
+            "paid_cents >= 0 AND repaid_cents >= 0 AND paid_cents - repaid_cents <= "
+            "committed_cents", name="ck_budget_paid_not_over"),
     )
     id: int | None = Field(default=None, primary_key=True)
     call_id: int = Field(foreign_key="call.id", index=True)
@@ -103,6 +107,8 @@ class BudgetLine(SQLModel, table=True):
     priority: int = 0  # order in which approvals draw on the sources of a year
     budget_cents: int = _money(nullable=False)
     committed_cents: int = _money(nullable=False, default=0)
+    paid_cents: int = _money(nullable=False, default=0, server_default="0")
+    repaid_cents: int = _money(nullable=False, default=0, server_default="0")
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -112,9 +118,12 @@ class LedgerEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     budget_line_id: int = Field(foreign_key="budget_line.id", index=True)
     application_id: int | None = Field(default=None, foreign_key="application.id", index=True)
-    kind: str  # commit | release | budget_change
+    kind: str  # commit | release | budget_change | paid | repaid
     committed_delta_cents: int = _money(nullable=False, default=0)
     budget_delta_cents: int = _money(nullable=False, default=0)
+    paid_delta_cents: int = _money(nullable=False, default=0, server_default="0")
+    repaid_delta_cents: int = _money(nullable=False, default=0, server_default="0")
+    funds_call_id: int | None = Field(default=None, foreign_key="funds_call.id", index=True)
     at: datetime = _ts(nullable=False)
     actor_id: int | None = Field(default=None, foreign_key="app_user.id")
     note: str = ""
@@ -138,6 +147,10 @@ class Organisation(SQLModel, table=True):
     confirmed_at: datetime | None = _ts(nullable=True)  # or rejected at
     confirmed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     rejection_reason: str | None = None
+    # The bank account payments go to (issue 16): IBAN (compact, checked), BIC, holder.
+    iban: str | None = None
+    bic: str | None = None
+    account_holder: str | None = None
 
 
 class User(SQLModel, table=True):
@@ -220,13 +233,25 @@ class ApplicationYear(SQLModel, table=True):
     """Requested, approved and spent money of one application in one budget year."""
 
     __tablename__ = "application_year"
-    __table_args__ = (UniqueConstraint("application_id", "year"),)
+    __table_args__ = (
+        UniqueConstraint("application_id", "year"),
+        # Issue 16: never paid above what is committed for the application and year; calls of
+        # funds (open and paid) never below what is paid.
+        CheckConstraint("committed_cents >= 0 AND paid_cents >= 0 AND paid_cents <= "
+                        "committed_cents AND called_cents >= paid_cents",
+                        name="ck_year_paid_not_over"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="application.id", index=True)
     year: int
     requested_cents: int = _money(nullable=False, default=0)
     approved_cents: int | None = _money(nullable=True)
     spent_cents: int | None = _money(nullable=True)
+    # Net committed money of the year (the ledger's commit less release entries of the
+    # application), money called (open calls and paid ones) and money paid (issue 16).
+    committed_cents: int = _money(nullable=False, default=0, server_default="0")
+    called_cents: int = _money(nullable=False, default=0, server_default="0")
+    paid_cents: int = _money(nullable=False, default=0, server_default="0")
 
 
 class FinancePlanLine(SQLModel, table=True):
@@ -330,6 +355,7 @@ def _protect_state(session: OrmSession, flush_context: Any, instances: Any) -> N
 
 
 from workflow.idempotency import IdempotencyRecord  # noqa: E402,F401
+from workflow.payment_tables import FundsCall, Payment, SepaExport  # noqa: E402,F401
 from workflow.reminder_tables import InterimReport, ReminderSent  # noqa: E402,F401
 
 # ------------------------------------------------------------------ programme administration audit

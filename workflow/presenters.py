@@ -24,7 +24,7 @@ from states import (
     State,
 )
 from states.actions import CallStatus
-from workflow import budget, deadlines
+from workflow import budget, deadlines, payments
 from workflow.finality import finality_of
 from workflow.models import (
     Application,
@@ -181,6 +181,7 @@ def call_status(session: Session, call: Call, now: datetime | None = None) -> di
     now = now or datetime.now(UTC)
     programme = session.get(Programme, call.programme_id)
     opens, closes = _aware(call.opens_at), _aware(call.closes_at)
+    paid = payments.totals_by_year(payments.ledger_by_line(session, call.id))
     return {
         "code": call.code, "title": call.title, "programme": programme.name if programme else "",
         "policy": call.policy, "min_grant": euros(call.min_grant_cents),
@@ -192,7 +193,9 @@ def call_status(session: Session, call: Call, now: datetime | None = None) -> di
                          "since": call.stop_since, "reason": call.stop_reason},
         "years": [{"year": y.year, "budget": euros(y.budget_cents),
                    "committed": euros(y.committed_cents), "available": euros(y.available_cents),
-                   "available_cents": y.available_cents}
+                   "available_cents": y.available_cents,
+                   "paid": euros(paid.get(y.year, {}).get("paid_cents", 0)),
+                   "repaid": euros(paid.get(y.year, {}).get("repaid_cents", 0))}
                   for y in budget.years(session, call.id).values()],
     }
 

@@ -328,13 +328,21 @@ def insert_ledger(conn: Connection, entries: list[dict[str, object]]) -> None:
         conn.execute(_ENTRY, entries)
 
 
-_HELD = (select(_E.c.budget_line_id, func.sum(_E.c.committed_delta_cents))
+_HELD = (select(_E.c.budget_line_id, func.sum(_E.c.committed_delta_cents),
+                func.sum(_E.c.paid_delta_cents - _E.c.repaid_delta_cents))
          .where(_E.c.application_id == bindparam("app")).group_by(_E.c.budget_line_id))
 
 
 def commitments(conn: Connection, app_id: int) -> dict[int, int]:
     """Net committed cents of one application per budget line id."""
-    return {line: int(total) for line, total in conn.execute(_HELD, {"app": app_id}) if total}
+    return {line: c for line, (c, _) in holdings(conn, app_id).items() if c}
+
+
+def holdings(conn: Connection, app_id: int) -> dict[int, tuple[int, int]]:
+    """Net committed and net paid (paid less repaid) cents of one application per budget line
+    id, with one statement."""
+    return {line: (int(committed or 0), int(paid or 0))
+            for line, committed, paid in conn.execute(_HELD, {"app": app_id})}
 
 
 # ---------------------------------------------------------------- the waiting list
@@ -416,3 +424,120 @@ def reopen_deadline(conn: Connection, deadline_id: int, due: date, now: datetime
 def close_deadlines(conn: Connection, ids: list[int], status: str, now: datetime) -> None:
     if ids:
         conn.execute(_CLOSE, [{"_id": i, "status": status, "now": now} for i in ids])
+
+
+# ---------------------------------------------------------------- issue 16: committed, called, paid
+# Per application and year the database keeps paid <= committed and called >= paid (CHECK
+# ck_year_paid_not_over) and per budget line paid - repaid <= committed (ck_budget_paid_not_over);
+# every change below is a conditional UPDATE that returns nothing when it would break them.
+
+_YEAR_COMMITTED = (
+    update(_Y)
+    .where(_Y.c.application_id == bindparam("app"), _Y.c.year == bindparam("yr"))
+    .values(committed_cents=_Y.c.committed_cents + bindparam("cents"))
+)
+
+
+def add_year_committed(conn: Connection, app_id: int, changes: dict[int, int]) -> None:
+    """committed += cents per year of the application, in one statement; the CHECK
+    ck_year_paid_not_over refuses going below what is paid (callers release unpaid money
+    only)."""
+    rows = [{"app": app_id, "yr": year, "cents": cents}
+            for year, cents in sorted(changes.items()) if cents]
+    if rows:
+        conn.execute(_YEAR_COMMITTED, rows)
+
+
+_PAID_BY_LINE = (
+    select(_E.c.budget_line_id,
+           func.sum(_E.c.paid_delta_cents - _E.c.repaid_delta_cents))
+    .where(_E.c.application_id == bindparam("app")).group_by(_E.c.budget_line_id))
+
+
+def paid_by_line(conn: Connection, app_id: int) -> dict[int, int]:
+    """Net paid cents (paid less repaid) of one application per budget line id."""
+    return {line: int(total) for line, total in conn.execute(_PAID_BY_LINE, {"app": app_id})
+            if total}
+
+
+_CALLED = (
+    update(_Y)
+    .where(_Y.c.application_id == bindparam("app"), _Y.c.year == bindparam("yr"),
+           _Y.c.called_cents + bindparam("cents") <= _Y.c.committed_cents,
+           _Y.c.called_cents + bindparam("cents") >= _Y.c.paid_cents)
+    .values(called_cents=_Y.c.called_cents + bindparam("cents"))
+    .returning(_Y.c.called_cents)
+)
+
+
+def add_called(conn: Connection, app_id: int, year: int, cents: int) -> int | None:
+    """called += cents if open and paid calls stay within what is committed for the year; the
+    new sum, or None if the year lacks the room (or is not approved)."""
+    row = conn.execute(_CALLED, {"app": app_id, "yr": year, "cents": cents}).first()
+    return None if row is None else row[0]
+
+
+_YEAR_PAID = (
+    update(_Y)
+    .where(_Y.c.application_id == bindparam("app"), _Y.c.year == bindparam("yr"),
+           _Y.c.paid_cents + bindparam("cents") <= _Y.c.committed_cents,
+           _Y.c.paid_cents + bindparam("cents") <= _Y.c.called_cents)
+    .values(paid_cents=_Y.c.paid_cents + bindparam("cents"))
+    .returning(_Y.c.paid_cents)
+)
+
+
+def add_year_paid(conn: Connection, app_id: int, year: int, cents: int) -> int | None:
+    """paid += cents if it stays within what is committed and called; the new sum or None."""
+    row = conn.execute(_YEAR_PAID, {"app": app_id, "yr": year, "cents": cents}).first()
+    return None if row is None else row[0]
+
+
+_LINE_PAID = (
+    update(_L)
+    .where(_L.c.id == bindparam("_id"),
+           _L.c.paid_cents - _L.c.repaid_cents + bindparam("cents") <= _L.c.committed_cents)
+    .values(paid_cents=_L.c.paid_cents + bindparam("cents"))
+    .returning(_L.c.paid_cents)
+)
+
+
+def add_line_paid(conn: Connection, line_id: int, cents: int) -> int | None:
+    """A budget line's paid += cents if net paid stays within its committed money."""
+    row = conn.execute(_LINE_PAID, {"_id": line_id, "cents": cents}).first()
+    return None if row is None else row[0]
+
+
+_LINE_MONEY = (select(_L.c.id, _L.c.year, _L.c.source, _L.c.budget_cents, _L.c.committed_cents,
+                      _L.c.paid_cents, _L.c.repaid_cents)
+               .where(_L.c.call_id == bindparam("call")).order_by(_L.c.year, _L.c.priority,
+                                                                  _L.c.id))
+
+
+def line_money(conn: Connection, call_id: int) -> list[tuple[int, int, str, int, int, int, int]]:
+    """(id, year, source, budget, committed, paid, repaid) of every budget line of the call."""
+    return [tuple(row) for row in conn.execute(_LINE_MONEY, {"call": call_id})]
+
+
+_LEDGER_SUMS = (
+    select(_E.c.budget_line_id, func.sum(_E.c.budget_delta_cents),
+           func.sum(_E.c.committed_delta_cents), func.sum(_E.c.paid_delta_cents),
+           func.sum(_E.c.repaid_delta_cents))
+    .join(_L, _L.c.id == _E.c.budget_line_id)
+    .where(_L.c.call_id == bindparam("call")).group_by(_E.c.budget_line_id))
+
+
+def ledger_sums(conn: Connection, call_id: int) -> dict[int, tuple[int, int, int, int]]:
+    """The ledger's sums per budget line of the call: (budget, committed, paid, repaid)."""
+    return {line: tuple(int(v or 0) for v in sums)
+            for line, *sums in conn.execute(_LEDGER_SUMS, {"call": call_id})}
+
+
+_YEAR_MONEY = (select(_Y.c.year, _Y.c.approved_cents, _Y.c.committed_cents, _Y.c.called_cents,
+                      _Y.c.paid_cents)
+               .where(_Y.c.application_id == bindparam("app")).order_by(_Y.c.year))
+
+
+def year_money(conn: Connection, app_id: int) -> list[tuple[int, int | None, int, int, int]]:
+    """(year, approved, committed, called, paid) of each year of the application."""
+    return [tuple(row) for row in conn.execute(_YEAR_MONEY, {"app": app_id})]

@@ -119,6 +119,11 @@ class Settings(BaseSettings):
     uploads_without_scanner: bool = False
     orphan_grace_hours: float = 24.0
 
+    # The paying office (Zahlstelle): the debtor of the SEPA credit-transfer files (issue 16).
+    paying_office_name: str = "Landeskasse NRW"
+    paying_office_iban: str | None = None
+    paying_office_bic: str | None = None
+
     def smtp(self) -> SmtpConfig:
         """The SMTP server for notifications' sender."""
         return SmtpConfig(host=self.smtp_host, port=self.smtp_port, starttls=self.smtp_starttls,

@@ -42,12 +42,16 @@ def _ledger_entry_out(row: queries.LedgerRow) -> dict[str, Any]:
     entry = row.entry
     return {"id": entry.id, "at": entry.at, "kind": entry.kind, "year": row.year,
             "source": row.source, "committed_delta": euros(entry.committed_delta_cents),
-            "budget_delta": euros(entry.budget_delta_cents), "application": row.reference,
+            "budget_delta": euros(entry.budget_delta_cents),
+            "paid_delta": euros(entry.paid_delta_cents),
+            "repaid_delta": euros(entry.repaid_delta_cents), "funds_call_id": entry.funds_call_id,
+            "application": row.reference,
             "actor_id": entry.actor_id, "note": entry.note}
 
 
 @router.get("/admin/calls/{code}/ledger", response_model=LedgerPage,
-            summary="Ledger entries of a call (every change to budget or committed money)")
+            summary="Ledger entries of a call (every change to budget, committed, paid or repaid "
+                    "money)")
 def get_ledger(code: str, session: SessionDep, actor: AdminDep,
                limit: Annotated[int, Query(ge=1, le=1000)] = 200,
                offset: Annotated[int, Query(ge=0, le=DB_ID_MAX)] = 0) -> dict[str, Any]:

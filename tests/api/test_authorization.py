@@ -40,7 +40,9 @@ from workflow import (
     deadlines,
     engine,
     onboarding,
+    payments,
     programme_admin,
+    sepa,
     tokens,
 )
 from workflow.db import make_engine, unit_of_work
@@ -51,6 +53,8 @@ from workflow.security import hash_password
 
 ROLES = ("anonymous", "carrier", "other_carrier", "reviewer", "approver", "admin", "observer")
 SPARE_CALL = "ZiQ-SPARE"
+PAYING_OFFICE = "DE02120300000000202051"
+IBAN = "DE89370400440532013000"
 
 
 @dataclass
@@ -81,7 +85,8 @@ def env(tmp_path_factory) -> Iterator[Env]:
         session.add(line)
         session.flush()
         budget.change_budget(session, line, 500_000_00, datetime.now(UTC), None, "Ansatz")
-    with TestClient(create_app(engine=db, settings=api_settings())) as client:
+    settings = api_settings().model_copy(update={"paying_office_iban": PAYING_OFFICE})
+    with TestClient(create_app(engine=db, settings=settings)) as client:
         headers = {"anonymous": {}}
         for role in ROLES[1:]:
             headers[role] = login(client, aw.emails[role])
@@ -178,6 +183,61 @@ def set_notification_date(env: Env, role: str) -> Req:
     today = deadlines.local_date(datetime.now(UTC)).isoformat()
     return Req("PUT", f"/api/v1/applications/{ref}/notification-date",
                {"json": {"notified_on": today, "reason": "Zustellung"}}, watch=ref)
+
+
+def bank_account(env: Env, role: str) -> Req:
+    with unit_of_work(env.aw.engine) as session:  # the carriers' contacts are their admins
+        for key in ("carrier", "other_carrier"):
+            user = session.get(User, env.aw.user_ids[key])
+            user.organisation_admin = True
+            session.add(user)
+    return Req("PUT", f"{A}/me/organisation/bank-account", {"json": {"iban": IBAN}})
+
+
+def _funds_call(env: Env, checked: bool = False, ordered: bool = False) -> int:
+    """A call of funds of a new active (final) application, certified by the second reviewer
+    and ordered by the approver if asked; the carrier has a bank account."""
+    ref = application_in(env.aw, "active")
+    w = env.aw.world
+    with unit_of_work(env.aw.engine) as session:
+        organisation = session.get(Organisation, w.carrier.organisation_id)
+        organisation.iban = IBAN
+        session.add(organisation)
+        call_id = payments.request_call(session, ref, w.carrier, year=Y1, amount="100",
+                                        needed_within_two_months=True).id
+        if checked or ordered:
+            payments.check_call(session, call_id, w.reviewer2)
+        if ordered:
+            payments.order_payment(session, call_id, w.approver)
+    return call_id
+
+
+def call_funds(env: Env, role: str) -> Req:
+    ref = application_in(env.aw, "active")
+    return Req("POST", f"{A}/applications/{ref}/funds-calls", {"json": {
+        "year": Y1, "amount": "100", "needed_within_two_months": True}}, watch=ref)
+
+
+def check_funds_call(env: Env, role: str) -> Req:
+    return Req("POST", f"{A}/funds-calls/{_funds_call(env)}/check", {"json": {}})
+
+
+def order_payment(env: Env, role: str) -> Req:
+    return Req("POST", f"{A}/funds-calls/{_funds_call(env, checked=True)}/order",
+               {"json": {}})
+
+
+def sepa_export(env: Env, role: str) -> Req:
+    _funds_call(env, ordered=True)
+    return Req("POST", f"{A}/payments/sepa-exports")
+
+
+def sepa_file(env: Env, role: str) -> Req:
+    _funds_call(env, ordered=True)
+    with unit_of_work(env.aw.engine) as session:
+        record = sepa.export(session, env.aw.world.admin, sepa.PayingOffice("Kasse",
+                                                                             PAYING_OFFICE))
+    return Req("GET", f"{A}/payments/sepa-exports/{record.id}")
 
 
 def login_as(env: Env, role: str) -> Req:
@@ -464,6 +524,33 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("PUT", f"{A}/applications/{{reference}}/notification-date"):
         Case({**admin_only(403), "anonymous": 401, "reviewer": 200, "approver": 200},
              set_notification_date),
+    # Money after the approval (issue 16): the carriers' bank accounts, calls of funds, their
+    # check and the order (staff), the SEPA export (staff and admins).
+    ("GET", f"{A}/me/organisation/bank-account"):
+        Case({**everyone(403), "anonymous": 401, "carrier": 200, "other_carrier": 200},
+             fixed("GET", f"{A}/me/organisation/bank-account")),
+    ("PUT", f"{A}/me/organisation/bank-account"):
+        Case({**everyone(403), "anonymous": 401, "carrier": 200, "other_carrier": 200},
+             bank_account),
+    ("GET", f"{A}/applications/{{reference}}/funds-calls"):
+        Case(case_reader(), active("/funds-calls")),
+    ("POST", f"{A}/applications/{{reference}}/funds-calls"):
+        Case(carrier_writer(201), call_funds),
+    ("POST", f"{A}/funds-calls/{{call_id}}/check"):
+        Case({**admin_only(403), "anonymous": 401, "reviewer": 200, "approver": 200},
+             check_funds_call),
+    ("POST", f"{A}/funds-calls/{{call_id}}/order"):
+        Case({**admin_only(403), "anonymous": 401, "reviewer": 200, "approver": 200},
+             order_payment),
+    ("GET", f"{A}/funds-calls"):
+        Case({**everyone(200), "carrier": 403, "other_carrier": 403, "observer": 403},
+             fixed("GET", f"{A}/funds-calls")),
+    ("POST", f"{A}/payments/sepa-exports"):
+        Case({**everyone(403), "anonymous": 401, "reviewer": 201, "approver": 201,
+              "admin": 201}, sepa_export),
+    ("GET", f"{A}/payments/sepa-exports/{{export_id}}"):
+        Case({**everyone(403), "anonymous": 401, "reviewer": 200, "approver": 200,
+              "admin": 200}, sepa_file),
     ("GET", f"{A}/admin/calls/{{code}}/ledger"):
         Case(admin_only(), fixed("GET", f"{A}/admin/calls/ZiQ-2021/ledger")),
     ("POST", f"{A}/admin/calls/{{code}}/budget-changes"):

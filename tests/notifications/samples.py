@@ -79,6 +79,14 @@ FINALITY = {"notified_on": "2021-03-01", "appeal_ends_on": "2021-04-01",
             "appeal_waived_at": None, "final_on": "2021-04-02", "final": False}
 
 
+# What workflow.payments adds to the emails of a call of funds and its payment.
+FUNDS_CALL = {"funds_call_id": 3, "year": 2021, "amount_cents": 27_000_00,
+              "purpose": "Personalkosten März und April", "needed_by": "2021-05-02",
+              "status": "ordered", "check_note": "Belege plausibel", "value_date": "2021-03-03",
+              "payee_name": "Verein Nachbarschaft e. V.", "iban_masked": "DE89 **** 3000",
+              "remittance": "ZiQ-2021-0042 Mittelabruf 3 HHJ 2021"}
+
+
 def sample_context(template: str) -> dict[str, Any]:
     """A context with every key the engine (or the reminders) passes for `template`."""
     if template == "funding_stop":
@@ -91,4 +99,6 @@ def sample_context(template: str) -> dict[str, Any]:
         return dict(CASE_OFFICER)
     if template in ("appeal_waived", "notification_date_set"):
         return {**TRANSITION, **FINALITY}
+    if template in ("funds_call_received", "funds_call_checked", "payment_ordered"):
+        return {**TRANSITION, **FUNDS_CALL}
     return dict(TRANSITION)

@@ -1,4 +1,5 @@
-"""Random triggers by random actors: the rules of the lifecycle and the budget always hold."""
+"""Random triggers by random actors: the rules of the lifecycle and the budget always hold; calls
+of funds, checks and orders in between never pay above what is committed."""
 
 from __future__ import annotations
 
@@ -9,10 +10,19 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 from sqlmodel import Session, SQLModel, func, select
 
-from states import FINAL_STATES, TRANSITIONS, TRANSITIONS_BY_TRIGGER, State, transitions_from
+from states import (
+    ACTIONS,
+    FINAL_STATES,
+    TRANSITIONS,
+    TRANSITIONS_BY_TRIGGER,
+    ActionName,
+    State,
+    transitions_from,
+)
 from tests.factories import NOW, draft_fields, make_world
 from tests.workflow.helpers import snapshot
-from workflow import applications, budget, drafts, programme_admin
+from tests.workflow.test_payments import with_bank_account
+from workflow import applications, budget, drafts, payments, programme_admin, repository
 from workflow import engine as wf
 from workflow.db import make_engine, unit_of_work
 from workflow.errors import WorkflowError
@@ -24,6 +34,7 @@ from workflow.models import (
     LedgerEntry,
     TransitionRecord,
 )
+from workflow.payment_tables import FundsCall, Payment
 
 ACTORS = ["carrier", "other_carrier", "reviewer", "reviewer2", "approver", "admin", "observer"]
 TRIGGERS = [t.trigger for t in TRANSITIONS]
@@ -37,6 +48,8 @@ MAIN_PATH = {
     "close",
 }
 EUROS = st.sampled_from(["0", "15000", "20000", "40000", "60000.50"])
+PAYMENT_TRIGGERS = [ACTIONS[a].history_trigger for a in (
+    ActionName.call_funds, ActionName.check_funds_call, ActionName.order_payment)]
 
 
 class Lifecycle(RuleBasedStateMachine):
@@ -54,6 +67,7 @@ class Lifecycle(RuleBasedStateMachine):
                 years={2021: 120_000_00, 2022: 90_000_00},
                 sources=("Landesmittel", "ESF"),
             )
+            with_bank_account(s, self.world)
         self.now = NOW
 
     def teardown(self):
@@ -193,6 +207,28 @@ class Lifecycle(RuleBasedStateMachine):
         except WorkflowError:
             assert snapshot(self.db) == before
 
+    @rule(ref=apps, year=st.sampled_from([2021, 2022]), amount=EUROS,
+          checker=st.sampled_from(["reviewer", "approver"]),
+          orderer=st.sampled_from(["reviewer", "reviewer2", "approver", "carrier"]),
+          steps=st.integers(1, 3))
+    def call_funds(self, ref, year, amount, checker, orderer, steps):
+        """A call of funds of the carrier and, as far as `steps` goes, its check and order."""
+        before = snapshot(self.db)
+        try:
+            with unit_of_work(self.db) as s:
+                call = payments.request_call(s, ref, self.world.carrier, year=year,
+                                             amount=amount, needed_within_two_months=True,
+                                             now=self.now)
+                if steps > 1:
+                    payments.check_call(s, call.id, getattr(self.world, checker), now=self.now)
+                if steps > 2:
+                    payments.order_payment(s, call.id, getattr(self.world, orderer),
+                                           now=self.now)
+                event(f"call of funds: {steps} step(s)")
+        except WorkflowError as refusal:
+            event(f"refused call of funds: {refusal.type}")
+            assert snapshot(self.db) == before
+
     @rule(declare=st.booleans())
     def funding_stop(self, declare):
         before = snapshot(self.db)
@@ -220,6 +256,9 @@ class Lifecycle(RuleBasedStateMachine):
                     .where(TransitionRecord.application_id == app.id)
                     .order_by(TransitionRecord.id)
                 ):
+                    if rec.trigger in PAYMENT_TRIGGERS:  # acts beside the lifecycle
+                        assert rec.from_state == rec.to_state == state
+                        continue
                     assert rec.from_state == state
                     if rec.trigger != "create":
                         spec = TRANSITIONS_BY_TRIGGER[rec.trigger]
@@ -230,7 +269,9 @@ class Lifecycle(RuleBasedStateMachine):
                 assert (
                     app.version
                     == s.exec(
-                        select(func.count()).where(TransitionRecord.application_id == app.id)
+                        select(func.count()).where(
+                            TransitionRecord.application_id == app.id,
+                            TransitionRecord.trigger.not_in(PAYMENT_TRIGGERS))
                     ).one()
                 )
 
@@ -249,7 +290,9 @@ class Lifecycle(RuleBasedStateMachine):
                 ).one()
                 assert committed == line.committed_cents and total == line.budget_cents
             for app in s.exec(select(Application)):
-                held = sum(budget.commitments(s, app.id).values())
+                # Money paid stays committed (until it is repaid): a release leaves it.
+                held = sum(budget.commitments(s, app.id).values()) - sum(
+                    repository.paid_by_line(s.connection(), app.id).values())
                 assert held >= 0
                 if State(app.state) in FINAL_STATES - {State.closed} or app.state in (
                     "draft",
@@ -261,6 +304,24 @@ class Lifecycle(RuleBasedStateMachine):
                 ):
                     assert held == 0, (app.state, held)
 
+    @invariant()
+    def never_paid_above_committed(self):
+        if not hasattr(self, "db"):
+            return
+        with Session(self.db) as s:
+            for y in s.exec(select(ApplicationYear)):
+                assert 0 <= y.paid_cents <= y.committed_cents and y.paid_cents <= y.called_cents
+                paid = s.exec(select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(
+                    Payment.application_id == y.application_id, Payment.year == y.year)).one()
+                assert paid == y.paid_cents
+            for line in s.exec(select(BudgetLine)):
+                assert 0 <= line.paid_cents - line.repaid_cents <= line.committed_cents
+                paid = s.exec(select(func.coalesce(func.sum(LedgerEntry.paid_delta_cents), 0))
+                              .where(LedgerEntry.budget_line_id == line.id)).one()
+                assert paid == line.paid_cents
+            for call in s.exec(select(FundsCall)):
+                assert call.checked_by_id is None or call.checked_by_id != call.ordered_by_id
+
 
 TestLifecycle = Lifecycle.TestCase
 TestLifecycle.settings = settings(
@@ -269,3 +330,4 @@ TestLifecycle.settings = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
+

@@ -22,12 +22,14 @@ from workflow.db import unit_of_work
 # with the call's budget years (one statement, its notice reuses it); the approval notice reads
 # the plan for its eligible expenses (one more). Issue 15: recommend reads the call's
 # assessment criteria with the newest Prüfvermerk (one SELECT).
+# Issue 16: committing and releasing also keep the application years' committed money (one
+# UPDATE for all years: paid <= committed is checked per application and year).
 EXPECTED = {
     "sqlite": {"submit": 9, "start_review": 4, "request_documents": 6, "provide_documents": 8,
-               "recommend": 6, "approve": 17, "start": 5, "submit_final_report": 9, "close": 12},
+               "recommend": 6, "approve": 18, "start": 5, "submit_final_report": 9, "close": 13},
     "postgresql": {"submit": 8, "start_review": 3, "request_documents": 5,
-                   "provide_documents": 7, "recommend": 5, "approve": 15, "start": 4,
-                   "submit_final_report": 8, "close": 11},
+                   "provide_documents": 7, "recommend": 5, "approve": 16, "start": 4,
+                   "submit_final_report": 8, "close": 12},
 }
 
 JOURNEY = [

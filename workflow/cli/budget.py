@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from sqlmodel import Session, select
 
-from workflow import budget, programme_admin
+from workflow import budget, payments, programme_admin
 from workflow.cli.common import (
     AsOpt,
     CallOpt,
@@ -45,17 +45,19 @@ def find_call(session: Session, code: str | None) -> Call:
 
 def budget_out(session: Session, call: Call) -> dict[str, Any]:
     """The API's CallOut (GET /calls/{code}) and the budget lines per year and source."""
-    lines = budget.budget_lines(session, call.id)
     return {**call_status(session, call, options.now),
-            "lines": [{"year": ln.year, "source": ln.source, "budget": euros(ln.budget_cents),
-                       "committed": euros(ln.committed_cents),
-                       "available": euros(ln.budget_cents - ln.committed_cents)}
-                      for ln in lines]}
+            "lines": [{"year": ln["year"], "source": ln["source"],
+                       "budget": euros(ln["budget_cents"]),
+                       "committed": euros(ln["committed_cents"]),
+                       "available": euros(ln["budget_cents"] - ln["committed_cents"]),
+                       "paid": euros(ln["paid_cents"]), "repaid": euros(ln["repaid_cents"])}
+                      for ln in payments.ledger_by_line(session, call.id)]}
 
 
 @budget_app.callback()
 def budget_show(ctx: typer.Context, call: CallOpt = None, as_json: JsonOpt = False) -> None:
-    """Budget, gebundene und verfügbare Mittel je Jahr und Quelle; der Fördermittelstopp."""
+    """Budget, gebundene, verfügbare, ausgezahlte und zurückgezahlte Mittel je Jahr und Quelle;
+    der Fördermittelstopp."""
     if ctx.invoked_subcommand:
         return
     with session_scope(as_json) as session:
@@ -63,17 +65,20 @@ def budget_show(ctx: typer.Context, call: CallOpt = None, as_json: JsonOpt = Fal
         if as_json:
             print_json(budget_out(session, found))
             return
-        rows = [[ln.year, ln.source, euro(ln.budget_cents), euro(ln.committed_cents),
-                 euro(ln.budget_cents - ln.committed_cents)]
-                for ln in budget.budget_lines(session, found.id)]
-        rows += [[y.year, "Summe", euro(y.budget_cents), euro(y.committed_cents),
-                  euro(y.available_cents)] for y in budget.years(session, found.id).values()]
+        lines = payments.ledger_by_line(session, found.id)
+        rows = [[ln["year"], ln["source"], euro(ln["budget_cents"]), euro(ln["committed_cents"]),
+                 euro(ln["budget_cents"] - ln["committed_cents"]), euro(ln["paid_cents"]),
+                 euro(ln["repaid_cents"])] for ln in lines]
+        rows += [[year, "Summe", euro(t["budget_cents"]), euro(t["committed_cents"]),
+                  euro(t["budget_cents"] - t["committed_cents"]), euro(t["paid_cents"]),
+                  euro(t["repaid_cents"])]
+                 for year, t in payments.totals_by_year(lines).items()]
         status = (f"Fördermittelstopp in Kraft seit {when(found.stop_since)} "
                   f"({found.stop_kind}): {found.stop_reason}" if found.stop_kind
                   else "Kein Fördermittelstopp.")
         show(f"{found.title} ({found.code})",
-             table(["Jahr", "Quelle", right("Budget"), right("Gebunden"), right("Verfügbar")],
-                   rows),
+             table(["Jahr", "Quelle", right("Budget"), right("Gebunden"), right("Verfügbar"),
+                    right("Ausgezahlt"), right("Zurückgezahlt")], rows),
              status)
 
 

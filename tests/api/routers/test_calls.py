@@ -20,7 +20,7 @@ def test_calls_show_the_public_status(client: TestClient, carrier) -> None:
                                     "reason": None}
     assert call["years"] == [
         {"year": Y1, "budget": "1000000.00", "committed": "0.00", "available": "1000000.00",
-         "available_cents": 100_000_000},
+         "available_cents": 100_000_000, "paid": "0.00", "repaid": "0.00"},
         {"year": Y2, "budget": "1000000.00", "committed": "0.00", "available": "1000000.00",
-         "available_cents": 100_000_000}]
+         "available_cents": 100_000_000, "paid": "0.00", "repaid": "0.00"}]
     assert client.get(f"{A}/calls/ZiQ-1900", headers=carrier).status_code == 404
