@@ -36,7 +36,8 @@ from tests.factories import NOW, application_in, make_world
 from tests.notifications.conftest import SmtpServer
 from tests.notifications.handlers import RefusingHandler
 from tests.notifications.samples import sample_context
-from workflow import early_start, finality, programme_admin, reports
+from tests.workflow.test_payments import with_bank_account
+from workflow import early_start, finality, payments, programme_admin, reports
 from workflow import engine as wf
 from workflow.db import unit_of_work
 from workflow.errors import NotPermitted
@@ -78,6 +79,11 @@ def every_carrier_email(engine: Engine, language: str) -> None:
                                        reason="Zustellung per E-Mail am selben Tag")
         finality.waive_appeal(s, main, carrier, now=NOW)
         wf.fire(s, main, "start", carrier, now=NOW, payload={"waiver_of_appeal": True})
+        with_bank_account(s, world)  # a call of funds, certified, paid by a second person
+        funds = payments.request_call(s, main.reference, carrier, year=2021, amount="30000",
+                                      needed_within_two_months=True, now=NOW)
+        payments.check_call(s, funds.id, reviewer, now=NOW)
+        payments.order_payment(s, funds.id, approver, now=NOW)
         spending = {"spending": {"2021": "40000", "2022": "50000"}}
         wf.fire(s, main, "submit_final_report", carrier, now=NOW, payload=spending)
         wf.fire(s, main, "request_report_changes", reviewer, now=NOW,
