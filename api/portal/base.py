@@ -52,10 +52,14 @@ def portal_router() -> APIRouter:
 
 
 def _environment(language: str) -> Environment:
+    # Templates are read once (a changed template needs a restart, as code does).
     env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=True,
                       undefined=StrictUndefined, extensions=["jinja2.ext.i18n"],
-                      trim_blocks=True, lstrip_blocks=True)
+                      trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
+    # `_()` as jinja2's newstyle gettext does it (the message trusted, the values escaped, `%`
+    # always applied), without its context round trip: pages call it hundreds of times.
+    env.globals.update(_=i18n.markup_gettext(language), gettext=i18n.markup_gettext(language))
     env.filters.update(i18n.filters(language))
     env.globals.update(static=lambda path: f"{STATIC}/{path}", lang=language)
     return env
