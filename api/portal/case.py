@@ -3,10 +3,8 @@ withdrawing with a confirmation. The forms that answer a request are in api.port
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from fastapi import Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from api.deps import SessionDep
 from api.portal import case_view as view
@@ -21,10 +19,9 @@ from api.portal.base import (
     refused,
 )
 from api.portal.i18n import _, request_language
-from workflow import calendar, engine, queries, uploads
+from workflow import calendar, engine, queries
 from workflow.errors import NotFound, WorkflowError
 from workflow.models import Organisation
-from workflow.storage import read_chunks
 
 router = portal_router()
 
@@ -78,25 +75,8 @@ def case_page(reference: str, request: Request, session: SessionDep,
 def download(reference: str, document_id: str, request: Request, session: SessionDep,
              actor: CarrierDep) -> Response:
     """One document of the case file, streamed (another organisation's: 404)."""
-    app = view.application_of(session, reference, actor)
-    store = request.app.state.settings.document_store()
-    document = None
-    if document_id.isascii() and document_id.isdigit() and int(document_id) <= view.DB_ID_MAX:
-        document = view.document_of(session, app, int(document_id))
-    if document is None or not store.exists(document.sha256):
-        raise NotFound(f"Unterlage {document_id[:20]} wurde nicht gefunden.",
-                       f"Document {document_id[:20]} was not found.")
-    content = store.open(document.sha256)
-
-    def chunks() -> Iterator[bytes]:
-        with content:
-            yield from read_chunks(content, 256 * 1024)
-
-    return StreamingResponse(chunks(), media_type=document.content_type, headers={
-        "Content-Disposition": uploads.content_disposition(document.filename),
-        "Content-Length": str(document.size_bytes),
-        "X-Content-Type-Options": "nosniff",
-    })
+    return view.document_download(request, session, view.application_of(session, reference, actor),
+                                  document_id)
 
 
 def _withdraw_page(request: Request, app, refusal: WorkflowError | None,  # noqa: ANN001

@@ -6,11 +6,13 @@ reason why not from the engine's refusal."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import Request
+from fastapi.responses import StreamingResponse
 from sqlmodel import Session, select
 
 from api.portal.i18n import _, filters, request_language
@@ -24,7 +26,7 @@ from states import (
 )
 from states.documents import DOCUMENT_PURPOSE_LABELS, DocumentPurpose
 from states.guidance import CARRIER_NEXT_STEP
-from workflow import engine
+from workflow import engine, uploads
 from workflow.applications import load_application
 from workflow.documents import case_file
 from workflow.errors import NotFound, WorkflowError, WrongState
@@ -40,6 +42,7 @@ from workflow.models import (
 )
 from workflow.reminder_tables import ReminderSent
 from workflow.rows import Actor
+from workflow.storage import read_chunks
 
 DB_ID_MAX = 2**31 - 1
 
@@ -284,3 +287,25 @@ def document_of(session: Session, app: Application, document_id: int) -> Documen
     if document is None or document.application_id != app.id:
         return None
     return document
+
+
+def document_download(request: Request, session: Session, app: Application,
+                      document_id: str) -> StreamingResponse:
+    """One document of `app`'s case file, streamed (carrier and staff pages alike); an id that
+    is not a document of this application, or whose file is gone, is a 404."""
+    store = request.app.state.settings.document_store()
+    document = None
+    if document_id.isascii() and document_id.isdigit() and int(document_id) <= DB_ID_MAX:
+        document = document_of(session, app, int(document_id))
+    if document is None or not store.exists(document.sha256):
+        raise NotFound(f"Unterlage {document_id[:20]} wurde nicht gefunden.",
+                       f"Document {document_id[:20]} was not found.")
+    content = store.open(document.sha256)
+
+    def chunks() -> Iterator[bytes]:
+        with content:
+            yield from read_chunks(content, 256 * 1024)
+
+    return StreamingResponse(chunks(), media_type=document.content_type, headers={
+        "Content-Disposition": uploads.content_disposition(document.filename),
+        "Content-Length": str(document.size_bytes), "X-Content-Type-Options": "nosniff"})

@@ -6,12 +6,11 @@ transition table (api.portal.staff_actions). Firing goes through `engine.fire` a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from api.deps import SessionDep
 from api.portal import case_view
@@ -29,12 +28,11 @@ from api.portal.base import (
 from api.portal.i18n import _, request_language
 from states import TRANSITIONS_BY_TRIGGER
 from states.staff import STAFF_ACTIONS, StaffActionName
-from workflow import assessment, assignment, engine, finance_plan, uploads
-from workflow.errors import InvalidInput, NotFound, StaleVersion, UnknownTrigger, WorkflowError
+from workflow import assessment, assignment, engine, finance_plan
+from workflow.errors import InvalidInput, StaleVersion, UnknownTrigger, WorkflowError
 from workflow.models import Application, Programme
 from workflow.presenters import finance_plan_out
 from workflow.rows import Actor
-from workflow.storage import read_chunks
 
 router = portal_router()
 TAKE = STAFF_ACTIONS[StaffActionName.take_case]
@@ -187,20 +185,6 @@ def fire_action(reference: str, trigger: str, request: Request, session: Session
 def staff_download(reference: str, document_id: str, request: Request, session: SessionDep,
                    actor: StaffDep) -> Response:
     """One document of the case file for staff, streamed."""
-    app = view.staff_application(session, reference, actor)
-    store = request.app.state.settings.document_store()
-    document = None
-    if document_id.isascii() and document_id.isdigit() and int(document_id) <= view.DB_ID_MAX:
-        document = case_view.document_of(session, app, int(document_id))
-    if document is None or not store.exists(document.sha256):
-        raise NotFound(f"Unterlage {document_id[:20]} wurde nicht gefunden.",
-                       f"Document {document_id[:20]} was not found.")
-    content = store.open(document.sha256)
-
-    def chunks() -> Iterator[bytes]:
-        with content:
-            yield from read_chunks(content, 256 * 1024)
-
-    return StreamingResponse(chunks(), media_type=document.content_type, headers={
-        "Content-Disposition": uploads.content_disposition(document.filename),
-        "Content-Length": str(document.size_bytes), "X-Content-Type-Options": "nosniff"})
+    return case_view.document_download(request, session,
+                                       view.staff_application(session, reference, actor),
+                                       document_id)
