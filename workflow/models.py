@@ -240,6 +240,9 @@ class ApplicationYear(SQLModel, table=True):
         CheckConstraint("committed_cents >= 0 AND paid_cents >= 0 AND paid_cents <= "
                         "committed_cents AND called_cents >= paid_cents",
                         name="ck_year_paid_not_over"),
+        CheckConstraint("repaid_cents >= 0 AND repaid_cents <= paid_cents AND "
+                        "(final_grant_cents IS NULL OR final_grant_cents >= 0)",
+                        name="ck_year_repaid"),
     )
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="application.id", index=True)
@@ -252,6 +255,10 @@ class ApplicationYear(SQLModel, table=True):
     committed_cents: int = _money(nullable=False, default=0, server_default="0")
     called_cents: int = _money(nullable=False, default=0, server_default="0")
     paid_cents: int = _money(nullable=False, default=0, server_default="0")
+    # Issue 16, settlement: the final grant the reviewer fixes from the Verwendungsnachweis
+    # (None until then) and money the carrier has paid back for the year.
+    final_grant_cents: int | None = _money(nullable=True)
+    repaid_cents: int = _money(nullable=False, default=0, server_default="0")
 
 
 class FinancePlanLine(SQLModel, table=True):
