@@ -102,19 +102,31 @@ _APPROVED = (select(func.sum(_Y.approved_cents))
 
 def waiting_for(actor_id: int) -> Any:
     """SQL condition: the actor is the case officer and something came in (documents, a report,
-    a hearing reply: a carrier's act, or an upload by the carrier) since the actor's own last
-    act on the case."""
+    a hearing reply: a carrier's act, or an upload by the carrier) after the actor's own last
+    act on the case.
+
+    Written as "the latest arrival is later than my latest act", three correlated MAX
+    subqueries that each read one index range of the case (transition_record by application,
+    trigger and time or by application, actor and time; document by application), so the cost
+    follows the actor's own cases and not the size of the history table."""
     mine = _T.alias("mine")
     arrival = _T.alias("arrival")
-    acted_since = lambda at: exists().where(  # noqa: E731
-        mine.c.application_id == _A.id, mine.c.actor_id == actor_id, mine.c.at >= at)
-    carrier_act = exists().where(
-        arrival.c.application_id == _A.id, arrival.c.trigger.in_(ARRIVAL_TRIGGERS),
-        ~acted_since(arrival.c.at))
-    upload = exists().where(
-        _DOC.application_id == _A.id, _UPLOADER.c.id == _DOC.uploaded_by_id,
-        _UPLOADER.c.role == Role.carrier.value, ~acted_since(_DOC.uploaded_at))
-    return and_(_A.case_officer_id == actor_id, or_(carrier_act, upload))
+    my_last = (select(func.max(mine.c.at))
+               .where(mine.c.application_id == _A.id, mine.c.actor_id == actor_id)
+               .correlate(Application.__table__).scalar_subquery())  # type: ignore[attr-defined]
+    last_act = (select(func.max(arrival.c.at))
+                .where(arrival.c.application_id == _A.id,
+                       arrival.c.trigger.in_(ARRIVAL_TRIGGERS))
+                .correlate(Application.__table__).scalar_subquery())  # type: ignore[attr-defined]
+    last_upload = (select(func.max(_DOC.uploaded_at))
+                   .select_from(Document.__table__.join(  # type: ignore[attr-defined]
+                       _UPLOADER, _UPLOADER.c.id == _DOC.uploaded_by_id))
+                   .where(_DOC.application_id == _A.id, _UPLOADER.c.role == Role.carrier.value)
+                   .correlate(Application.__table__).scalar_subquery())  # type: ignore[attr-defined]
+    came_in = or_(
+        and_(my_last.is_(None), or_(last_act.is_not(None), last_upload.is_not(None))),
+        last_act > my_last, last_upload > my_last)
+    return and_(_A.case_officer_id == actor_id, came_in)
 
 
 def _conditions(actor: Actor, where: WorklistFilter, today: date) -> list[Any]:
