@@ -549,6 +549,16 @@ class ModuleRename(Strict):
     name: RequiredText
 
 
+class ExpenseHeadingIn(Strict):
+    code: str = Field(max_length=30, description="Stable code, e.g. personnel (lower-case, _)")
+    de: str = Field(max_length=120, description="German label, e.g. Personalausgaben")
+    en: str = Field(default="", max_length=120, description="English label (default: German)")
+
+
+class ExpenseHeadings(Strict):
+    headings: list[ExpenseHeadingIn] = Field(max_length=30)
+
+
 class ProgrammeCreate(Strict):
     code: ProgrammeCode = Field(description="Prefix of reference numbers, e.g. ZiQ")
     name: RequiredText

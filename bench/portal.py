@@ -62,7 +62,7 @@ BARE_CASE = """<!doctype html><html lang="de"><head><meta charset="utf-8">
 {{ y.approved_cents|money }}</li>{% endfor %}</ul><ul>{% for r in requested %}<li>{{ r }}</li>
 {% endfor %}</ul><ol>{% for e in timeline %}<li>{{ e.at|moment }} {{ e }}</li>{% endfor %}</ol>
 <ul>{% for o in offers %}<li>{{ o }}</li>{% endfor %}</ul><table>{% for d in documents %}<tr>
-<td>{{ d }}</td></tr>{% endfor %}</table></main></body></html>"""
+<td>{{ d }}</td></tr>{% endfor %}</table><p>{{ calendar or "" }}</p></main></body></html>"""
 
 
 def bare_app(database_url: str):  # type: ignore[no-untyped-def]
@@ -77,7 +77,7 @@ def bare_app(database_url: str):  # type: ignore[no-untyped-def]
     from workflow import queries
     from workflow.carrier_overview import my_applications
     from workflow.db import make_engine
-    from workflow.models import User
+    from workflow.models import Organisation, User
     from workflow.rows import Actor
 
     db = make_engine(database_url)
@@ -106,13 +106,15 @@ def bare_app(database_url: str):  # type: ignore[no-untyped-def]
             application = view.application_of(session, reference, actor)
             requested = view.requested_now(request, session, application, queries.today())
             call, module = view.call_and_module(session, application)
+            organisation = session.get(Organisation, row.organisation_id)  # calendar feed token
             return case.render(
                 app=application, call=call, module=module,
                 years=view.years_of(session, application),
                 next_step=view.next_step(application, "de"), requested=requested,
                 timeline=view.timeline(request, session, application),
                 offers=view.offers(request, session, application, actor, requested),
-                documents=view.documents_of(session, application, "de"))
+                documents=view.documents_of(session, application, "de"),
+                calendar=organisation.calendar_token if organisation else None)
 
     return app
 

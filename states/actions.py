@@ -24,6 +24,7 @@ class ActionName(StrEnum):
     create_programme = "create_programme"
     add_module = "add_module"
     rename_module = "rename_module"
+    set_expense_headings = "set_expense_headings"
     create_call = "create_call"
     edit_call = "edit_call"
     close_call = "close_call"
@@ -143,6 +144,8 @@ PROGRAMME_ADMIN_ACTIONS = (
     Action(A.create_programme, ADMIN, Label("Förderprogramm anlegen", "Create a programme")),
     Action(A.add_module, ADMIN, Label("Baustein hinzufügen", "Add a module")),
     Action(A.rename_module, ADMIN, Label("Baustein umbenennen", "Rename a module")),
+    Action(A.set_expense_headings, ADMIN,
+           Label("Kostenpositionen des Finanzplans festlegen", "Set the finance plan's cost headings")),
     Action(A.create_call, ADMIN, Label("Förderaufruf anlegen", "Create a call")),
     Action(A.edit_call, ADMIN, Label("Förderaufruf bearbeiten", "Edit a call")),
     Action(A.close_call, ADMIN, Label("Förderaufruf vorzeitig schließen", "Close a call early")),

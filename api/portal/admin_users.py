@@ -24,7 +24,7 @@ from api.portal.base import (
 )
 from api.portal.i18n import _
 from states import ROLE_LABELS, Role
-from workflow import calls_admin, mail, users
+from workflow import calls_admin, finance_headings, finance_plan, mail, users
 from workflow.errors import InvalidInput, WorkflowError
 from workflow.models import Organisation
 from workflow.rows import Actor
@@ -42,12 +42,57 @@ def start(request: Request, session: SessionDep, actor: FiguresDep) -> Response:
 # ------------------------------------------------------------------ programmes and modules
 
 
+EMPTY_HEADING_ROWS = 2  # room for new cost headings below the existing ones
+MAX_HEADING_ROWS = 40
+
+
+def _heading_rows(programme: Any) -> list[dict[str, str]]:
+    rows = [{"code": h.code, "de": h.de, "en": h.en}
+            for h in finance_plan.headings(programme.config)]
+    return rows + [{"code": "", "de": "", "en": ""}] * EMPTY_HEADING_ROWS
+
+
 def _programmes_page(request: Request, session: SessionDep, errors: dict[str, str] | None = None,
-                     values: dict[str, str] | None = None, status: int = 200) -> Response:
+                     values: dict[str, str] | None = None, status: int = 200,
+                     typed_headings: tuple[str, list[dict[str, str]]] | None = None) -> Response:
+    programmes = calls_admin.programmes(session)
+    heading_rows = {p.code: _heading_rows(p) for p in programmes}
+    if typed_headings is not None:  # a refusal: the rows as typed
+        heading_rows[typed_headings[0]] = typed_headings[1]
     return page(request, "portal/admin/programmes.html", {
-        "programmes": [calls_admin.programme_snapshot(session, p)
-                       for p in calls_admin.programmes(session)],
+        "programmes": [calls_admin.programme_snapshot(session, p) for p in programmes],
+        "heading_rows": heading_rows,
         "errors": errors or {}, "values": values or {}}, status_code=status)
+
+
+@router.post("/verwaltung/programme/{code}/kostenpositionen")
+def set_headings(request: Request, code: str, session: SessionDep, actor: AdminPageDep,
+                 form: FormDep) -> Response:
+    """The cost headings as the form lists them; an empty row is left out."""
+    typed: list[dict[str, str]] = []
+    for index in range(MAX_HEADING_ROWS):
+        row = {part: str(form.get(f"kp-{code}-{index}-{part}") or "").strip()[:200]
+               for part in ("code", "de", "en")}
+        if f"kp-{code}-{index}-code" not in form:
+            break
+        typed.append(row)
+    given = [(index, row) for index, row in enumerate(typed) if any(row.values())]
+    try:
+        finance_headings.set_expense_headings(session, actor, code, [row for _, row in given])
+    except WorkflowError as refusal:
+        refused(session)
+        message = refusal.message(i18n.request_language(request))
+        field = str(refusal.extra.get("field") or "")
+        parts = field.split(".")
+        if len(parts) == 3 and parts[0] == "headings" and parts[1].isdigit() \
+                and int(parts[1]) < len(given):
+            name = f"kp-{code}-{given[int(parts[1])][0]}-{parts[2]}"
+        else:
+            name = ""
+        return _programmes_page(request, session, {name: message}, {}, refusal.status,
+                                typed_headings=(code, typed))
+    return redirect(request, "/verwaltung/programme", flash=_(
+        request, "Die Kostenpositionen von %(code)s sind gespeichert.", code=code))
 
 
 @router.get("/verwaltung/programme")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from pathlib import Path
 from types import SimpleNamespace
@@ -51,9 +52,38 @@ def portal_router() -> APIRouter:
                      default_response_class=HTMLResponse)
 
 
+# `{{ _("Text") }}` with a literal and no values, as a whole expression: its output is the same
+# on every render of a language's template.
+_STATIC_TEXT = re.compile(r"""\{\{\s*_\(\s*(?:"([^"\\{}%]*)"|'([^'\\{}%]*)')\s*\)\s*\}\}""")
+
+
+class TranslatingLoader(FileSystemLoader):
+    """Templates with their fixed texts already translated: `{{ _("Text") }}` (a literal, no
+    values) becomes the language's text when the template is compiled, so a page does not look
+    up the same words on every render (a row of a table repeats them). Texts with values, or
+    inside larger expressions, stay calls of `_()`. The files are unchanged, so message
+    extraction (Babel) reads them as before."""
+
+    def __init__(self, searchpath: Path, gettext: Any) -> None:
+        super().__init__(searchpath)
+        self._gettext = gettext
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str | None, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+
+        def translated(match: re.Match[str]) -> str:
+            text = str(self._gettext(match.group(1) if match.group(1) is not None
+                                     else match.group(2)))
+            if any(mark in text for mark in ("{{", "{%", "{#", "}}", "%}", "#}")):
+                return match.group(0)  # would read as template syntax: leave it a call
+            return text
+        return _STATIC_TEXT.sub(translated, source), filename, uptodate
+
+
 def _environment(language: str) -> Environment:
     # Templates are read once (a changed template needs a restart, as code does).
-    env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=True,
+    env = Environment(loader=TranslatingLoader(TEMPLATE_DIR, i18n.markup_gettext(language)),
+                      autoescape=True,
                       undefined=StrictUndefined, extensions=["jinja2.ext.i18n"],
                       trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
@@ -75,8 +105,13 @@ def environment(language: str) -> Environment:
 # ---- CSRF: a random value in an HttpOnly cookie, and its HMAC in every form -------------------
 
 def _secret(request: Request) -> bytes:
-    return hashlib.sha256(b"quartier-portal:" +
-                          request.app.state.settings.signing_secret().encode()).digest()
+    """The portal's signing key, derived from the app's secret once per app."""
+    state = request.app.state
+    found: bytes | None = getattr(state, "portal_secret", None)
+    if found is None:
+        found = state.portal_secret = hashlib.sha256(
+            b"quartier-portal:" + state.settings.signing_secret().encode()).digest()
+    return found
 
 
 def _sign(request: Request, value: str) -> str:

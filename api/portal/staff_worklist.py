@@ -13,11 +13,13 @@ from fastapi.responses import Response
 from sqlmodel import select
 
 from api.deps import SessionDep
-from api.portal.base import StaffDep, page, portal_router
+from api.portal import staff_view
+from api.portal.base import FormDep, StaffDep, page, portal_router, redirect, refused
 from api.portal.i18n import _, request_language
 from states import STATE_LABELS, State
 from states.staff import HIDDEN_FROM_STAFF, WorklistSort
-from workflow import exports, queries, worklist
+from workflow import assignment, exports, queries, worklist
+from workflow.errors import InvalidInput, WorkflowError
 from workflow.models import Module
 
 router = portal_router()
@@ -103,6 +105,12 @@ def _link(values: dict[str, str], **changes: Any) -> str:
 
 @router.get("/pruefung")
 def worklist_page(request: Request, session: SessionDep, actor: StaffDep) -> Response:
+    return _worklist(request, session, actor)
+
+
+def _worklist(request: Request, session: SessionDep, actor: StaffDep,
+              refusal: dict[str, str] | None = None, bulk_values: dict[str, Any] | None = None,
+              status_code: int = 200) -> Response:
     query = _query(request)
     raw_page = request.query_params.get("seite") or "1"
     number = int(raw_page) if raw_page.isdigit() and 0 < len(raw_page) < 6 else 1
@@ -115,6 +123,7 @@ def worklist_page(request: Request, session: SessionDep, actor: StaffDep) -> Res
     modules = sorted(set(session.exec(select(Module.code)).all()))
     states = [(s.value, STATE_LABELS[s].in_language(lang)) for s in State
               if s not in HIDDEN_FROM_STAFF]
+    here = _link(query.values, seite=number if number > 1 else "")
     return page(request, "portal/staff/worklist.html", {
         "query": query, "values": query.values, "errors": query.errors, "rows": found.items,
         "total": found.total, "number": number, "pages": pages,
@@ -123,7 +132,55 @@ def worklist_page(request: Request, session: SessionDep, actor: StaffDep) -> Res
         "modules": [(m, m) for m in modules], "states": states,
         "sorts": [(s.value, _(request, label)) for s, label in SORTS.items()],
         "link": lambda **changes: _link(query.values, **changes),
-        "export": lambda fmt: "/pruefung/export?" + _link(query.values, format=fmt)})
+        "export": lambda fmt: "/pruefung/export?" + _link(query.values, format=fmt),
+        # Bulk assignment (admins and lead reviewers): the officers, the refusal, the ticks.
+        "officers": staff_view.officer_choices(session, actor),
+        "bulk_action": "/pruefung/zuweisen" + (f"?{here}" if here else ""),
+        "bulk_errors": refusal or {}, "bulk_values": bulk_values or {"antraege": []},
+    }, status_code=status_code)
+
+
+@router.post("/pruefung/zuweisen")
+def assign_many(request: Request, session: SessionDep, actor: StaffDep,
+                form: FormDep) -> Response:
+    """Assign the ticked cases of the worklist to one person (or release them), all or none:
+    a refusal names the case and the page comes back with the same ticks."""
+    lang = request_language(request)
+    references = [str(r) for r in form.getlist("antraege")][:500]
+    raw = str(form.get("bearbeitung") or "")
+    reason = str(form.get("grund") or "").strip()[:2000] or None
+    kept = {"antraege": references, "bearbeitung": raw, "grund": reason or ""}
+    try:
+        if raw and not (raw.isdigit() and len(raw) < 10) and raw != "niemand":
+            raise InvalidInput("Bitte eine Person aus der Liste wählen.",
+                               "Please choose a person from the list.", field="bearbeitung")
+        if not raw:
+            raise InvalidInput("Bitte wählen Sie, wem die Anträge zugewiesen werden.",
+                               "Please choose whom the applications go to.",
+                               field="bearbeitung")
+        if not references:
+            raise InvalidInput("Bitte kreuzen Sie mindestens einen Antrag an.",
+                               "Please tick at least one application.", field="antraege")
+        officer = None if raw == "niemand" else int(raw)
+        records = assignment.assign_cases(session, references, officer, actor, reason=reason)
+    except WorkflowError as error:
+        refused(session)
+        field = str(error.extra.get("field") or "")
+        if field.startswith("references."):
+            position = int(field.split(".", 1)[1])
+            message = f"{references[position]}: {error.message(lang)}"
+            field = "antraege"
+        else:
+            message = error.message(lang)
+            field = {"references": "antraege", "case_officer_id": "bearbeitung"}.get(
+                field, field or "antraege")
+        return _worklist(request, session, actor, {field: message}, kept,
+                         status_code=error.status)
+    back = "/pruefung" + (f"?{request.url.query}" if request.url.query else "")
+    count = len(records)
+    message = (_(request, "Ein Antrag zugewiesen.") if count == 1 else
+               _(request, "%(count)s Anträge zugewiesen.", count=count))
+    return redirect(request, back, flash=message)
 
 
 @router.get("/pruefung/export")

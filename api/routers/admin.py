@@ -18,6 +18,7 @@ from api.schemas import (
     CallCreate,
     CallOut,
     CallUpdate,
+    ExpenseHeadings,
     FundingStopRequest,
     LedgerPage,
     ModuleIn,
@@ -32,7 +33,7 @@ from api.schemas import (
     UserOut,
 )
 from states.diagram import mermaid
-from workflow import calls_admin, commands, queries, users
+from workflow import calls_admin, commands, finance_headings, queries, users
 from workflow.presenters import call_status, euros, user_out
 
 router = APIRouter(prefix="/api/v1", tags=["administration"], route_class=UnitOfWorkRoute)
@@ -106,6 +107,18 @@ def create_programme(body: ProgrammeCreate, session: SessionDep,
                      actor: AdminDep) -> dict[str, Any]:
     """A code already taken is refused with 409."""
     programme = calls_admin.create_programme(session, actor, body.model_dump())
+    return calls_admin.programme_snapshot(session, programme)
+
+
+@router.put("/admin/programmes/{code}/finance-plan-headings", response_model=ProgrammeOut,
+            summary="Set the cost headings of the programme's finance plan; audited",
+            responses={404: {"description": "No programme with this code"},
+                       409: {"description": "A heading to remove is in a submitted plan"}})
+def set_expense_headings(code: str, body: ExpenseHeadings, session: SessionDep,
+                         actor: AdminDep) -> dict[str, Any]:
+    """Headings a submitted plan uses cannot be removed (409 naming them); labels may change."""
+    programme = finance_headings.set_expense_headings(session, actor, code,
+                                                      [h.model_dump() for h in body.headings])
     return calls_admin.programme_snapshot(session, programme)
 
 

@@ -126,3 +126,21 @@ def test_refusals_over_http_write_nothing(both) -> None:
                          json={"reason": "Mittel gebunden"})
     assert closed.status_code == 200
     assert count(aw, AdminAudit) == 1
+
+
+def test_the_finance_plan_headings_over_http(both) -> None:
+    aw, client, admin = both
+    url = "/api/v1/admin/programmes/ZiQ/finance-plan-headings"
+    current = client.get("/api/v1/admin/programmes", headers=admin).json()
+    ziq = next(p for p in current if p["code"] == "ZiQ")
+    headings = ziq["config"]["finance_plan"]["expense_headings"]
+    response = client.put(url, headers=admin, json={"headings": [
+        *headings, {"code": "travel", "de": "Reisekosten", "en": "Travel"}]})
+    assert response.status_code == 200, response.text
+    assert response.json()["config"]["finance_plan"]["expense_headings"][-1] == {
+        "code": "travel", "de": "Reisekosten", "en": "Travel"}
+    assert count(aw.engine, AdminAudit) >= 1
+    response = client.put(url, headers=admin, json={"headings": [{"code": "Reise", "de": "R"}]})
+    _refused(aw, response, 422, "kein gültiges Kürzel")
+    carrier = login(client, aw.emails["carrier"])
+    assert client.put(url, headers=carrier, json={"headings": []}).status_code == 403
