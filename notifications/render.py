@@ -54,6 +54,7 @@ DEFAULT_LANGUAGE = "de"
 # Every email kind Quartier sends; each needs a template in every language.
 TEMPLATES: tuple[str, ...] = tuple(dict.fromkeys(
     [t.email for t in TRANSITIONS if t.email]
+    + [t.officer_email for t in TRANSITIONS if t.officer_email]
     + [FUNDING_STOP_EMAIL, FUNDING_STOP_LIFTED_EMAIL, REMINDER_EMAIL, ESCALATION_EMAIL]
     + list(INTERIM_REPORT_EMAILS) + [CASE_OFFICER_EMAIL, EARLY_START_EMAIL]
     + list(FINALITY_EMAILS) + list(PAYMENT_EMAILS)))

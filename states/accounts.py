@@ -119,5 +119,5 @@ DEADLINE_PAGES: dict[DeadlineKind, PortalPage] = {
 }
 # Emails that link nowhere: for staff (the case officer's, the escalation), or with nothing
 # to do on a page (registration received or rejected).
-NO_PAGE: frozenset[str] = frozenset({"case_officer_notice", "deadline_escalation",
+NO_PAGE: frozenset[str] = frozenset({"case_officer_notice", "case_returned", "deadline_escalation",
                                      REGISTRATION_RECEIVED_EMAIL, REGISTRATION_REJECTED_EMAIL})

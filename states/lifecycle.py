@@ -178,6 +178,8 @@ class Transition:
     opens: tuple[DeadlineKind, ...] = ()
     closes: tuple[DeadlineKind, ...] = ()
     email: str | None = None  # template name of the carrier email it causes
+    # Template name of the email to the case officer it causes (a decision sent back to them).
+    officer_email: str | None = None
     # The trigger the engine fires instead when money is missing, under the call policy named.
     fallback: str | None = None
     fallback_policy: Policy | None = None
@@ -254,7 +256,8 @@ TRANSITIONS: tuple[Transition, ...] = (
        fallback="waitlist", fallback_policy=Policy.waitlist),
     # The approver sends a recommendation back to the case officer (sign or return).
     _t("return_to_review", S.recommended, S.in_review, {R.approver},
-       Label("An die Prüfung zurückgeben", "Return to review"), guards=(G.reason_given,)),
+       Label("An die Prüfung zurückgeben", "Return to review"), guards=(G.reason_given,),
+       officer_email="case_returned"),
     _t("waitlist", S.recommended, S.waitlisted, {R.system}, Label("Auf die Warteliste", "Waitlist"),
        effects=(E.mark_waitlisted,), email="waitlisted"),
     _t("reoffer", S.waitlisted, S.recommended, {R.system},

@@ -204,6 +204,10 @@ def _run(firing: Firing) -> TransitionRecord:
     notices.email_case_officer(firing.session, firing.app, firing.programme, record, firing.now,
                                message=firing.reason or "", officer=firing.loaded.officer,
                                carrier=firing.loaded.carrier)
+    if spec.officer_email:
+        notices.email_officer_of_decision(firing.session, firing.app, firing.programme, record,
+                                          firing.now, spec.officer_email, actor,
+                                          officer=firing.loaded.officer)
     return record
 
 

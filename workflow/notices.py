@@ -5,6 +5,7 @@ the caller's transaction."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -166,6 +167,37 @@ def email_case_officer(
         "carrier_name": carrier.name if carrier else "",
     }
     return enqueue(conn, template=CASE_OFFICER_EMAIL, recipient=officer.email,
+                   language=officer.language, context=context, application_id=app.id, now=now)
+
+
+def email_officer_of_decision(
+    session: Session,
+    app: ApplicationRow | Application,
+    programme: ProgrammeRow | Programme,
+    record: TransitionRecord,
+    now: datetime,
+    template: str,
+    actor: Any,
+    officer: UserRow | None = None,
+) -> int | None:
+    """Tell the case officer, in their language, that a staff decision sent the case back to
+    them (the approver returned it to review), with the reason; None when there is nobody to
+    tell or the officer did it themselves."""
+    if app.case_officer_id is None or app.case_officer_id == actor.id:
+        return None
+    conn = connection(session)
+    if officer is None or officer.id != app.case_officer_id:
+        officer = repository.user(conn, app.case_officer_id)
+    if officer is None or officer.disabled:
+        return None
+    context: Context = {
+        **base_context(programme, app, officer),
+        "trigger": record.trigger,
+        "at": record.at.isoformat(),
+        "reason": record.reason or "",
+        "decided_by": actor.name or "",
+    }
+    return enqueue(conn, template=template, recipient=officer.email,
                    language=officer.language, context=context, application_id=app.id, now=now)
 
 

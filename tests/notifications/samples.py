@@ -97,6 +97,10 @@ def sample_context(template: str) -> dict[str, Any]:
         return dict(REMINDER)
     if template == "case_officer_notice":
         return dict(CASE_OFFICER)
+    if template == "case_returned":
+        return {**TRANSITION, "trigger": "return_to_review", "at": "2020-12-01T10:00:00+00:00",
+                "reason": "Die Finanzierung 2022 ist nicht belegt.",
+                "decided_by": "Dr. Anna Zeichner"}
     if template in ("appeal_waived", "notification_date_set"):
         return {**TRANSITION, **FINALITY}
     if template in ("funds_call_received", "funds_call_checked", "payment_ordered"):

@@ -74,6 +74,10 @@ def every_carrier_email(engine: Engine, language: str) -> None:
                 payload={"explanation": "Satzung liegt bei"})
         wf.fire(s, main, "recommend", reviewer, now=NOW, reason="Förderfähig",
                 payload={"amounts": {"2021": "50000", "2022": "50000"}})
+        wf.fire(s, main, "return_to_review", approver, now=NOW,  # told to the case officer
+                reason="Bitte die Kofinanzierung 2022 belegen.")
+        wf.fire(s, main, "recommend", reviewer, now=NOW, reason="Kofinanzierung belegt",
+                payload={"amounts": {"2021": "50000", "2022": "50000"}})
         wf.fire(s, main, "approve", approver, now=NOW)
         finality.set_notification_date(s, main, reviewer, notified_on=NOW.date(), now=NOW,
                                        reason="Zustellung per E-Mail am selben Tag")
@@ -143,7 +147,7 @@ def test_every_carrier_email_arrives_complete(engine: Engine, smtp_server: SmtpS
     for row in outbox(engine):
         assert row.status == SENT and row.attempts == 1
         message = received[row.message_id]
-        if row.template == CASE_OFFICER_EMAIL:  # the carrier's acts, told to the case officer
+        if row.template in (CASE_OFFICER_EMAIL, "case_returned"):  # told to the case officer
             assert message["To"] == "pruefung@example.org" == row.recipient
             assert message["Content-Language"] == "de"
             assert message.get_body(("plain",)).get_content().startswith("Guten Tag Sabine")

@@ -38,6 +38,7 @@ NEXT = {"de": "Was Sie jetzt tun müssen", "en": "What you need to do"}
 
 def test_every_email_kind_has_a_template_in_every_language() -> None:
     wanted = {t.email for t in TRANSITIONS if t.email} | {
+        t.officer_email for t in TRANSITIONS if t.officer_email} | {
         FUNDING_STOP_EMAIL, FUNDING_STOP_LIFTED_EMAIL, REMINDER_EMAIL, ESCALATION_EMAIL,
         *INTERIM_REPORT_EMAILS, CASE_OFFICER_EMAIL, EARLY_START_EMAIL, *FINALITY_EMAILS,
         *PAYMENT_EMAILS}

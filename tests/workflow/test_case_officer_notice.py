@@ -121,3 +121,22 @@ def test_the_final_report_reaches_the_case_officer(any_engine):
     assert mail.recipient == OFFICER and mail.application_id == app.id
     assert mail.context["received_label"] == "Verwendungsnachweis"
     assert mail.context["trigger"] == "submit_final_report"
+
+
+def test_a_case_returned_to_review_tells_its_case_officer_with_the_reason(any_engine):
+    with unit_of_work(any_engine) as session:
+        world = make_world(session)
+        app = application_in(session, world, "recommended")
+        app_id = app.id
+        wf.fire(session, app, "return_to_review", world.approver,
+                reason="Die Finanzierung 2022 ist nicht belegt.", now=at(date(2020, 12, 1)))
+    with Session(any_engine) as session:
+        (mail,) = session.exec(select(OutboxMessage).where(
+            OutboxMessage.template == "case_returned")).all()
+        officer = session.get(User, session.get(Application, app_id).case_officer_id)
+    assert mail.recipient == officer.email and mail.application_id == app_id
+    assert mail.subject.startswith("Zurück in der Prüfung: Antrag ZiQ-")
+    text = " ".join(mail.body_text.split())
+    assert "an die Prüfung zurückgegeben" in text
+    assert "Begründung: Die Finanzierung 2022 ist nicht belegt." in text
+    assert "https://" not in text  # staff emails link nowhere

@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 
 from tests.factories import NOW, make_world
 from tests.workflow.test_finance_plan import create, year_plan
-from workflow import finance_headings, finance_plan
 from workflow import engine as wf
+from workflow import finance_headings, finance_plan
 from workflow.db import unit_of_work
 from workflow.errors import Conflict, InvalidInput, NotPermitted
 from workflow.models import AdminAudit, Programme

@@ -30,6 +30,7 @@ EXPECTED = {
     "funding_stop_lifted": "/antraege",
     "deadline_reminder": f"/antraege/{REF}/verwendungsnachweis",  # the sample's final report
     "case_officer_notice": None,
+    "case_returned": None,
     "deadline_escalation": None,
 }
 
