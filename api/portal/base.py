@@ -4,10 +4,13 @@ form errors and the dependencies that say who may see a page."""
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
+import inspect
 import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Annotated, Any
@@ -18,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from api import auth
@@ -41,9 +45,13 @@ FIGURES_ROLES = AGGREGATE_READERS
 
 class PageRoute(UnitOfWorkRoute):
     """A page: one unit of work like an API route; a query parameter it does not know (a link
-    with tracking parameters) is ignored, not refused."""
+    with tracking parameters) is ignored, not refused. The login check of a GET page runs in
+    the endpoint's thread (see PendingCheck)."""
 
     refuses_unknown_query = False
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, resolving_checks(endpoint), **kwargs)
 
 
 def portal_router() -> APIRouter:
@@ -350,10 +358,61 @@ def figures_reader(request: Request, session: SessionDep) -> Actor:
                       "This page is for the granting authority and the observer.")
 
 
-MaybeUserDep = Annotated[User | None, Depends(maybe_user)]
-ViewerDep = Annotated[User, Depends(viewer)]
-CarrierDep = Annotated[Actor, Depends(carrier)]
-StaffDep = Annotated[Actor, Depends(staff)]
-AdminPageDep = Annotated[Actor, Depends(admin)]
-ApproverPageDep = Annotated[Actor, Depends(approver)]
-FiguresDep = Annotated[Actor, Depends(figures_reader)]
+class PendingCheck:
+    """A page's login and role check, to run in the worker thread of the page's endpoint
+    (PageRoute resolves it before the endpoint's body): a GET page then reads the user in the
+    thread that reads everything else, not in a thread of its own."""
+
+    __slots__ = ("check", "request", "session")
+
+    def __init__(self, check: Callable[[Request, Session], Any], request: Request,
+                 session: Session) -> None:
+        self.check, self.request, self.session = check, request, session
+
+    def resolve(self) -> Any:
+        return self.check(self.request, self.session)
+
+
+def _page_check(check: Callable[[Request, Session], Any]) -> Callable[..., Any]:
+    """The dependency of `check`: on a GET or HEAD page, deferred to the endpoint's thread; on
+    a form's POST, run before the form is read (a logged-out visitor is sent to the login
+    page before the CSRF token is looked at), in the threadpool as FastAPI runs sync ones."""
+
+    async def dependency(request: Request, session: SessionDep) -> Any:
+        if request.method in ("GET", "HEAD"):
+            return PendingCheck(check, request, session)
+        return await run_in_threadpool(check, request, session)
+
+    dependency.__name__ = dependency.__qualname__ = f"{check.__name__}_page"
+    dependency.__doc__ = check.__doc__
+    return dependency
+
+
+def resolving_checks(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """`endpoint` with its PendingCheck arguments resolved first, in its own thread (or, for
+    an async endpoint, in the threadpool)."""
+    if inspect.iscoroutinefunction(endpoint):
+        @functools.wraps(endpoint)
+        async def run_async(*args: Any, **kwargs: Any) -> Any:
+            for name, value in kwargs.items():
+                if isinstance(value, PendingCheck):
+                    kwargs[name] = await run_in_threadpool(value.resolve)
+            return await endpoint(*args, **kwargs)
+        return run_async
+
+    @functools.wraps(endpoint)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        for name, value in kwargs.items():
+            if isinstance(value, PendingCheck):
+                kwargs[name] = value.resolve()
+        return endpoint(*args, **kwargs)
+    return run
+
+
+MaybeUserDep = Annotated[User | None, Depends(_page_check(session_user))]
+ViewerDep = Annotated[User, Depends(_page_check(_required_user))]
+CarrierDep = Annotated[Actor, Depends(_page_check(carrier))]
+StaffDep = Annotated[Actor, Depends(_page_check(staff))]
+AdminPageDep = Annotated[Actor, Depends(_page_check(admin))]
+ApproverPageDep = Annotated[Actor, Depends(_page_check(approver))]
+FiguresDep = Annotated[Actor, Depends(_page_check(figures_reader))]
