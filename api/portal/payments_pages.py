@@ -26,6 +26,7 @@ from api.portal.base import (
     refused,
 )
 from api.portal.i18n import _, request_language
+from notifications import formatting
 from states import (
     ACTIONS,
     FUNDS_NEEDED_WITHIN_MONTHS,
@@ -283,7 +284,7 @@ def order(call_id: int, request: Request, session: SessionDep, actor: StaffDep,
         return _refused(request, session, actor, call_id, refusal)
     return redirect(request, PAYMENTS_URL, flash=_(
         request, "Die Auszahlung ist angeordnet (Valuta %(day)s).",
-        day=payment.value_date.strftime("%d.%m.%Y")))
+        day=formatting.day(payment.value_date, request_language(request))))
 
 
 @router.post(PAYMENTS_URL + "/sepa-export")

@@ -35,7 +35,7 @@ def clients(api_world: ApiWorld) -> Iterator[dict[str, TestClient]]:
         user.organisation_admin = True
         s.add(user)
     out = {}
-    for role in ("carrier", "reviewer", "approver", "observer"):
+    for role in ("carrier", "reviewer", "approver", "observer", "admin"):
         client = TestClient(app)
         client.__enter__()
         token = _token(client, "/anmelden")
@@ -144,6 +144,18 @@ def test_waiver_call_check_order_export(clients: dict[str, TestClient],
     assert "DE89370400440532013000" in download.content.decode("utf-8")
     again = reviewer.get("/zahlungen").text
     assert "Keine angeordneten Zahlungen warten auf den Export." in again
+
+    # The ledger: the dashboard's money figure (the observer's aggregates) and its CSV.
+    figures = clients["observer"].get("/auswertung").text
+    assert "Ausgezahlt (EUR)" in figures and "Zurückgezahlt (EUR)" in figures
+    assert "30.000,00 €" in figures and ref not in figures
+    csv = clients["observer"].get("/auswertung/ZiQ-2021/mittel.csv")
+    assert csv.status_code == 200 and "Ausgezahlt (EUR)" in csv.text
+    assert any(line.startswith(f"{Y1};Summe") and "30000" in line
+               for line in csv.text.splitlines()), csv.text
+
+    call_page = clients["admin"].get("/verwaltung/aufrufe/ZiQ-2021").text
+    assert "Zurückgezahlt" in call_page and "30.000,00 €" in call_page
 
     mine = carrier.get(f"/antraege/{ref}").text
     assert "Ausgezahlt" in mine and "30.000,00 €" in mine
