@@ -160,6 +160,10 @@ def test_waiver_call_check_order_export(clients: dict[str, TestClient],
     mine = carrier.get(f"/antraege/{ref}").text
     assert "Ausgezahlt" in mine and "30.000,00 €" in mine
     assert "Valuta" in mine and "Abgerufen, offen" in mine
+    timeline = mine[mine.index('id="verlauf"'):]
+    for step in ("Auf Rechtsbehelfe verzichtet", "Mittel abgerufen",
+                 "Mittelabruf sachlich richtig gezeichnet", "Auszahlung angeordnet"):
+        assert step in timeline, step
 
 
 def _ids(api_world: ApiWorld) -> list[int]:
