@@ -100,6 +100,13 @@ def test_call_of_funds_to_sepa_file(browser_page: Any, portal: Portal, tmp_path:
     act.activate(page.get_by_role("button", name=f"{reference} / {year}", exact=False))
     assert "Die Auszahlung ist angeordnet" in page.content()
     _shot(page, "08-ordered")
+    page.goto(f"{portal.url}/pruefung/antraege/{reference}#zahlungen")
+    assert "angeordnet:" in page.locator("section[aria-labelledby=zahlungen]").inner_text()
+    _shot(page, "08b-staff-case")
+    page.goto(f"{portal.url}/auswertung")
+    assert "Ausgezahlt (EUR)" in page.content()
+    _shot(page, "08c-dashboard")
+    page.goto(f"{portal.url}/zahlungen")
     with act.download(page.get_by_role("button", name="SEPA-Datei (pain.001) herunterladen")
                       ) as download:
         target = tmp_path / download.suggested_filename
