@@ -26,6 +26,8 @@ from api.portal.base import (
     refused,
 )
 from api.portal.i18n import _, request_language
+from api.portal.organisations import organisation_page
+from api.schemas import RowId
 from notifications import formatting
 from states import (
     ACTIONS,
@@ -97,7 +99,6 @@ def money_section(session: Session, app: Application, language: str, today: date
 def save_bank_account(request: Request, session: SessionDep, actor: CarrierDep,
                       form: FormDep) -> Response:
     """The organisation's admin sets the account payments go to (IBAN checked by schwifty)."""
-    from api.portal.organisations import organisation_page
     values = form_values(form)
     try:
         bank_account.set_bank_account(session, actor, iban=values.get("iban", ""),
@@ -256,7 +257,7 @@ def _refused(request: Request, session: Session, actor: Actor, call_id: int,
 
 
 @router.post(PAYMENTS_URL + "/{call_id}/pruefen")
-def check(call_id: int, request: Request, session: SessionDep, actor: StaffDep,
+def check(call_id: RowId, request: Request, session: SessionDep, actor: StaffDep,
           form: FormDep) -> Response:
     """Certify the call as factually correct ("sachlich richtig")."""
     try:
@@ -269,7 +270,7 @@ def check(call_id: int, request: Request, session: SessionDep, actor: StaffDep,
 
 
 @router.post(PAYMENTS_URL + "/{call_id}/anordnen")
-def order(call_id: int, request: Request, session: SessionDep, actor: StaffDep,
+def order(call_id: RowId, request: Request, session: SessionDep, actor: StaffDep,
           form: FormDep) -> Response:
     """Order the payment (not by whoever certified the call: the engine refuses it)."""
     raw = str(form.get(f"valuta-{call_id}") or "").strip()

@@ -129,6 +129,8 @@ def test_waiver_call_check_order_export(clients: dict[str, TestClient],
     same = _post(reviewer, "/zahlungen", f"/zahlungen/{call_id}/anordnen", {})
     assert same.status_code == 403 and "Vier-Augen-Prinzip" in same.text
     assert count(api_world, TransitionRecord) == rows and count(api_world, Payment) == 0
+    assert _post(approver, "/zahlungen", f"/zahlungen/{2**40}/anordnen", {}).status_code in (
+        404, 422)
     ordered = _post(approver, "/zahlungen", f"/zahlungen/{call_id}/anordnen", {})
     assert ordered.status_code == 303
     assert count(api_world, Payment) == 1
@@ -160,6 +162,11 @@ def test_waiver_call_check_order_export(clients: dict[str, TestClient],
     mine = carrier.get(f"/antraege/{ref}").text
     assert "Ausgezahlt" in mine and "30.000,00 €" in mine
     assert "Valuta" in mine and "Abgerufen, offen" in mine
+    with unit_of_work(api_world.engine) as s:
+        s.get(User, api_world.user_ids["reviewer"]).language = "en"
+    english = reviewer.get("/zahlungen").text
+    assert "Calls of funds to certify" in english and "SEPA export" in english
+    assert "Zahlungen" not in english.replace("/zahlungen", "")
     timeline = mine[mine.index('id="verlauf"'):]
     for step in ("Auf Rechtsbehelfe verzichtet", "Mittel abgerufen",
                  "Mittelabruf sachlich richtig gezeichnet", "Auszahlung angeordnet"):
