@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from notifications.formatting import BERLIN
 from states.staff import HIDDEN_FROM_STAFF, AggregateDimension
-from workflow import aggregates, budget
+from workflow import aggregates, payments
 from workflow.applications import find_call
 from workflow.exports import Table
 from workflow.models import Application, Call
@@ -38,7 +38,7 @@ class Period(StrEnum):
 
 
 MONEY_COLUMNS = ["Haushaltsjahr", "Quelle", "Budget (EUR)", "Gebunden (EUR)",
-                 "Verfügbar (EUR)", "Gebunden (%)"]
+                 "Verfügbar (EUR)", "Gebunden (%)", "Ausgezahlt (EUR)", "Zurückgezahlt (EUR)"]
 GROUP_COLUMNS = {Figure.states: "Status", Figure.modules: "Baustein",
                  Figure.municipalities: "Kommune"}
 GROUP_BY = {Figure.states: AggregateDimension.state, Figure.modules: AggregateDimension.module,
@@ -80,20 +80,21 @@ def _share(part: int, whole: int) -> int:
 
 
 def money_table(session: Session, call: Call) -> Table:
-    """Budget, committed and available money per budget year and source, each year with its
-    total line ("Summe")."""
+    """Budget, committed, available, paid and repaid money per budget year and source, each
+    year with its total line ("Summe")."""
     rows: list[list[object]] = []
-    lines = budget.budget_lines(session, call.id)
-    for year in sorted({ln.year for ln in lines}):
-        of_year = [ln for ln in lines if ln.year == year]
-        for ln in of_year:
-            available = ln.budget_cents - ln.committed_cents
-            rows.append([year, ln.source, _euros(ln.budget_cents), _euros(ln.committed_cents),
-                         _euros(available), _share(ln.committed_cents, ln.budget_cents)])
-        total = sum(ln.budget_cents for ln in of_year)
-        committed = sum(ln.committed_cents for ln in of_year)
-        rows.append([year, "Summe", _euros(total), _euros(committed),
-                     _euros(total - committed), _share(committed, total)])
+    lines = payments.ledger_by_line(session, call.id)
+
+    def row(year: int, source: str, money: dict[str, int]) -> list[object]:
+        budget_cents, committed = money["budget_cents"], money["committed_cents"]
+        return [year, source, _euros(budget_cents), _euros(committed),
+                _euros(budget_cents - committed), _share(committed, budget_cents),
+                _euros(money["paid_cents"]), _euros(money["repaid_cents"])]
+
+    totals = payments.totals_by_year(lines)
+    for year in sorted(totals):
+        rows.extend(row(year, ln["source"], ln) for ln in lines if ln["year"] == year)
+        rows.append(row(year, "Summe", totals[year]))
     return Table(f"{TITLES[Figure.money]} {call.code}", MONEY_COLUMNS, rows)
 
 

@@ -22,6 +22,7 @@ from api.portal import (
     i18n,
     my_applications,
     organisations,
+    payments_pages,
     session_pages,
     signing,
     staff_assessment,
@@ -34,7 +35,7 @@ from workflow.errors import WorkflowError
 # Every module of pages; each has `router = portal_router()`.
 ROUTERS = [home, session_pages, my_applications, application_form, accounts, organisations,
             case, case_forms, staff_worklist, staff_case, staff_assessment, signing,
-            dashboards, admin_calls, admin_users]
+            dashboards, admin_calls, admin_users, payments_pages]
 
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "

@@ -26,7 +26,7 @@ from api.portal.base import (
 from api.portal.i18n import _
 from notifications.formatting import BERLIN
 from states import FINANCING, Policy
-from workflow import budget, calls_admin, commands, exports, queries
+from workflow import budget, calls_admin, commands, exports, payments, queries
 from workflow.applications import find_call
 from workflow.assessment import default_criteria_config
 from workflow.errors import InvalidInput, WorkflowError
@@ -168,6 +168,7 @@ def _call_page(request: Request, session: SessionDep, actor: Actor, code: str,
     language = i18n.request_language(request)
     return _form_page(request, session, "portal/admin/call.html", {
         "call": call, "lines": lines, "ledger": ledger,
+        "money_lines": payments.ledger_by_line(session, call.id),
         "audit": [calls_admin.audit_out(r, language) for r in audit.items],
         "submitted": calls_admin.submitted_count(session, call.id),
         "kinds": exports.LEDGER_KINDS,

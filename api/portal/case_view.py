@@ -88,6 +88,11 @@ TIMELINE_TEXT: dict[str, str] = {
     "accept_interim_report": _msg("Zwischennachweis anerkannt"),
     "request_interim_report_changes": _msg("Nachbesserung des Zwischennachweises angefordert"),
     "grant_early_start": _msg("Vorzeitiger Maßnahmebeginn genehmigt"),
+    "waive_appeal": _msg("Auf Rechtsbehelfe verzichtet: der Bescheid ist bestandskräftig"),
+    "set_notification_date": _msg("Bekanntgabedatum des Bescheids festgehalten"),
+    "call_funds": _msg("Mittel abgerufen"),
+    "check_funds_call": _msg("Mittelabruf sachlich richtig gezeichnet"),
+    "order_payment": _msg("Auszahlung angeordnet"),
 }
 # Steps whose reason is written for the carrier (a request, a refusal, its own words); the
 # assessment of a recommendation and other internal notes are never shown.

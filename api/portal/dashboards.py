@@ -56,10 +56,13 @@ def _money_section(session: SessionDep, call: Any, language: str) -> dict[str, A
     table = dashboard.money_table(session, call)
     totals = [row for row in table.rows if row[1] == "Summe"]
     committed = i18n.gettext(language, "Gebunden")
+    paid = i18n.gettext(language, "Ausgezahlt")
+    unpaid = i18n.gettext(language, "Gebunden, nicht ausgezahlt")
     available = i18n.gettext(language, "Verfügbar")
     chart = charts.stacked(
-        i18n.gettext(language, "Mittel je Haushaltsjahr: gebunden und verfügbar"),
-        [(str(row[0]), [charts.Part(committed, row[3], "q-chart__bar"),
+        i18n.gettext(language, "Mittel je Haushaltsjahr: ausgezahlt, gebunden und verfügbar"),
+        [(str(row[0]), [charts.Part(paid, row[6], "q-chart__paid"),
+                        charts.Part(unpaid, row[3] - row[6], "q-chart__bar"),
                         charts.Part(available, row[4], "q-chart__rest")],
           f"{row[5]} % {committed.lower()}") for row in totals])
     return {"table": _table(table, language), "chart": chart}

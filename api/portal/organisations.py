@@ -23,20 +23,27 @@ from api.portal.base import (
 )
 from api.portal.i18n import _
 from states.accounts import OrganisationStatus
-from workflow import onboarding
+from workflow import bank_account, onboarding
 from workflow.errors import InvalidInput, WorkflowError
 from workflow.models import Organisation, User
 
 router = portal_router()
 
 
-def _organisation_page(request: Request, session: SessionDep, actor: Any,
-                       values: dict[str, Any] | None = None,
-                       errors: dict[str, str] | None = None, status: int = 200) -> Response:
+def organisation_page(request: Request, session: SessionDep, actor: Any,
+                      values: dict[str, Any] | None = None,
+                      errors: dict[str, str] | None = None, status: int = 200,
+                      bank_values: dict[str, str] | None = None,
+                      bank_errors: dict[str, str] | None = None) -> Response:
     language = i18n.request_language(request)
     organisation = session.get(Organisation, actor.organisation_id)
     me = session.get(User, actor.id)
+    account = bank_account.bank_account_out(organisation)
     return page(request, "portal/accounts/organisation.html", {
+        "bank": account, "bank_errors": bank_errors or {},
+        "bank_values": bank_values if bank_values is not None else {
+            "iban": account["iban_formatted"] or "", "bic": account["bic"] or "",
+            "account_holder": organisation.account_holder or ""},
         "organisation": onboarding.organisation_out(organisation, language),
         "colleagues": onboarding.colleagues(session, organisation.id),
         "is_admin": bool(me and me.organisation_admin),
@@ -46,7 +53,7 @@ def _organisation_page(request: Request, session: SessionDep, actor: Any,
 
 @router.get("/organisation")
 def organisation(request: Request, session: SessionDep, actor: CarrierDep) -> Response:
-    return _organisation_page(request, session, actor)
+    return organisation_page(request, session, actor)
 
 
 @router.post("/organisation")
@@ -59,7 +66,7 @@ def invite(request: Request, session: SessionDep, settings: SettingsDep, actor: 
                                       link_hours=settings.onboarding_link_hours)
     except WorkflowError as refusal:
         refused(session)
-        return _organisation_page(request, session, actor, values,
+        return organisation_page(request, session, actor, values,
                                   form_errors(refusal, i18n.request_language(request)),
                                   refusal.status)
     return redirect(request, "/organisation", flash=_(

@@ -13,7 +13,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from api.deps import SessionDep
-from api.portal import case_view
+from api.portal import case_view, payments_pages
 from api.portal import staff_actions as actions
 from api.portal import staff_view as view
 from api.portal.base import (
@@ -96,6 +96,7 @@ def render_case(request: Request, session: SessionDep, app: Application, actor: 
             int(y): view.amount_text(c) for y, c in (current.amounts_cents or {}).items()}
         if current else {}, "field_name": actions.field_name,
         "may_assess": assessment.RECORD.allows(actor.role),
+        "money": payments_pages.staff_money_section(session, app, lang),
         "errors": errors or {}, "values": values or {}, "notice": notice},
         status_code=status_code)
 

@@ -37,7 +37,8 @@ def _env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUARTIER_")}
     env.update(QUARTIER_DATABASE_URL=f"sqlite:///{home / 'quartier.sqlite3'}",
                QUARTIER_ENVIRONMENT="development", QUARTIER_DATA_DIR=str(home / "data"),
-               QUARTIER_DOCUMENTS_DIR=str(home / "documents"))
+               QUARTIER_DOCUMENTS_DIR=str(home / "documents"),
+               QUARTIER_PAYING_OFFICE_IBAN="DE02120300000000202051")  # the SEPA export's debtor
     return env
 
 

@@ -81,6 +81,8 @@ def _persona_reference(path: str, facts: dict[str, Any]) -> tuple[str, str]:
         if "/dokumente/" in path:
             return "pruefung@quartier.example", refs["approved"]
         return "pruefung@quartier.example", refs["documents_requested"]
+    if path.startswith("/zahlungen"):
+        return "pruefung@quartier.example", refs["approved"]
     if path.startswith("/verwaltung"):
         return "admin@quartier.example", refs["approved"]
     if path.startswith("/auswertung"):

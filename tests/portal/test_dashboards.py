@@ -161,8 +161,8 @@ def test_a_new_call_from_the_browser_fills_the_dashboard(browser_page: Any,
     page.context.clear_cookies()
     login(page, portal, ADMIN)
     page.goto(f"{portal.url}/auswertung?aufruf={CODE}")
-    assert _money_row(page, year)[2:6] == ["200.000,00 €", "40.000,00 €",
-                                           "160.000,00 €", "20"]
+    assert _money_row(page, year)[2:] == ["200.000,00 €", "40.000,00 €",
+                                          "160.000,00 €", "20", "0,00 €", "0,00 €"]
     states = _page_rows(page, "status-tabelle")
     assert states == [["Bewilligt", "1", "80.000,00 €", "80.000,00 €"]]
     assert _page_rows(page, "bausteine-tabelle")[0][:2] == ["B2", "1"]
@@ -175,8 +175,8 @@ def test_a_new_call_from_the_browser_fills_the_dashboard(browser_page: Any,
 
     # The downloads read back with the same rows as the page (numbers as numbers).
     money = _xlsx_rows(_download(page, "Mittel je Haushaltsjahr und Quelle als Excel (XLSX)"))
-    assert [[str(r[0]), r[1], _cell(r[2]), _cell(r[3]), _cell(r[4]), str(r[5])]
-            for r in money] == _page_rows(page, "mittel-tabelle")
+    assert [[str(r[0]), r[1], _cell(r[2]), _cell(r[3]), _cell(r[4]), str(r[5]), _cell(r[6]),
+             _cell(r[7])] for r in money] == _page_rows(page, "mittel-tabelle")
     assert all(isinstance(r[0], int) and isinstance(r[2], float | int) for r in money)
     by_state = _xlsx_rows(_download(page, "Anträge nach Status als Excel (XLSX)"))
     assert [[r[0], str(r[1]), _cell(r[2]), _cell(r[3])] for r in by_state] == states

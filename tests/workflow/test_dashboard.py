@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from tests.factories import NOW, application_in, make_world
+from workflow import budget as budgets
 from workflow import dashboard
 from workflow.db import unit_of_work
 from workflow.errors import NotPermitted
@@ -29,13 +30,15 @@ def test_money_per_year_and_source_with_the_year_total(any_engine, world):
     with unit_of_work(any_engine) as s:
         table = dashboard.figure_table(s, world.observer, _code(s, world),
                                        dashboard.Figure.money)
-        lines = dashboard.budget.budget_lines(s, world.call_id)
+        lines = budgets.budget_lines(s, world.call_id)
     assert table.columns[:5] == ["Haushaltsjahr", "Quelle", "Budget (EUR)", "Gebunden (EUR)",
                                  "Verfügbar (EUR)"]
     for year in {ln.year for ln in lines}:
         budget = sum(ln.budget_cents for ln in lines if ln.year == year)
         total = next(row for row in table.rows if row[:2] == [year, "Summe"])
-        assert total[2:] == [Decimal(budget) / 100, Decimal("0.00"), Decimal(budget) / 100, 0]
+        assert total[2:] == [Decimal(budget) / 100, Decimal("0.00"), Decimal(budget) / 100, 0,
+                             Decimal("0.00"), Decimal("0.00")]
+    assert table.columns[-2:] == ["Ausgezahlt (EUR)", "Zurückgezahlt (EUR)"]
 
 
 def test_submissions_per_month_fill_gaps_and_the_stop_lies_on_the_axis(any_engine, world):

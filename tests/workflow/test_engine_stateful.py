@@ -7,7 +7,14 @@ from datetime import timedelta
 
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    multiple,
+    rule,
+)
 from sqlmodel import Session, SQLModel, func, select
 
 from states import (
@@ -19,10 +26,19 @@ from states import (
     State,
     transitions_from,
 )
-from tests.factories import NOW, draft_fields, make_world
+from tests.factories import NOW, application_in, draft_fields, make_world
 from tests.workflow.helpers import snapshot
 from tests.workflow.test_payments import with_bank_account
-from workflow import applications, budget, drafts, payments, programme_admin, repository
+from workflow import (
+    applications,
+    budget,
+    deadlines,
+    drafts,
+    finality,
+    payments,
+    programme_admin,
+    repository,
+)
 from workflow import engine as wf
 from workflow.db import make_engine, unit_of_work
 from workflow.errors import WorkflowError
@@ -50,6 +66,9 @@ MAIN_PATH = {
 EUROS = st.sampled_from(["0", "15000", "20000", "40000", "60000.50"])
 PAYMENT_TRIGGERS = [ACTIONS[a].history_trigger for a in (
     ActionName.call_funds, ActionName.check_funds_call, ActionName.order_payment)]
+# The finality steps act beside the lifecycle too, but change the application (its version).
+FINALITY_TRIGGERS = [ACTIONS[a].history_trigger for a in (
+    ActionName.waive_appeal, ActionName.set_notification_date)]
 
 
 class Lifecycle(RuleBasedStateMachine):
@@ -85,6 +104,22 @@ class Lifecycle(RuleBasedStateMachine):
                 ),
                 now=self.now,
             ).reference
+
+    @rule(target=apps, a=st.sampled_from(["20000", "40000"]), b=st.sampled_from(["0", "30000"]))
+    def approved(self, a, b):
+        """An application of the carrier driven straight to approval, so that the money rules
+        (finality, calls of funds, orders) meet approved projects often."""
+        before = snapshot(self.db)
+        try:
+            with unit_of_work(self.db) as s:
+                app = application_in(s, self.world, "approved", amounts={"2021": a, "2022": b},
+                                     now=self.now)
+                event("approved directly")
+                return app.reference
+        except WorkflowError as refusal:
+            event(f"refused direct approval: {refusal.type}")
+            assert snapshot(self.db) == before
+            return multiple()
 
     @rule(
         ref=apps,
@@ -207,7 +242,8 @@ class Lifecycle(RuleBasedStateMachine):
         except WorkflowError:
             assert snapshot(self.db) == before
 
-    @rule(ref=apps, year=st.sampled_from([2021, 2022]), amount=EUROS,
+    @rule(ref=apps, year=st.sampled_from([2021, 2022]),
+          amount=st.sampled_from(["0", "5000", "15000", "20000", "60000.50"]),
           checker=st.sampled_from(["reviewer", "approver"]),
           orderer=st.sampled_from(["reviewer", "reviewer2", "approver", "carrier"]),
           steps=st.integers(1, 3))
@@ -227,6 +263,28 @@ class Lifecycle(RuleBasedStateMachine):
                 event(f"call of funds: {steps} step(s)")
         except WorkflowError as refusal:
             event(f"refused call of funds: {refusal.type}")
+            assert snapshot(self.db) == before
+
+    @rule(ref=apps, waive=st.booleans(),
+          who=st.sampled_from(["carrier"] * 4 + ["other_carrier", "reviewer", "approver",
+                                                  "admin"]),
+          back=st.integers(-2, 45))
+    def finality_step(self, ref, waive, who, back):
+        """The carrier waives its right of appeal, or staff record the day of notification
+        (`back` days ago; a future day or one before the notice is refused)."""
+        before = snapshot(self.db)
+        actor = getattr(self.world, who)
+        try:
+            with unit_of_work(self.db) as s:
+                if waive:
+                    finality.waive_appeal(s, ref, actor, now=self.now)
+                else:
+                    day = deadlines.local_date(self.now) - timedelta(days=back)
+                    finality.set_notification_date(s, ref, actor, notified_on=day,
+                                                   reason="Zustellung", now=self.now)
+                event(f"finality: {'waiver' if waive else 'notification date'}")
+        except WorkflowError as refusal:
+            event(f"refused finality step: {refusal.type}")
             assert snapshot(self.db) == before
 
     @rule(declare=st.booleans())
@@ -256,7 +314,7 @@ class Lifecycle(RuleBasedStateMachine):
                     .where(TransitionRecord.application_id == app.id)
                     .order_by(TransitionRecord.id)
                 ):
-                    if rec.trigger in PAYMENT_TRIGGERS:  # acts beside the lifecycle
+                    if rec.trigger in PAYMENT_TRIGGERS + FINALITY_TRIGGERS:  # beside the lifecycle
                         assert rec.from_state == rec.to_state == state
                         continue
                     assert rec.from_state == state
@@ -321,6 +379,11 @@ class Lifecycle(RuleBasedStateMachine):
                 assert paid == line.paid_cents
             for call in s.exec(select(FundsCall)):
                 assert call.checked_by_id is None or call.checked_by_id != call.ordered_by_id
+                assert (call.status == "ordered") == (call.ordered_by_id is not None)
+            for app in s.exec(select(Application)):
+                if app.appeal_waived_at is not None:  # a waiver makes the notice final at once
+                    waived_on = deadlines.local_date(app.appeal_waived_at)
+                    assert finality.finality_of(app).is_final(waived_on)
 
 
 TestLifecycle = Lifecycle.TestCase
