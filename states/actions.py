@@ -308,4 +308,16 @@ INTEREST_RULE = Label("Zinsen nach § 49a Abs. 3 VwVfG: jährlich fünf Prozentp
 # The claim is due this many months after the revocation (programme config
 # `claim_due_months` overrides it).
 CLAIM_DUE_MONTHS = 1
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """The transitions the settlement fires: the hearing on a partial revocation when more was
+    paid than the final grant, else the closure."""
+
+    hearing: str = "open_hearing"
+    close: str = "close"
+
+
+SETTLEMENT = Settlement()
 SETTLEMENT_EMAILS = ("settlement", "partial_revocation", "repayment_received", "claim_settled")

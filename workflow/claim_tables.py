@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import BigInteger, CheckConstraint, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from states import ClaimStatus
 from workflow.sqltypes import UTCDateTime
 
 
@@ -45,7 +46,7 @@ class RepaymentClaim(SQLModel, table=True):
     effective_on: date  # the revocation takes effect: § 49a (3) interest runs from this day
     due_on: date
     interest_rule: str = "49a3"  # five points above the base rate a year (workflow.interest)
-    status: str = Field(default="open", index=True)  # states.ClaimStatus
+    status: str = Field(default=ClaimStatus.open.value, index=True)
     principal_repaid_cents: int = _money(nullable=False, default=0)
     interest_paid_cents: int = _money(nullable=False, default=0)
     costs_paid_cents: int = _money(nullable=False, default=0)

@@ -77,8 +77,9 @@ def record_hearing_subject(f: Firing) -> None:
 
 def record_claim(f: Firing) -> None:
     """The repayment claim of a (partial) revocation; `firing.apply` writes it."""
-    basis = (ClaimBasis.partial_revocation if f.spec.trigger == "revoke_partially"
-             else ClaimBasis.revocation)
+    # A revocation that ends the case reclaims all money paid; a partial one what was paid
+    # beyond the final grant.
+    basis = ClaimBasis.revocation if f.spec.ends_case else ClaimBasis.partial_revocation
     config = f.programme.config or {}
     plan = claims.plan(f.session, f.app.id, basis, f.payload, f.now, config)
     if plan is None:

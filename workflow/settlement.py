@@ -22,6 +22,7 @@ from states import (
     CLAIM_BASIS_LABELS,
     CLAIM_STATUS_LABELS,
     INTEREST_RULE,
+    SETTLEMENT,
     STATE_LABELS,
     Action,
     ActionName,
@@ -49,6 +50,11 @@ MAX_NOTE = 500
 def _now(now: datetime | None) -> datetime:
     now = now or datetime.now(UTC)
     return now if now.tzinfo else now.replace(tzinfo=UTC)
+
+
+def today() -> date:
+    """Today in Berlin."""
+    return deadlines.local_date(_now(None))
 
 
 def euros(cents: int) -> str:
@@ -266,9 +272,9 @@ def settle(session: Session, reference: int | str, actor: Actor, *, reason: str 
     if released:
         _after_release(session, app, now)
     if over:
-        return engine.fire(session, app.id, "open_hearing", actor, reason=text, now=now,
+        return engine.fire(session, app.id, SETTLEMENT.hearing, actor, reason=text, now=now,
                            payload={"partial_repayment_cents": total_over}, operator=operator)
-    return engine.fire(session, app.id, "close", actor, reason=text or None, now=now,
+    return engine.fire(session, app.id, SETTLEMENT.close, actor, reason=text or None, now=now,
                        operator=operator)
 
 
