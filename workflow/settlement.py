@@ -462,6 +462,11 @@ def record_late_use(session: Session, reference: int | str, actor: Actor, *, pay
 # ---------------------------------------------------------------- all claims
 
 
+def require_staff(actor: Actor) -> None:
+    """All claims are for staff (a carrier sees its own on the case)."""
+    _allowed(SETTLE, actor)
+
+
 def all_claims(session: Session, on: date, status: ClaimStatus | None = None,
                lang: str = "de") -> list[dict[str, Any]]:
     """Every claim with its balance on `on` (for staff: the command line and the export)."""

@@ -12,10 +12,10 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from api.deps import CaseReaderDep, LanguageDep, SessionDep, UnitOfWorkRoute, WriterDep
 from api.schemas import VISIBLE, Money, Reason, Strict
-from states import STAFF, ClaimStatus
+from states import ClaimStatus
 from workflow import deadlines, exports, settlement
 from workflow.claim_tables import RepaymentClaim
-from workflow.errors import NotFound, NotPermitted
+from workflow.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["settlement"], route_class=UnitOfWorkRoute)
 EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -116,13 +116,6 @@ class SettlementOut(BaseModel):
     claim: ClaimOut | None
 
 
-def _staff(actor: Any) -> None:
-    if actor.role not in STAFF:
-        raise NotPermitted("Nur die Sachbearbeitung und die Zeichnungsbefugten sehen alle "
-                           "Rückforderungen.", "Only reviewers and approvers see all repayment "
-                           "claims.")
-
-
 @router.get("/applications/{reference}/settlement", response_model=SettlementOut,
             summary="The settlement: paid less final grant per budget year, and the repayment "
                     "claim with its balance (§ 49a VwVfG interest) on the day `on`")
@@ -181,8 +174,8 @@ def record_late_use(reference: str, body: LateUseIn, session: SessionDep, actor:
 def all_claims(session: SessionDep, actor: CaseReaderDep, lang: LanguageDep,
                on: date | None = None, status: ClaimStatus | None = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
-    _staff(actor)
-    day = on or deadlines.local_date(settlement.today())
+    settlement.require_staff(actor)
+    day = on or settlement.today()
     return settlement.all_claims(session, day, status, lang)[:limit]
 
 
@@ -190,8 +183,8 @@ def all_claims(session: SessionDep, actor: CaseReaderDep, lang: LanguageDep,
             summary="All repayment claims with their balance on the day `on`, as CSV or XLSX")
 def export_claims(session: SessionDep, actor: CaseReaderDep, on: date | None = None,
                   format: exports.ExportFormat = exports.ExportFormat.xlsx) -> Response:
-    _staff(actor)
-    day = on or deadlines.local_date(settlement.today())
+    settlement.require_staff(actor)
+    day = on or settlement.today()
     table = exports.claims_table(session, day)
     return Response(exports.render(table, format), media_type=exports.MEDIA_TYPES[format],
                     headers={"Content-Disposition":
