@@ -28,7 +28,9 @@ def report(session: Session, world, ref: str, spending: dict[str, str],  # noqa:
 
 def fix_final_grant(session: Session, ref: str, grants: dict[int, int]) -> None:
     """Stands in for the Verwendungsnachweis check (another module): the final grant per year."""
-    app = session.exec(select(Application).where(Application.reference == ref)).one()
+    app = session.exec(select(Application).where(Application.reference == ref)).first()
+    if app is None:
+        return
     for row in session.exec(select(ApplicationYear)
                             .where(ApplicationYear.application_id == app.id)):
         if row.year in grants:
