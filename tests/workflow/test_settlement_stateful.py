@@ -62,6 +62,30 @@ class Settlement(RuleBasedStateMachine):
             s, self.world, "active", amounts={"2021": a, "2022": b}, now=self.now).reference)
         return ref or "ZiQ-2020-9999"
 
+    @rule(target=apps, paid=st.sampled_from(["10000", "25000"]), grant=CENTS)
+    def paid_and_reported(self, paid, grant):
+        """The long way in one step, so that the walk reaches the settlement often."""
+        def journey(s):
+            ref = application_in(s, self.world, "active", amounts={"2021": "30000",
+                                                                   "2022": "10000"},
+                                 now=self.now).reference
+            pay(s, self.world, ref, 2021, paid, now=self.now)
+            report(s, self.world, ref, {"2021": "1", "2022": "1"}, now=self.now)
+            fix_final_grant(s, ref, {2021: grant, 2022: 0})
+            return ref
+        return self._try("paid and reported", journey) or "ZiQ-2020-9999"
+
+    @rule(ref=apps, days=st.integers(1, 40))
+    def settle_hear_and_revoke(self, ref, days):
+        def steps(s):
+            settlement.settle(s, ref, self.world.reviewer, reason="Überzahlung", now=self.now)
+            wf.fire(s, ref, "answer_hearing", self.world.carrier, reason="Stellungnahme",
+                    now=self.now)
+            wf.fire(s, ref, "revoke_partially", self.world.approver, reason="Teilwiderruf",
+                    now=self.now + timedelta(days=days))
+        self._try("settle, hearing, partial revocation", steps)
+        self.now += timedelta(days=days)
+
     @rule(ref=apps, year=st.sampled_from([2021, 2022]), amount=EUROS)
     def pay(self, ref, year, amount):
         self._try("pay", lambda s: pay(s, self.world, ref, year, amount, now=self.now))
