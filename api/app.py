@@ -27,6 +27,7 @@ from api.routers import documents as case_files
 from api.routers import finality as notice_finality
 from api.routers import payments as money_after_approval
 from api.routers import reports as interim_reports
+from api.routers import settlement as settlement_routes
 from api.routers import staff as staff_work
 from workflow.db import make_engine
 from workflow.errors import WorkflowError
@@ -295,6 +296,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
     app.include_router(staff_work.router)
     app.include_router(notice_finality.router)
     app.include_router(money_after_approval.router)
+    app.include_router(settlement_routes.router)
     docs.install(app, settings)
     portal.install(app)
     guard_api_routes(app)

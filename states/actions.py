@@ -48,6 +48,11 @@ class ActionName(StrEnum):
     order_payment = "order_payment"
     export_payments = "export_payments"
     edit_bank_account = "edit_bank_account"
+    # Issue 16, settlement: paid less final grant, the repayment claim and money repaid
+    settle = "settle"
+    record_repayment = "record_repayment"
+    record_late_use = "record_late_use"
+    claim_settled = "claim_settled"
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,24 @@ ACTIONS: dict[ActionName, Action] = {a.name: a for a in (
            history_trigger="export_payment"),
     Action(A.edit_bank_account, frozenset({R.carrier}),
            Label("Bankverbindung ändern", "Change the bank account")),
+    # Abrechnung (workflow.settlement): paid less final grant per year; unpaid commitment goes
+    # back to the budget; money paid beyond the final grant starts the Teilwiderruf (a hearing).
+    Action(A.settle, frozenset(STAFF), Label("Abrechnen", "Settle"),
+           history_trigger="settle", email="settlement", in_states=(S.report_submitted,)),
+    Action(A.record_repayment, frozenset(STAFF),
+           Label("Rückzahlung erfassen", "Record a repayment"),
+           history_trigger="record_repayment", email="repayment_received",
+           in_states=(S.partially_revoked, S.revoked)),
+    Action(A.record_late_use, frozenset(STAFF),
+           Label("Späte Verwendung erfassen (§ 49a Abs. 4 VwVfG)",
+                 "Record late use (section 49a (4) VwVfG)"),
+           history_trigger="record_late_use",
+           in_states=(S.partially_revoked, S.revoked)),
+    # Written by `record_repayment` when the claim is paid in full.
+    Action(A.claim_settled, frozenset(STAFF),
+           Label("Rückforderung vollständig beglichen", "Repayment claim paid in full"),
+           history_trigger="claim_settled", email="claim_settled",
+           in_states=(S.partially_revoked, S.revoked)),
 )}
 
 
@@ -257,3 +280,48 @@ FUNDS_CALL_STATUS_LABELS: dict[FundsCallStatus, Label] = {
 FUNDS_NEEDED_WITHIN_MONTHS = 2
 PAYMENT_EMAILS = tuple(ACTIONS[a].email for a in (A.call_funds, A.check_funds_call,
                                                    A.order_payment))
+
+
+# ------------------------------------------------------------------ issue 16: settlement
+class ClaimBasis(StrEnum):
+    """The legal basis of a repayment claim."""
+
+    partial_revocation = "partial_revocation"  # Teilwiderruf: paid beyond the final grant
+    revocation = "revocation"  # Widerruf: all money paid
+
+
+class ClaimStatus(StrEnum):
+    open = "open"
+    paid = "paid"
+
+
+CLAIM_BASIS_LABELS: dict[ClaimBasis, Label] = {
+    ClaimBasis.partial_revocation: Label("Teilwiderruf", "Partial revocation"),
+    ClaimBasis.revocation: Label("Widerruf", "Revocation"),
+}
+CLAIM_STATUS_LABELS: dict[ClaimStatus, Label] = {
+    ClaimStatus.open: Label("Offen", "Open"),
+    ClaimStatus.paid: Label("Beglichen", "Paid"),
+}
+# § 49a (3) VwVfG: the rule the claims name (workflow.interest computes it).
+INTEREST_RULE = Label("Zinsen nach § 49a Abs. 3 VwVfG: jährlich fünf Prozentpunkte über dem "
+                      "Basiszinssatz (§ 247 BGB), vom Tag der Wirksamkeit des Widerrufs an",
+                      "Interest under section 49a (3) VwVfG: five percentage points above the "
+                      "base rate (section 247 BGB) a year, from the day the revocation takes "
+                      "effect")
+# The claim is due this many months after the revocation (programme config
+# `claim_due_months` overrides it).
+CLAIM_DUE_MONTHS = 1
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """The transitions the settlement fires: the hearing on a partial revocation when more was
+    paid than the final grant, else the closure."""
+
+    hearing: str = "open_hearing"
+    close: str = "close"
+
+
+SETTLEMENT = Settlement()
+SETTLEMENT_EMAILS = ("settlement", "partial_revocation", "repayment_received", "claim_settled")

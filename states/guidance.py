@@ -40,4 +40,8 @@ CARRIER_NEXT_STEP: dict[State, Label] = {
                                     "Reply to the hearing."),
     State.revoked: Label("Widerrufen: die Rückforderung steht im Bescheid in der Akte.",
                          "Revoked: the repayment claim is in the notice in the case file."),
+    State.partially_revoked: Label("Teilweise widerrufen: den Rückforderungsbetrag mit Zinsen "
+                                   "bis zur Fälligkeit auf das angegebene Konto überweisen.",
+                                   "Partially revoked: pay the repayment claim with interest "
+                                   "by its due date to the account given."),
 }

@@ -31,6 +31,8 @@ class State(StrEnum):
     closed = "closed"
     revocation_hearing = "revocation_hearing"
     revoked = "revoked"
+    # Issue 16, settlement: partly revoked, the repayment claim open until it is paid.
+    partially_revoked = "partially_revoked"
 
 
 STATE_LABELS: dict[State, Label] = {
@@ -49,6 +51,7 @@ STATE_LABELS: dict[State, Label] = {
     State.closed: Label("Abgeschlossen", "Closed"),
     State.revocation_hearing: Label("Anhörung", "Hearing"),
     State.revoked: Label("Widerrufen", "Revoked"),
+    State.partially_revoked: Label("Teilweise widerrufen", "Partially revoked"),
 }
 
 INITIAL_STATE = State.draft
@@ -109,6 +112,9 @@ class Guard(StrEnum):
     # Issue 15: where the call configures assessment criteria, its Prüfvermerk is complete
     # (every criterion rated, a summary, a recommended amount for every budget year).
     assessment_complete = "assessment_complete"
+    # Issue 16, settlement: no case closes while a repayment claim is open or while money paid
+    # beyond the final grant has no claim yet (workflow.settlement).
+    no_open_claim = "no_open_claim"
 
 
 # Guards that check the firing's input (reason, payload). `check` and `available_triggers` skip
@@ -134,6 +140,11 @@ class Effect(StrEnum):
     # Issue 16: a waiver of appeal given with `start` is the carrier's Rechtsbehelfsverzicht
     # (the same record as the action `waive_appeal`): the notice is final from then on.
     record_waiver_of_appeal = "record_waiver_of_appeal"
+    # Issue 16, settlement: a hearing records its subject (partial, with the amount), and a
+    # revocation creates the repayment claim for money paid beyond the final grant (partial) or
+    # for all money paid (full).
+    record_hearing_subject = "record_hearing_subject"
+    record_claim = "record_claim"
 
 
 class Money(StrEnum):
@@ -281,20 +292,29 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t("request_report_changes", S.report_submitted, S.report_changes_requested, STAFF,
        Label("Nachbesserung anfordern", "Request report changes"),
        guards=(G.reason_given,), opens=(D.report_changes,), email="report_changes_requested"),
-    _t("close", S.report_submitted, S.closed, STAFF, Label("Abschließen", "Close"),
+    _t("close", (S.report_submitted, S.partially_revoked), S.closed, STAFF,
+       Label("Abschließen", "Close"), guards=(G.no_open_claim,),
        effects=(E.release_underspend,), closes=(D.interim_report,), email="closure"),
     _t("open_hearing", (S.active, S.report_submitted, S.report_changes_requested),
        S.revocation_hearing, STAFF, Label("Anhörung einleiten", "Open hearing"),
-       guards=(G.reason_given,), opens=(D.hearing_reply,), email="hearing"),
+       guards=(G.reason_given,), effects=(E.record_hearing_subject,), opens=(D.hearing_reply,),
+       email="hearing"),
     _t("answer_hearing", S.revocation_hearing, None, {R.carrier},
        Label("Zur Anhörung Stellung nehmen", "Answer hearing"),
        guards=(G.own_organisation, G.reason_given, G.documents_attached),
        closes=(D.hearing_reply,)),
     _t("revoke", S.revocation_hearing, S.revoked, {R.approver}, Label("Widerrufen", "Revoke"),
        guards=(G.reason_given, G.hearing_done, G.no_grace_period_running, G.repayment_given),
-       effects=(E.record_repayment, E.release_budget),
+       effects=(E.record_repayment, E.record_claim, E.release_budget),
        closes=(D.interim_report, D.final_report, D.report_changes, D.hearing_reply),
        email="revocation"),
+    # Teilwiderruf (issue 16): money paid beyond the final grant is reclaimed, after a hearing.
+    _t("revoke_partially", S.revocation_hearing, S.partially_revoked, {R.approver},
+       Label("Teilweise widerrufen", "Revoke partially"),
+       guards=(G.reason_given, G.hearing_done, G.no_grace_period_running),
+       effects=(E.record_claim,),
+       closes=(D.interim_report, D.final_report, D.report_changes, D.hearing_reply),
+       email="partial_revocation"),
 )
 
 TRANSITIONS_BY_TRIGGER: dict[str, Transition] = {t.trigger: t for t in TRANSITIONS}

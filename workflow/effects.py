@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from states import SCHEDULED_START, Effect, Money
-from workflow import deadlines
+from states import SCHEDULED_START, ClaimBasis, Effect, Money
+from workflow import claims, deadlines
 from workflow.firing import Firing, MoneyChange
 
 
@@ -47,6 +47,10 @@ def release_budget(f: Firing) -> None:
 
 
 def release_underspend(f: Firing) -> None:
+    if any(y.final_grant_cents is not None for y in claims.year_money(f.session, f.app.id)):
+        # Settled (workflow.settlement): nothing more is paid, all unpaid money goes back.
+        f.money = MoneyChange(Money.release, None, f"Abrechnung {f.app.reference}")
+        return
     under = {
         y: r.approved_cents - (r.spent_cents or 0)
         for y, r in f.years.items()
@@ -62,6 +66,28 @@ def record_spending(f: Firing) -> None:
 
 def record_repayment(f: Firing) -> None:
     f.changes["repayment_claim_cents"] = f.parsed.repayment_cents
+
+
+def record_hearing_subject(f: Firing) -> None:
+    """A hearing about a partial revocation says so, with the amount to be reclaimed."""
+    cents = f.payload.get("partial_repayment_cents")
+    if isinstance(cents, int) and not isinstance(cents, bool) and cents > 0:
+        f.record_payload.update(partial=True, repayment_cents=cents)
+
+
+def record_claim(f: Firing) -> None:
+    """The repayment claim of a (partial) revocation; `firing.apply` writes it."""
+    # A revocation that ends the case reclaims all money paid; a partial one what was paid
+    # beyond the final grant.
+    basis = ClaimBasis.revocation if f.spec.ends_case else ClaimBasis.partial_revocation
+    config = f.programme.config or {}
+    plan = claims.plan(f.session, f.app.id, basis, f.payload, f.now, config)
+    if plan is None:
+        return
+    f.claim = plan
+    f.changes["repayment_claim_cents"] = plan.principal_cents
+    f.record_payload["repayment_cents"] = plan.principal_cents
+    f.record_payload["claim"] = claims.payload_of(plan, f.app.reference, config)
 
 
 def record_waiver_of_appeal(f: Firing) -> None:
@@ -80,5 +106,7 @@ EFFECTS: dict[Effect, Callable[[Firing], None]] = {
     Effect.record_waiver_of_appeal: record_waiver_of_appeal,
     Effect.record_spending: record_spending,
     Effect.record_repayment: record_repayment,
+    Effect.record_hearing_subject: record_hearing_subject,
+    Effect.record_claim: record_claim,
 }
 assert set(EFFECTS) == set(Effect), "every effect in the table needs an implementation"

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from notifications.formatting import BERLIN
 from states.staff import WorklistSort
-from workflow import queries, worklist
+from workflow import queries, settlement, worklist
 from workflow.rows import Actor
 
 
@@ -137,3 +137,23 @@ def as_xlsx(table: Table) -> bytes:
 
 def render(table: Table, fmt: ExportFormat) -> bytes:
     return as_xlsx(table) if fmt == ExportFormat.xlsx else as_csv(table)
+
+
+CLAIM_COLUMNS = ["Aktenzeichen", "Rechtsgrund", "Status", "Hauptforderung (EUR)",
+                 "Wirksam ab", "Fällig am", "Getilgt (EUR)", "Zinsen bis Stichtag (EUR)",
+                 "davon § 49a Abs. 4 (EUR)", "Zinsen gezahlt (EUR)", "Offen zum Stichtag (EUR)",
+                 "Stichtag", "Rückzahlungen", "Beglichen am"]
+
+
+def claims_table(session: Session, on: date) -> Table:
+    """Every repayment claim with its balance on `on` (the settlement, issue 16)."""
+    rows = []
+    for claim in settlement.all_claims(session, on):
+        bal = claim["balance"]
+        rows.append([claim["reference"], claim["basis_label"], claim["status_label"],
+                     Decimal(claim["principal"]), claim["effective_on"], claim["due_on"],
+                     Decimal(claim["principal"]) - Decimal(bal["principal_open"]),
+                     Decimal(bal["interest"]), Decimal(bal["late_use_interest"]),
+                     Decimal(bal["interest_paid"]), Decimal(bal["open"]), on,
+                     len(claim["repayments"]), _local(claim["paid_at"])])
+    return Table("Rückforderungen", CLAIM_COLUMNS, rows)

@@ -24,7 +24,8 @@ from states import (
     State,
     Transition,
 )
-from workflow import budget, deadlines, documents, repository
+from workflow import budget, claims, deadlines, documents, repository
+from workflow.claims import ClaimPlan
 from workflow.errors import StaleVersion
 from workflow.models import Application, ApplicationYear, TransitionRecord
 from workflow.repository import connection
@@ -80,6 +81,7 @@ class Firing:
     planned: deadlines.Planned = field(default_factory=list)  # deadlines to open
     # The finance plan's lines (year, kind, heading, cents), once a guard has read them.
     plan_lines: list[tuple[int, str, str, int]] | None = None
+    claim: ClaimPlan | None = None  # the repayment claim a revocation makes (workflow.claims)
     source: State = field(init=False)  # the state the firing started from
     # Filled by `apply`.
     lines: list[BudgetLineRow] | None = None  # the call's budget lines after the money change
@@ -122,6 +124,8 @@ def apply(firing: Firing) -> TransitionRecord:
     _apply_deadlines(firing, record.id)
     if firing.parsed.document_ids:
         documents.attach(firing.session, firing.parsed.document_ids, record.id)
+    if firing.claim is not None:
+        claims.insert(firing.session, firing.app.id, record.id, firing.claim, firing.now)
     return record
 
 

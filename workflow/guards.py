@@ -7,11 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from sqlmodel import select
+
 from notifications import formatting
 from notifications.formatting import money
 from states import (
     DEADLINE_LABELS,
     SCHEDULED_START,
+    ClaimStatus,
     DeadlineKind,
     DeadlineStatus,
     Guard,
@@ -19,8 +22,18 @@ from states import (
     StopKind,
 )
 from states.documents import answering_purposes
-from workflow import assessment, deadlines, documents, finance_plan, inputs, reminders, repository
+from workflow import (
+    assessment,
+    claims,
+    deadlines,
+    documents,
+    finance_plan,
+    inputs,
+    reminders,
+    repository,
+)
 from workflow.budget import parse_euros
+from workflow.claim_tables import RepaymentClaim
 from workflow.errors import (
     CallWindowClosed,
     FourEyesViolation,
@@ -322,6 +335,29 @@ def repayment_given(f: Firing) -> None:
     f.record_payload["repayment_cents"] = cents
 
 
+def no_open_claim(f: Firing) -> None:
+    """No case closes while its repayment claim is open, nor while money paid beyond the final
+    grant has no claim (the settlement starts the partial revocation first)."""
+    open_claim = f.session.exec(select(RepaymentClaim).where(
+        RepaymentClaim.application_id == f.app.id,
+        RepaymentClaim.status == ClaimStatus.open.value)).first()
+    if open_claim is not None:
+        raise GuardFailed(
+            "Der Fall kann nicht abgeschlossen werden, solange die Rückforderung offen ist "
+            f"(fällig am {formatting.day(open_claim.due_on)}).",
+            "The case cannot be closed while the repayment claim is open "
+            f"(due {formatting.day(open_claim.due_on, 'en')}).", field="claim")
+    over = claims.overpaid(claims.year_money(f.session, f.app.id))
+    if over:
+        raise GuardFailed(
+            "Es wurde mehr ausgezahlt als die festgesetzte Zuwendung "
+            f"({formatting.money(sum(over.values()))} zu viel): Bitte zuerst abrechnen "
+            "(Teilwiderruf mit Anhörung).",
+            "More was paid than the final grant "
+            f"({formatting.money(sum(over.values()), 'en')} too much): settle first (partial "
+            "revocation after a hearing).", field="final_grant")
+
+
 # ------------------------------------------------------------------ issue 12: 12 and 13
 
 
@@ -429,5 +465,6 @@ GUARDS: dict[Guard, Callable[[Firing], None]] = {
     Guard.start_date_reached: start_date_reached,
     Guard.documents_attached: documents_attached,
     Guard.documents_or_explanation: documents_or_explanation,
+    Guard.no_open_claim: no_open_claim,
 }
 assert set(GUARDS) == set(Guard), "every guard in the table needs an implementation"

@@ -237,8 +237,9 @@ class ApplicationYear(SQLModel, table=True):
         UniqueConstraint("application_id", "year"),
         # Issue 16: never paid above what is committed for the application and year; calls of
         # funds (open and paid) never below what is paid.
-        CheckConstraint("committed_cents >= 0 AND paid_cents >= 0 AND paid_cents <= "
-                        "committed_cents AND called_cents >= paid_cents",
+        # Repaid money may go back to the budget (issue 16, settlement): net paid counts.
+        CheckConstraint("committed_cents >= 0 AND paid_cents >= 0 AND paid_cents - "
+                        "repaid_cents <= committed_cents AND called_cents >= paid_cents",
                         name="ck_year_paid_not_over"),
         CheckConstraint("repaid_cents >= 0 AND repaid_cents <= paid_cents AND "
                         "(final_grant_cents IS NULL OR final_grant_cents >= 0)",
@@ -361,6 +362,7 @@ def _protect_state(session: OrmSession, flush_context: Any, instances: Any) -> N
             raise StateWriteForbidden("applications are created as drafts")
 
 
+from workflow.claim_tables import ClaimYear, LateUse, Repayment, RepaymentClaim  # noqa: E402,F401
 from workflow.idempotency import IdempotencyRecord  # noqa: E402,F401
 from workflow.payment_tables import FundsCall, Payment, SepaExport  # noqa: E402,F401
 from workflow.reminder_tables import InterimReport, ReminderSent  # noqa: E402,F401

@@ -115,6 +115,10 @@ def email_carrier(
         ],
         "late": record.late,
     }
+    if "claim" in record.payload:  # a revocation's repayment claim (workflow.claims)
+        context["claim"] = record.payload["claim"]
+    if record.payload.get("partial"):  # a hearing about a partial revocation
+        context["partial"] = True
     if attachments:
         context["attachments"] = [a["filename"] for a in attachments]
     context.update(extra or {})  # JSON values only: the context is stored with the message

@@ -541,3 +541,35 @@ _YEAR_MONEY = (select(_Y.c.year, _Y.c.approved_cents, _Y.c.committed_cents, _Y.c
 def year_money(conn: Connection, app_id: int) -> list[tuple[int, int | None, int, int, int]]:
     """(year, approved, committed, called, paid) of each year of the application."""
     return [tuple(row) for row in conn.execute(_YEAR_MONEY, {"app": app_id})]
+
+
+# ---------------------------------------------------------------- issue 16: repayments
+
+_YEAR_REPAID = (
+    update(_Y)
+    .where(_Y.c.application_id == bindparam("app"), _Y.c.year == bindparam("yr"),
+           _Y.c.repaid_cents + bindparam("cents") <= _Y.c.paid_cents)
+    .values(repaid_cents=_Y.c.repaid_cents + bindparam("cents"))
+    .returning(_Y.c.repaid_cents)
+)
+
+
+def add_year_repaid(conn: Connection, app_id: int, year: int, cents: int) -> int | None:
+    """An application year's repaid += cents if it stays within what was paid; the new sum."""
+    row = conn.execute(_YEAR_REPAID, {"app": app_id, "yr": year, "cents": cents}).first()
+    return None if row is None else row[0]
+
+
+_LINE_REPAID = (
+    update(_L)
+    .where(_L.c.id == bindparam("_id"),
+           _L.c.repaid_cents + bindparam("cents") <= _L.c.paid_cents)
+    .values(repaid_cents=_L.c.repaid_cents + bindparam("cents"))
+    .returning(_L.c.repaid_cents)
+)
+
+
+def add_line_repaid(conn: Connection, line_id: int, cents: int) -> int | None:
+    """A budget line's repaid += cents if it stays within what was paid from it."""
+    row = conn.execute(_LINE_REPAID, {"_id": line_id, "cents": cents}).first()
+    return None if row is None else row[0]

@@ -87,6 +87,24 @@ FUNDS_CALL = {"funds_call_id": 3, "year": 2021, "amount_cents": 27_000_00,
               "remittance": "ZiQ-2021-0042 Mittelabruf 3 HHJ 2021"}
 
 
+# What workflow.claims and workflow.settlement add to the emails of the settlement.
+CLAIM = {"basis": "partial_revocation", "principal_cents": 3_456_78,
+         "per_year": {"2021": 3_000_00, "2022": 456_78}, "effective_on": "2023-08-01",
+         "due_on": "2023-09-01",
+         "interest_rule": "Zinsen nach § 49a Abs. 3 VwVfG: jährlich fünf Prozentpunkte über "
+                          "dem Basiszinssatz",
+         "account": {"holder": "Landeskasse Düsseldorf", "iban": "DE12 3005 0000 0001 2345 67",
+                     "bic": "WELADEDDXXX", "bank": "Helaba"},
+         "remittance": "Rückforderung ZiQ-2021-0042"}
+SETTLEMENT = {"years": [{"year": 2021, "paid": "45000.00", "final_grant": "42000.00"},
+                        {"year": 2022, "paid": "10000.00", "final_grant": None}],
+              "released_cents": 5_000_00, "overpaid_cents": 3_000_00, "partial": True}
+REPAYMENT = {"claim_id": 1, "amount_cents": 1_000_00, "value_date": "2023-08-15",
+             "interest_cents": 12_34, "principal_cents": 987_66, "open_cents": 2_469_12,
+             "principal_open_cents": 2_469_12, "due_on": "2023-09-01",
+             "interest_paid_cents": 25_00, "repaid_per_year": {"2021": 987_66}}
+
+
 def sample_context(template: str) -> dict[str, Any]:
     """A context with every key the engine (or the reminders) passes for `template`."""
     if template == "funding_stop":
@@ -105,4 +123,10 @@ def sample_context(template: str) -> dict[str, Any]:
         return {**TRANSITION, **FINALITY}
     if template in ("funds_call_received", "funds_call_checked", "payment_ordered"):
         return {**TRANSITION, **FUNDS_CALL}
+    if template == "partial_revocation":
+        return {**TRANSITION, "claim": CLAIM}
+    if template == "settlement":
+        return {**TRANSITION, **SETTLEMENT}
+    if template in ("repayment_received", "claim_settled"):
+        return {**TRANSITION, **REPAYMENT}
     return dict(TRANSITION)

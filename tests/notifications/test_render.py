@@ -27,6 +27,7 @@ from states import (
     INTERIM_REPORT_EMAILS,
     PAYMENT_EMAILS,
     REMINDER_EMAIL,
+    SETTLEMENT_EMAILS,
     TRANSITIONS,
 )
 from tests.notifications.samples import REMINDER, sample_context
@@ -41,7 +42,7 @@ def test_every_email_kind_has_a_template_in_every_language() -> None:
         t.officer_email for t in TRANSITIONS if t.officer_email} | {
         FUNDING_STOP_EMAIL, FUNDING_STOP_LIFTED_EMAIL, REMINDER_EMAIL, ESCALATION_EMAIL,
         *INTERIM_REPORT_EMAILS, CASE_OFFICER_EMAIL, EARLY_START_EMAIL, *FINALITY_EMAILS,
-        *PAYMENT_EMAILS}
+        *PAYMENT_EMAILS, *SETTLEMENT_EMAILS}
     assert set(TEMPLATES) == wanted
     for language in LANGUAGES:
         found = {p.stem for p in (TEMPLATE_DIR / language).glob("*.j2")}

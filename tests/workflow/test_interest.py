@@ -83,3 +83,36 @@ def test_splitting_a_period_changes_the_total_by_at_most_a_cent(
     parts = interest.interest(principal, start, middle).cents + interest.interest(
         principal, middle, end).cents
     assert abs(whole.cents - parts) <= 1 and whole.cents >= 0
+
+
+# The leap year 2028 with base rates a programme configures (2.00 % from 1.1., 2.50 % from
+# 1.7.; before 2028 the Bundesbank's 1.27 % of 1.7.2025 holds). act/365 as interest.py does it:
+# a leap year has 366 days of interest, each worth 1/365 of the yearly rate.
+RATES_2028 = {"base_rates": {"2028-01-01": "2.00", "2028-07-01": "2.50"}}
+
+
+@pytest.mark.parametrize(("start", "end", "days", "cents"), [
+    # the whole leap year: 182 d (1.1.–30.6., with 29.2.) at 7.00 %: 1 000 000 × 0.07 × 182 / 365
+    # = 34 904.11; 184 d at 7.50 %: 1 000 000 × 0.075 × 184 / 365 = 37 808.22; 72 712.33
+    (date(2028, 1, 1), date(2029, 1, 1), 366, 72712),
+    # 29 February alone: 1 day at 7.00 % = 191.78
+    (date(2028, 2, 29), date(2028, 3, 1), 1, 192),
+    # 28 February to 1 March in a leap year are 2 days: 383.56
+    (date(2028, 2, 28), date(2028, 3, 1), 2, 384),
+    # a change inside the period: 31 d of December 2027 at 6.27 % (5 325.21) + 30 d of January
+    # 2028 at 7.00 % (5 753.42) = 11 078.63
+    (date(2027, 12, 1), date(2028, 1, 31), 61, 11079),
+    # the change on 1 July: 30.6. at 7.00 % (191.78) + 1.7. at 7.50 % (205.48) = 397.26
+    (date(2028, 6, 30), date(2028, 7, 2), 2, 397),
+])
+def test_hand_computed_cases_in_the_leap_year_2028(start, end, days, cents) -> None:
+    result = interest.interest(TEN_THOUSAND, start, end, RATES_2028)
+    assert result.days == days and result.cents == cents
+
+
+def test_unused_money_over_the_end_of_february_2028() -> None:
+    # Paid 31.12.2027: two months end on 29.2.2028 (the month's last day), interest from
+    # 1.3.2028 to the use on 15.3.2028: 14 days at 7.00 % = 1 000 000 × 0.07 × 14 / 365 = 2 684.93
+    result = interest.unused_money_interest(TEN_THOUSAND, date(2027, 12, 31), date(2028, 3, 15),
+                                            RATES_2028)
+    assert (result.start, result.days, result.cents) == (date(2028, 3, 1), 14, 2685)
