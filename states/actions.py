@@ -47,6 +47,9 @@ class ActionName(StrEnum):
     order_payment = "order_payment"
     export_payments = "export_payments"
     edit_bank_account = "edit_bank_account"
+    # Issue 16, part 3: the Verwendungsnachweis (draft kept by the carrier, checked by staff)
+    edit_final_report = "edit_final_report"
+    check_final_report = "check_final_report"
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,16 @@ ACTIONS: dict[ActionName, Action] = {a.name: a for a in (
            history_trigger="export_payment"),
     Action(A.edit_bank_account, frozenset({R.carrier}),
            Label("Bankverbindung ändern", "Change the bank account")),
+    # Verwendungsnachweis: the carrier keeps a draft (Sachbericht, zahlenmäßiger Nachweis,
+    # Belegliste) until it submits it with `submit_final_report`; staff check it and fix the
+    # final grant per budget year under the call's Finanzierungsart (the state stays).
+    Action(A.edit_final_report, frozenset({R.carrier}),
+           Label("Verwendungsnachweis bearbeiten", "Edit the final report"),
+           in_states=(S.active, S.report_changes_requested)),
+    Action(A.check_final_report, frozenset(STAFF),
+           Label("Verwendungsnachweis prüfen", "Check the final report"),
+           history_trigger="check_final_report", email="final_report_checked",
+           in_states=(S.report_submitted,)),
 )}
 
 
@@ -253,3 +266,7 @@ FUNDS_CALL_STATUS_LABELS: dict[FundsCallStatus, Label] = {
 FUNDS_NEEDED_WITHIN_MONTHS = 2
 PAYMENT_EMAILS = tuple(ACTIONS[a].email for a in (A.call_funds, A.check_funds_call,
                                                    A.order_payment))
+
+
+# ------------------------------------------------------------------ issue 16: Verwendungsnachweis
+FINAL_REPORT_EMAILS = (ACTIONS[A.check_final_report].email,)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from states import SCHEDULED_START, Effect, Money
-from workflow import deadlines
+from workflow import deadlines, final_report
 from workflow.firing import Firing, MoneyChange
 
 
@@ -60,6 +60,11 @@ def record_spending(f: Firing) -> None:
     f.year_values["spent_cents"] = {y: spending[y] for y in f.years if y in spending}
 
 
+def record_final_report(f: Firing) -> None:
+    if f.parsed.final_report is not None:
+        final_report.submit(f.session, f.app.id, f.actor, f.parsed.final_report, f.now)
+
+
 def record_repayment(f: Firing) -> None:
     f.changes["repayment_claim_cents"] = f.parsed.repayment_cents
 
@@ -80,5 +85,6 @@ EFFECTS: dict[Effect, Callable[[Firing], None]] = {
     Effect.record_waiver_of_appeal: record_waiver_of_appeal,
     Effect.record_spending: record_spending,
     Effect.record_repayment: record_repayment,
+    Effect.record_final_report: record_final_report,
 }
 assert set(EFFECTS) == set(Effect), "every effect in the table needs an implementation"

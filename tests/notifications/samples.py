@@ -87,6 +87,18 @@ FUNDS_CALL = {"funds_call_id": 3, "year": 2021, "amount_cents": 27_000_00,
               "remittance": "ZiQ-2021-0042 Mittelabruf 3 HHJ 2021"}
 
 
+# What workflow.final_report_check adds to the email of the check.
+FINAL_REPORT_CHECK = {
+    "final_grants": [
+        {"year": 2021, "approved_cents": 45_000_00, "expenses_cents": 52_000_00,
+         "final_grant_cents": 41_500_00, "paid_cents": 45_000_00,
+         "reason": "Bewirtung „Sommerfest“ nicht förderfähig (500,00 €)"},
+        {"year": 2022, "approved_cents": 50_000_00, "expenses_cents": 55_000_00,
+         "final_grant_cents": 50_000_00, "paid_cents": 40_000_00, "reason": ""}],
+    "final_total_cents": 91_500_00, "paid_total_cents": 85_000_00, "overpaid_cents": 0,
+    "outstanding_cents": 6_500_00}
+
+
 def sample_context(template: str) -> dict[str, Any]:
     """A context with every key the engine (or the reminders) passes for `template`."""
     if template == "funding_stop":
@@ -101,4 +113,6 @@ def sample_context(template: str) -> dict[str, Any]:
         return {**TRANSITION, **FINALITY}
     if template in ("funds_call_received", "funds_call_checked", "payment_ordered"):
         return {**TRANSITION, **FUNDS_CALL}
+    if template == "final_report_checked":
+        return {**TRANSITION, **FINAL_REPORT_CHECK}
     return dict(TRANSITION)
