@@ -8,6 +8,7 @@ from collections.abc import Callable
 from states import SCHEDULED_START, Effect, Money
 from workflow import deadlines, final_report
 from workflow.firing import Firing, MoneyChange
+from workflow.rows import YearRow
 
 
 def become_case_officer(f: Firing) -> None:
@@ -46,11 +47,17 @@ def release_budget(f: Firing) -> None:
     f.money = MoneyChange(Money.release, None, f"{f.spec.label.de} {f.app.reference}")
 
 
+def _kept(r: YearRow) -> int:
+    """What the application keeps of a year: the final grant once staff fixed it, else the
+    reported spending."""
+    return r.final_grant_cents if r.final_grant_cents is not None else (r.spent_cents or 0)
+
+
 def release_underspend(f: Firing) -> None:
     under = {
-        y: r.approved_cents - (r.spent_cents or 0)
+        y: r.approved_cents - _kept(r)
         for y, r in f.years.items()
-        if r.approved_cents and r.approved_cents > (r.spent_cents or 0)
+        if r.approved_cents and r.approved_cents > _kept(r)
     }
     f.money = MoneyChange(Money.release, under, f"Minderausgabe {f.app.reference}")
 
