@@ -475,3 +475,72 @@ def may_read(actor: Actor) -> None:
 
 def terms_of(session: Session, app: Application) -> CallTerms:
     return session.get(Call, app.call_id)
+
+
+# --- reading it -------------------------------------------------------------------------------
+
+
+def _out(cents: int | None) -> str | None:
+    from workflow.presenters import euros
+    return euros(cents)
+
+
+def view(session: Session, reference: int | str, actor: Actor,
+         language: str = "de") -> dict[str, Any]:
+    """The newest Verwendungsnachweis beside the approved plan (planned, actual, difference per
+    heading and year), its Belegliste and the newest check. The carrier sees its own reports
+    and the final grant; staff also see the check's ratings and the grant the Finanzierungsart
+    gives for the figures as they stand. Euros as strings."""
+    from workflow import final_report_check  # the check reads this module
+
+    may_read(actor)
+    app = load_application(session, reference, actor)
+    frame = frame_of(session, app)
+    report = newest(session, app.id)
+    content = content_of(session, report) if report else Content()
+    staff = actor.role != Role.carrier
+    computed = final_report_check.final_grant(terms_of(session, app), frame.approved,
+                                              content.years)
+    years = []
+    for year in sorted(set(frame.approved) | set(content.years)):
+        actual = content.years.get(year) or YearActuals()
+        planned = frame.planned.get(year, {})
+        headings = [{"code": h.code, "label": h.label(language),
+                     "planned": _out(planned.get(h.code, 0)),
+                     "actual": _out(actual.expenses.get(h.code, 0)),
+                     "difference": _out(actual.expenses.get(h.code, 0)
+                                          - planned.get(h.code, 0))}
+                    for h in frame.headings]
+        years.append({"year": year, "approved": _out(frame.approved.get(year)),
+                      "headings": headings, "expenses": _out(actual.total_expenses),
+                      "own": _out(actual.own), "third_party": _out(actual.third_party),
+                      "grant": _out(actual.grant),
+                      "computed_grant": _out(computed.get(year)) if staff else None})
+    check = final_report_check.latest_check(session, app.id)
+    check_out = None
+    if check is not None:
+        check_out = {"report_version": next((r.version for r in versions(session, app.id)
+                                             if r.id == check.report_id), None),
+                     "at": check.at.isoformat(),
+                     "final_grant": {y: _out(g["final"]) for y, g in check.grants.items()},
+                     "reductions": {y: g["reason"] for y, g in check.grants.items()
+                                    if g["reason"]}}
+        if staff:
+            check_out.update(ratings=check.ratings, summary=check.summary,
+                             computed_grant={y: _out(g["computed"])
+                                             for y, g in check.grants.items()})
+    return {
+        "reference": app.reference, "state": app.state,
+        "version": report.version if report else None,
+        "status": ("none" if report is None else
+                   "submitted" if report.submitted_at else "draft"),
+        "submitted_at": report.submitted_at.isoformat() if report and report.submitted_at
+        else None,
+        "sachbericht": content.sachbericht,
+        "headings": [{"code": h.code, "label": h.label(language)} for h in frame.headings],
+        "years": years,
+        "belege": [{**b.as_dict(), "amount": _out(b.amount_cents)} for b in content.belege],
+        "problems": [{"field": f, "detail": en if language == "en" else de}
+                     for f, de, en in problems(content, frame)] if report else [],
+        "check": check_out,
+    }
