@@ -89,7 +89,8 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def _date(text: str) -> date:
+def parse_day(text: str) -> date:
+    """A date as German Excel writes it (31.12.2026) or ISO."""
     match = GERMAN_DATE.match(text)
     if match:
         day, month, year = (int(g) for g in match.groups())
@@ -142,7 +143,7 @@ def parse_file(data: bytes, frame: Frame) -> list[Beleg]:
         parsed: dict[str, Any] = {}
         if values["date"]:
             try:
-                parsed["date"] = _date(values["date"])
+                parsed["date"] = parse_day(values["date"])
             except ValueError:
                 reasons.append(f"„{values['date'][:20]}“ ist kein Datum (TT.MM.JJJJ)")
         if values["amount"]:
