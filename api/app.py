@@ -24,6 +24,7 @@ from api.docs import STATIC_PREFIX
 from api.routers import accounts, admin, applications, auth, calls, health, mail
 from api.routers import calendar as calendar_feed
 from api.routers import documents as case_files
+from api.routers import final_report as verwendungsnachweis
 from api.routers import finality as notice_finality
 from api.routers import payments as money_after_approval
 from api.routers import reports as interim_reports
@@ -297,6 +298,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
     app.include_router(notice_finality.router)
     app.include_router(money_after_approval.router)
     app.include_router(settlement_routes.router)
+    app.include_router(verwendungsnachweis.router)
     docs.install(app, settings)
     portal.install(app)
     guard_api_routes(app)

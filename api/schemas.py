@@ -125,6 +125,34 @@ class ApplicationUpdate(ApplicationFields):
     """Fields of a draft to change; omitted fields stay as they are."""
 
 
+class NachweisYearIn(Strict):
+    """The zahlenmäßiger Nachweis of a budget year: actual expenses by heading of the approved
+    plan, financing received."""
+
+    expenses: dict[Code, Money] = Field(default_factory=dict, max_length=50)
+    own: Money | None = None
+    third_party: Money | None = None
+    grant: Money | None = None
+
+
+class BelegIn(Strict):
+    year: int = Field(ge=1900, le=2200)
+    heading: Code
+    date: date
+    party: str = Field(max_length=500)
+    purpose: str = Field(max_length=500)
+    amount: Money
+    number: str | None = Field(default=None, max_length=60)
+
+
+class FinalReportContent(Strict):
+    """A Verwendungsnachweis: Sachbericht, zahlenmäßiger Nachweis per year, Belegliste."""
+
+    sachbericht: str | None = Field(default=None, max_length=50_000)
+    nachweis: dict[BudgetYear, NachweisYearIn] | None = Field(default=None, max_length=MAX_YEARS)
+    belege: list[BelegIn] | None = Field(default=None, max_length=5000)
+
+
 class FirePayload(Strict):
     amounts: Amounts | None = None
     spending: Amounts | None = None
@@ -139,6 +167,10 @@ class FirePayload(Strict):
     document_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] | None = Field(
         default=None, max_length=MAX_DOCUMENTS)
     explanation: str | None = Field(default=None, max_length=2000)
+    # submit_final_report (issue 16): the Verwendungsnachweis; none of them: the saved draft.
+    sachbericht: str | None = Field(default=None, max_length=50_000)
+    nachweis: dict[BudgetYear, NachweisYearIn] | None = Field(default=None, max_length=MAX_YEARS)
+    belege: list[BelegIn] | None = Field(default=None, max_length=5000)
 
 
 class FireRequest(Strict):

@@ -37,6 +37,7 @@ from states import (
     CASE_OFFICER_EMAIL,
     EARLY_START_EMAIL,
     ESCALATION_EMAIL,
+    FINAL_REPORT_EMAILS,
     FINALITY_EMAILS,
     FUNDING_STOP_EMAIL,
     FUNDING_STOP_LIFTED_EMAIL,
@@ -58,7 +59,8 @@ TEMPLATES: tuple[str, ...] = tuple(dict.fromkeys(
     + [t.officer_email for t in TRANSITIONS if t.officer_email]
     + [FUNDING_STOP_EMAIL, FUNDING_STOP_LIFTED_EMAIL, REMINDER_EMAIL, ESCALATION_EMAIL]
     + list(INTERIM_REPORT_EMAILS) + [CASE_OFFICER_EMAIL, EARLY_START_EMAIL]
-    + list(FINALITY_EMAILS) + list(PAYMENT_EMAILS) + list(SETTLEMENT_EMAILS)))
+    + list(FINALITY_EMAILS) + list(PAYMENT_EMAILS) + list(SETTLEMENT_EMAILS)
+    + list(FINAL_REPORT_EMAILS)))
 # The emails about an account, not an application (templates on `account_layout.j2`).
 ACCOUNT_TEMPLATES: tuple[str, ...] = ACCOUNT_EMAILS
 

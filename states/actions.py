@@ -53,6 +53,9 @@ class ActionName(StrEnum):
     record_repayment = "record_repayment"
     record_late_use = "record_late_use"
     claim_settled = "claim_settled"
+    # Issue 16, part 3: the Verwendungsnachweis (draft kept by the carrier, checked by staff)
+    edit_final_report = "edit_final_report"
+    check_final_report = "check_final_report"
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,16 @@ ACTIONS: dict[ActionName, Action] = {a.name: a for a in (
            Label("Rückforderung vollständig beglichen", "Repayment claim paid in full"),
            history_trigger="claim_settled", email="claim_settled",
            in_states=(S.partially_revoked, S.revoked)),
+    # Verwendungsnachweis: the carrier keeps a draft (Sachbericht, zahlenmäßiger Nachweis,
+    # Belegliste) until it submits it with `submit_final_report`; staff check it and fix the
+    # final grant per budget year under the call's Finanzierungsart (the state stays).
+    Action(A.edit_final_report, frozenset({R.carrier}),
+           Label("Verwendungsnachweis bearbeiten", "Edit the final report"),
+           in_states=(S.active, S.report_changes_requested)),
+    Action(A.check_final_report, frozenset(STAFF),
+           Label("Verwendungsnachweis prüfen", "Check the final report"),
+           history_trigger="check_final_report", email="final_report_checked",
+           in_states=(S.report_submitted,)),
 )}
 
 
@@ -325,3 +338,5 @@ class Settlement:
 
 SETTLEMENT = Settlement()
 SETTLEMENT_EMAILS = ("settlement", "partial_revocation", "repayment_received", "claim_settled")
+# ------------------------------------------------------------------ issue 16: Verwendungsnachweis
+FINAL_REPORT_EMAILS = (ACTIONS[A.check_final_report].email,)

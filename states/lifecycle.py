@@ -115,13 +115,17 @@ class Guard(StrEnum):
     # Issue 16, settlement: no case closes while a repayment claim is open or while money paid
     # beyond the final grant has no claim yet (workflow.settlement).
     no_open_claim = "no_open_claim"
+    # Issue 16, Verwendungsnachweis: the report (payload or the carrier's draft) is complete and
+    # consistent; `close` only after staff checked the newest submitted version.
+    final_report_complete = "final_report_complete"
+    final_report_checked = "final_report_checked"
 
 
 # Guards that check the firing's input (reason, payload). `check` and `available_triggers` skip
 # them: whether a trigger is possible now does not depend on what the user will type.
 INPUT_GUARDS: frozenset[Guard] = frozenset(
     {Guard.reason_given, Guard.amounts_given, Guard.spending_given, Guard.repayment_given,
-     Guard.documents_attached, Guard.documents_or_explanation}
+     Guard.documents_attached, Guard.documents_or_explanation, Guard.final_report_complete}
 )
 
 
@@ -145,6 +149,8 @@ class Effect(StrEnum):
     # for all money paid (full).
     record_hearing_subject = "record_hearing_subject"
     record_claim = "record_claim"
+    # Issue 16: the submitted Verwendungsnachweis is stored as the report's version.
+    record_final_report = "record_final_report"
 
 
 class Money(StrEnum):
@@ -286,14 +292,14 @@ TRANSITIONS: tuple[Transition, ...] = (
        effects=(E.record_waiver_of_appeal,), email="project_started"),
     _t("submit_final_report", (S.active, S.report_changes_requested), S.report_submitted,
        {R.carrier}, Label("Verwendungsnachweis einreichen", "Submit final report"),
-       guards=(G.own_organisation, G.spending_given, G.documents_attached),
-       effects=(E.record_spending,),
+       guards=(G.own_organisation, G.final_report_complete, G.documents_attached),
+       effects=(E.record_spending, E.record_final_report),
        closes=(D.final_report, D.report_changes), email="report_received"),
     _t("request_report_changes", S.report_submitted, S.report_changes_requested, STAFF,
        Label("Nachbesserung anfordern", "Request report changes"),
        guards=(G.reason_given,), opens=(D.report_changes,), email="report_changes_requested"),
     _t("close", (S.report_submitted, S.partially_revoked), S.closed, STAFF,
-       Label("Abschließen", "Close"), guards=(G.no_open_claim,),
+       Label("Abschließen", "Close"), guards=(G.final_report_checked, G.no_open_claim),
        effects=(E.release_underspend,), closes=(D.interim_report,), email="closure"),
     _t("open_hearing", (S.active, S.report_submitted, S.report_changes_requested),
        S.revocation_hearing, STAFF, Label("Anhörung einleiten", "Open hearing"),

@@ -149,3 +149,15 @@ class SigningQueue:
 
 
 SIGNING = SigningQueue(State.recommended, "approve", "return_to_review")
+
+
+# ------------------------------------------------------------------ issue 16: Verwendungsnachweis
+# The criteria of staff's check of a final report, each rated on RATING_SCALE with a note.
+FINAL_REPORT_CRITERIA: tuple[Criterion, ...] = (
+    Criterion("sachbericht", Label("Sachbericht schlüssig", "Narrative report coherent")),
+    Criterion("finanzplan", Label("Ausgaben entsprechen dem Finanzplan",
+                                  "Expenses match the finance plan")),
+    Criterion("belegliste", Label("Belegliste vollständig und plausibel",
+                                  "List of receipts complete and plausible")),
+    Criterion("zweck", Label("Zuwendungszweck erreicht", "Purpose of the grant achieved")),
+)

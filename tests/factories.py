@@ -160,6 +160,41 @@ def draft_fields(amounts: dict[str, str] | None = None, /, **overrides: Any) -> 
     return fields
 
 
+SACHBERICHT = (
+    "Im Projekt haben zwei Stadtteilmütter über die gesamte Laufzeit Familien im Quartier "
+    "begleitet: wöchentliche Sprechstunden im Familienzentrum, Hausbesuche und ein Elterncafé. "
+    "Erreicht wurden 84 Familien mit 160 Kindern; 31 Familien nehmen inzwischen Angebote der "
+    "Regelstruktur wahr. Der Zuwendungszweck ist erreicht.")
+
+
+def final_report_payload(spending: dict[str, str], heading: str = "personnel",
+                         **extra: Any) -> dict[str, Any]:
+    """A complete Verwendungsnachweis for `submit_final_report`: the actual expenses of each
+    year on one heading of the approved plan, each backed by one Beleg dated in its year."""
+    return {
+        "sachbericht": SACHBERICHT,
+        "nachweis": {str(y): {"expenses": {heading: v}, "own": "0", "third_party": "0"}
+                     for y, v in spending.items()},
+        "belege": [{"year": int(y), "heading": heading, "date": f"{y}-06-30",
+                    "party": "Stadtteilmütter-Team", "purpose": f"Personalausgaben {y}",
+                    "amount": v, "number": f"B-{y}"} for y, v in spending.items()],
+        **extra,
+    }
+
+
+CHECK_RATINGS = {c: {"rating": "erfuellt", "note": "passt"}
+                 for c in ("sachbericht", "finanzplan", "belegliste", "zweck")}
+
+
+def check_final_report(session: Session, reference: Any, reviewer: Actor, *,
+                       lowered: dict[str, Any] | None = None, now: datetime = NOW) -> Any:
+    """Staff's complete check of the submitted Verwendungsnachweis (then `close` may fire)."""
+    from workflow import final_report_check
+    return final_report_check.check_final_report(
+        session, reference, reviewer, ratings=CHECK_RATINGS, summary="Nachweis schlüssig.",
+        lowered=lowered, now=now)
+
+
 # The trigger path from draft to each reachable state (actor key, trigger, payload, reason).
 # The worlds act before the project start date, so the carrier starts with a waiver of appeal.
 PATH = [
@@ -194,7 +229,7 @@ def application_in(
         if payload_kind == "amounts":
             payload = {"amounts": amounts}
         elif payload_kind == "spending":
-            payload = {"spending": amounts}
+            payload = final_report_payload(amounts)
         elif payload_kind == "waiver":
             payload = {"waiver_of_appeal": True}
         actor = carrier if (who == "carrier" and carrier) else getattr(world, who)

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from states import SCHEDULED_START, ClaimBasis, Effect, Money
-from workflow import claims, deadlines
+from workflow import claims, deadlines, final_report
 from workflow.firing import Firing, MoneyChange
+from workflow.rows import YearRow
 
 
 def become_case_officer(f: Firing) -> None:
@@ -46,15 +47,21 @@ def release_budget(f: Firing) -> None:
     f.money = MoneyChange(Money.release, None, f"{f.spec.label.de} {f.app.reference}")
 
 
+def _kept(r: YearRow) -> int:
+    """What the application keeps of a year: the final grant once staff fixed it, else the
+    reported spending."""
+    return r.final_grant_cents if r.final_grant_cents is not None else (r.spent_cents or 0)
+
+
 def release_underspend(f: Firing) -> None:
     if any(y.final_grant_cents is not None for y in claims.year_money(f.session, f.app.id)):
         # Settled (workflow.settlement): nothing more is paid, all unpaid money goes back.
         f.money = MoneyChange(Money.release, None, f"Abrechnung {f.app.reference}")
         return
     under = {
-        y: r.approved_cents - (r.spent_cents or 0)
+        y: r.approved_cents - _kept(r)
         for y, r in f.years.items()
-        if r.approved_cents and r.approved_cents > (r.spent_cents or 0)
+        if r.approved_cents and r.approved_cents > _kept(r)
     }
     f.money = MoneyChange(Money.release, under, f"Minderausgabe {f.app.reference}")
 
@@ -62,6 +69,11 @@ def release_underspend(f: Firing) -> None:
 def record_spending(f: Firing) -> None:
     spending = f.parsed.spending or {}
     f.year_values["spent_cents"] = {y: spending[y] for y in f.years if y in spending}
+
+
+def record_final_report(f: Firing) -> None:
+    if f.parsed.final_report is not None:
+        final_report.submit(f.session, f.app.id, f.actor, f.parsed.final_report, f.now)
 
 
 def record_repayment(f: Firing) -> None:
@@ -108,5 +120,6 @@ EFFECTS: dict[Effect, Callable[[Firing], None]] = {
     Effect.record_repayment: record_repayment,
     Effect.record_hearing_subject: record_hearing_subject,
     Effect.record_claim: record_claim,
+    Effect.record_final_report: record_final_report,
 }
 assert set(EFFECTS) == set(Effect), "every effect in the table needs an implementation"

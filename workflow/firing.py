@@ -59,6 +59,7 @@ class ParsedInput:
     spending: dict[int, int] | None = None  # actual spending (final report)
     repayment_cents: int | None = None  # repayment claim (revocation)
     document_ids: list[int] | None = None  # uploads the transition carries (issue 13)
+    final_report: object = None  # the submitted report (workflow.final_report.Content)
 
 
 @dataclass

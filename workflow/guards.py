@@ -27,11 +27,14 @@ from workflow import (
     claims,
     deadlines,
     documents,
+    final_report,
+    final_report_check,
     finance_plan,
     inputs,
     reminders,
     repository,
 )
+from workflow.applications import load_application
 from workflow.budget import parse_euros
 from workflow.claim_tables import RepaymentClaim
 from workflow.errors import (
@@ -233,6 +236,27 @@ def spending_given(f: Firing) -> None:
             )
     f.parsed.spending = spending
     f.record_payload["spending_cents"] = {str(y): c for y, c in sorted(spending.items())}
+
+
+def final_report_complete(f: Firing) -> None:
+    """The Verwendungsnachweis (payload or draft) is complete and matches the approved plan;
+    the spending per year is its actual expenses."""
+    app = load_application(f.session, f.app.id)
+    content = final_report.submitted_content(f.session, app, f.payload)
+    f.parsed.final_report = content
+    f.parsed.spending = content.spending()
+    f.record_payload["spending_cents"] = {str(y): c for y, c in content.spending().items()}
+    f.record_payload["final_report"] = {"sachbericht_chars": len(content.sachbericht),
+                                        "belege": len(content.belege)}
+
+
+def final_report_checked(f: Firing) -> None:
+    if not final_report_check.checked(f.session, f.app.id):
+        raise GuardFailed(
+            "Der Verwendungsnachweis ist noch nicht geprüft: Bitte zuerst die Prüfung erfassen "
+            "und die Zuwendung endgültig festsetzen.",
+            "The final report has not been checked yet: record the check and fix the final "
+            "grant first.", field="final_report_check")
 
 
 def four_eyes(f: Firing) -> None:
@@ -466,5 +490,7 @@ GUARDS: dict[Guard, Callable[[Firing], None]] = {
     Guard.documents_attached: documents_attached,
     Guard.documents_or_explanation: documents_or_explanation,
     Guard.no_open_claim: no_open_claim,
+    Guard.final_report_complete: final_report_complete,
+    Guard.final_report_checked: final_report_checked,
 }
 assert set(GUARDS) == set(Guard), "every guard in the table needs an implementation"

@@ -407,3 +407,72 @@ class Assessment(SQLModel, table=True):
     amounts_cents: dict[str, Any] = Field(default_factory=dict,
                                           sa_column=Column(JSON, nullable=False))
     complete: bool = False
+
+
+# ------------------------------------------------------------------ issue 16: Verwendungsnachweis
+
+
+class FinalReport(SQLModel, table=True):
+    """One version of an application's Verwendungsnachweis: the Sachbericht and who submitted
+    it when (None while the carrier's draft). A request for changes makes the next version."""
+
+    __tablename__ = "final_report"
+    __table_args__ = (UniqueConstraint("application_id", "version"),
+                      CheckConstraint("version >= 1", name="ck_final_report_version"))
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    version: int = 1
+    sachbericht: str = ""
+    created_at: datetime = _ts(nullable=False, default=utcnow)
+    updated_at: datetime = _ts(nullable=False, default=utcnow)
+    submitted_at: datetime | None = _ts(nullable=True)
+    submitted_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class FinalReportLine(SQLModel, table=True):
+    """The zahlenmäßiger Nachweis: actual expenses of a heading of the approved plan (kind
+    "expense") or financing received (kind own / third_party / grant, heading "") in a year."""
+
+    __tablename__ = "final_report_line"
+    __table_args__ = (UniqueConstraint("report_id", "year", "kind", "heading"),
+                      CheckConstraint("cents >= 0", name="ck_final_report_line_not_negative"))
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="final_report.id", index=True)
+    year: int
+    kind: str
+    heading: str = ""
+    cents: int = _money(nullable=False)
+
+
+class FinalReportEntry(SQLModel, table=True):
+    """One line of the Belegliste: a payment of a heading in a budget year."""
+
+    __tablename__ = "final_report_entry"
+    __table_args__ = (CheckConstraint("amount_cents > 0", name="ck_final_report_entry_positive"),)
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="final_report.id", index=True)
+    position: int  # the order of the list, from 1
+    year: int
+    heading: str
+    paid_on: date
+    party: str  # Empfänger / Einzahler
+    purpose: str
+    amount_cents: int = _money(nullable=False)
+    number: str = ""  # Belegnummer
+
+
+class FinalReportCheck(SQLModel, table=True):
+    """Staff's check of a submitted Verwendungsnachweis version: a rating and note per criterion,
+    a summary, and the final grant per year (computed, and lowered with a reason where staff
+    found ineligible expenses). Append-only; the newest check of the newest version counts."""
+
+    __tablename__ = "final_report_check"
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="final_report.id", index=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    author_id: int = Field(foreign_key="app_user.id")
+    at: datetime = _ts(nullable=False)
+    ratings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    summary: str = ""
+    # {year: {"computed": cents, "final": cents, "reason": text}}
+    grants: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -124,6 +124,7 @@ class YearRow(_Row):
     requested_cents: int
     approved_cents: int | None
     spent_cents: int | None
+    final_grant_cents: int | None = None  # fixed by staff's check of the final report
 
 
 @dataclass(slots=True)

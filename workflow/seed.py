@@ -17,7 +17,16 @@ from sqlmodel import Session, select
 
 from notifications.outbox import OutboxMessage
 from states import DeadlineStatus
-from workflow import budget, deadlines, drafts, engine, finance_plan, reminders, reports
+from workflow import (
+    budget,
+    deadlines,
+    drafts,
+    engine,
+    final_report_check,
+    finance_plan,
+    reminders,
+    reports,
+)
 from workflow.bescheide import without_pdfs
 from workflow.deadlines import BERLIN
 from workflow.models import BudgetLine, Call, Deadline, Module, Organisation, Programme, User
@@ -224,6 +233,32 @@ def finance_plan_for(amounts: dict[str, str], own_cents: int) -> dict[str, Any]:
     return plan
 
 
+def final_report_for(spending: dict[str, str], title: str) -> dict[str, Any]:
+    """A complete Verwendungsnachweis with the spending per year as its actual expenses, spread
+    over the plan's headings like the plan, each heading backed by one Beleg in its year."""
+    nachweis, belege = {}, []
+    for year, euros in sorted(spending.items()):
+        total = budget.parse_euros(euros)
+        parts = {code: total * part // 1000 for code, part in PLAN_SPREAD[:-1]}
+        parts[PLAN_SPREAD[-1][0]] = total - sum(parts.values())
+        parts = {c: v for c, v in parts.items() if v}
+        nachweis[year] = {"expenses": {c: _euros(v) for c, v in parts.items()},
+                          "own": "0.00", "third_party": "0.00", "grant": _euros(total)}
+        belege += [{"year": int(year), "heading": c, "date": f"{year}-{m:02d}-28",
+                    "party": "Lohnbuchhaltung" if c == "personnel" else "Lieferant",
+                    "purpose": f"{c} {year}", "amount": _euros(v), "number": f"{year}-{m}"}
+                   for m, (c, v) in enumerate(parts.items(), start=1)]
+    return {"nachweis": nachweis, "belege": belege, "sachbericht": (
+        f"{title}: Die Angebote im Quartier liefen wie geplant. Familien und Kinder wurden "
+        "regelmäßig erreicht, die Bezugspersonen sind im Stadtteil bekannt und vernetzt. "
+        "Die Ergebnisse sind im Anhang je Angebot beschrieben; der Zuwendungszweck ist "
+        "erreicht.")}
+
+
+CHECK_RATINGS = {c: {"rating": "erfuellt", "note": ""}
+                 for c in ("sachbericht", "finanzplan", "belegliste", "zweck")}
+
+
 def _month_after(day: date, months: int = 1) -> date:
     return deadlines.add_months(day.replace(day=1), months)
 
@@ -428,7 +463,8 @@ def _after_approval(p: Project, rng: random.Random) -> list[Action]:
         spending = {str(y): _euros(c - (underspend if y == last_year else 0))
                     for y, c in p.amounts.items()}
         act(sent, 10, p.carrier, "submit_final_report", reason="Verwendungsnachweis",
-            payload={"spending": spending})
+            payload=final_report_for(spending, p.title))
+        act(working_day(sent + timedelta(days=16)), 11, p.reviewer, "check_final_report")
         act(working_day(sent + timedelta(days=16)), 14, p.reviewer, "close",
             reason="Nachweis geprüft; die Minderausgabe fließt zurück.")
         return out
@@ -471,16 +507,17 @@ def _after_approval(p: Project, rng: random.Random) -> list[Action]:
         year = max(p.amounts)
         spending[str(year)] = _euros(p.amounts[year] - _cents(600 + 100 * (n % 3)))
     act(sent, 10, p.carrier, "submit_final_report", reason="Verwendungsnachweis",
-        payload={"spending": spending})
+        payload=final_report_for(spending, p.title))
     closing = working_day(sent + timedelta(days=10 + rng.randrange(30)))
     if n % 19 == 6:
         act(closing, 10, p.reviewer, "request_report_changes",
             reason="Bitte die Belegliste vollständig beifügen.")
         sent = working_day(closing + timedelta(days=7))
         act(sent, 10, p.carrier, "submit_final_report", reason="Verwendungsnachweis mit Belegliste",
-            payload={"spending": spending})
+            payload=final_report_for(spending, p.title))
         closing = working_day(sent + timedelta(days=12))
     if closing <= HISTORY_END:
+        act(closing, 11, p.reviewer, "check_final_report")
         act(closing, 14, p.reviewer, "close", reason="Nachweis geprüft.")
     return out
 
@@ -526,6 +563,10 @@ def perform(session: Session, action: Action, refs: dict[str, str],
         reports.accept_interim_report(session, ref, actor, now=action.when, **args)
     elif action.what == "request_interim_changes":
         reports.request_interim_changes(session, ref, actor, now=action.when, **args)
+    elif action.what == "check_final_report":
+        final_report_check.check_final_report(
+            session, ref, actor, ratings=CHECK_RATINGS, now=action.when,
+            summary="Sachbericht schlüssig, Belegliste vollständig; Zuwendung festgesetzt.")
     else:
         engine.fire(session, ref, action.what, actor, reason=args.get("reason"),
                     payload=args.get("payload"), now=action.when)

@@ -18,6 +18,7 @@ from api.portal import (
     case,
     case_forms,
     dashboards,
+    final_report_form,
     home,
     i18n,
     my_applications,
@@ -34,8 +35,8 @@ from workflow.errors import WorkflowError
 
 # Every module of pages; each has `router = portal_router()`.
 ROUTERS = [home, session_pages, my_applications, application_form, accounts, organisations,
-            case, case_forms, staff_worklist, staff_case, staff_assessment, signing,
-            dashboards, admin_calls, admin_users, payments_pages]
+            case, case_forms, final_report_form, staff_worklist, staff_case, staff_assessment,
+            signing, dashboards, admin_calls, admin_users, payments_pages]
 
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "

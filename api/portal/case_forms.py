@@ -200,24 +200,7 @@ def interim_report(reference: str, request: Request, session: SessionDep, actor:
     return _answer(request, session, reference, actor, INTERIM, form, step)
 
 
-# ---- Verwendungsnachweis -----------------------------------------------------------------------
-
-@router.get("/antraege/{reference}/verwendungsnachweis")
-def final_form(reference: str, request: Request, session: SessionDep,
-               actor: CarrierDep) -> Response:
-    return _show(request, session, reference, actor, FINAL)
-
-
-@router.post("/antraege/{reference}/verwendungsnachweis")
-def final_report(reference: str, request: Request, session: SessionDep, actor: CarrierDep,
-                 form: FormDep) -> Response:
-    def step(app: Application, _ids: list[int]) -> None:
-        spending = {y: v for y, v in _spending(form, app, session).items() if v}
-        engine.fire(session, app.reference or app.id, "submit_final_report", actor,
-                    reason=_text(form, "text") or None,
-                    payload={"spending": spending} if spending else {})
-
-    return _answer(request, session, reference, actor, FINAL, form, step)
+# The Verwendungsnachweis form is api.portal.final_report_form (it uses FINAL).
 
 
 # ---- Anhörung ----------------------------------------------------------------------------------

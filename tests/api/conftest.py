@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import func, select
 
 from api.app import create_app
-from tests.factories import World, draft_fields, make_world
+from tests.factories import World, draft_fields, final_report_payload, make_world
 from workflow import drafts, rows
 from workflow import engine as wf
 from workflow.db import unit_of_work
@@ -93,7 +93,7 @@ PATH: list[tuple[str, str, dict[str, Any]]] = [
     ("approver", "approve", {}),
     ("carrier", "start", {"payload": {"waiver_of_appeal": True}}),  # before the start date
     ("carrier", "submit_final_report",
-     {"reason": "Nachweis", "payload": {"spending": amounts("40000", "45000")}}),
+     {"reason": "Nachweis", "payload": final_report_payload(amounts("40000", "45000"))}),
 ]
 STATE_AFTER = ["submitted", "in_review", "recommended", "approved", "active", "report_submitted"]
 

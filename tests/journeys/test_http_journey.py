@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from tests.api.conftest import Y1, Y2, amounts, api_settings, application_body, build_world, login
+from tests.factories import final_report_payload
 
 
 def available(client: TestClient, headers: dict[str, str]) -> dict[int, str]:
@@ -81,7 +82,12 @@ def test_ziq_journey_over_http(any_engine) -> None:
         fire(carrier, "start", {"payload": {"waiver_of_appeal": True}})  # before its start
         fire(carrier, "submit_final_report",
              {"reason": "Verwendungsnachweis",
-              "payload": {"spending": amounts("40000", "45000.50")}})
+              "payload": final_report_payload(amounts("40000", "45000.50"))})
+        checked = client.post(f"/api/v1/applications/{ref}/final-report/check", headers=reviewer,
+                              json={"summary": "Nachweis schlüssig.", "ratings": {
+                                  c: {"rating": "erfuellt"} for c in
+                                  ("sachbericht", "finanzplan", "belegliste", "zweck")}})
+        assert checked.status_code == 200, checked.text
         closed = fire(reviewer, "close", {"reason": "Nachweis geprüft."}).json()
         assert closed["application"]["state"] == "closed"
         assert closed["application"]["years"] == [
@@ -95,7 +101,7 @@ def test_ziq_journey_over_http(any_engine) -> None:
         history = client.get(f"/api/v1/applications/{ref}/history", headers=carrier).json()
         assert [h["trigger"] for h in history] == [
             "create", "submit", "start_review", "request_documents", "provide_documents",
-            "recommend", "approve", "start", "submit_final_report", "close"]
+            "recommend", "approve", "start", "submit_final_report", "check_final_report", "close"]
         ledger = client.get("/api/v1/admin/calls/ZiQ-2021/ledger", headers=admin).json()
         mine = [(e["kind"], e["year"], e["committed_delta"]) for e in ledger["items"]
                 if e["application"] == ref]

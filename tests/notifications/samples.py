@@ -103,6 +103,16 @@ REPAYMENT = {"claim_id": 1, "amount_cents": 1_000_00, "value_date": "2023-08-15"
              "interest_cents": 12_34, "principal_cents": 987_66, "open_cents": 2_469_12,
              "principal_open_cents": 2_469_12, "due_on": "2023-09-01",
              "interest_paid_cents": 25_00, "repaid_per_year": {"2021": 987_66}}
+# What workflow.final_report_check adds to the email of the check.
+FINAL_REPORT_CHECK = {
+    "final_grants": [
+        {"year": 2021, "approved_cents": 45_000_00, "expenses_cents": 52_000_00,
+         "final_grant_cents": 41_500_00, "paid_cents": 45_000_00,
+         "reason": "Bewirtung „Sommerfest“ nicht förderfähig (500,00 €)"},
+        {"year": 2022, "approved_cents": 50_000_00, "expenses_cents": 55_000_00,
+         "final_grant_cents": 50_000_00, "paid_cents": 40_000_00, "reason": ""}],
+    "final_total_cents": 91_500_00, "paid_total_cents": 85_000_00, "overpaid_cents": 0,
+    "outstanding_cents": 6_500_00}
 
 
 def sample_context(template: str) -> dict[str, Any]:
@@ -129,4 +139,6 @@ def sample_context(template: str) -> dict[str, Any]:
         return {**TRANSITION, **SETTLEMENT}
     if template in ("repayment_received", "claim_settled"):
         return {**TRANSITION, **REPAYMENT}
+    if template == "final_report_checked":
+        return {**TRANSITION, **FINAL_REPORT_CHECK}
     return dict(TRANSITION)

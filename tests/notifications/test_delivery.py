@@ -32,7 +32,13 @@ from notifications.worker import (
     retry_delay,
 )
 from states import CASE_OFFICER_EMAIL, ESCALATION_EMAIL, REMINDER_EMAIL, STATE_LABELS, State
-from tests.factories import NOW, application_in, make_world
+from tests.factories import (
+    NOW,
+    application_in,
+    check_final_report,
+    final_report_payload,
+    make_world,
+)
 from tests.notifications.conftest import SmtpServer
 from tests.notifications.handlers import RefusingHandler
 from tests.notifications.samples import sample_context
@@ -88,11 +94,12 @@ def every_carrier_email(engine: Engine, language: str) -> None:
                                       needed_within_two_months=True, now=NOW)
         payments.check_call(s, funds.id, reviewer, now=NOW)
         payments.order_payment(s, funds.id, approver, now=NOW)
-        spending = {"spending": {"2021": "40000", "2022": "50000"}}
+        spending = final_report_payload({"2021": "40000", "2022": "50000"})
         wf.fire(s, main, "submit_final_report", carrier, now=NOW, payload=spending)
         wf.fire(s, main, "request_report_changes", reviewer, now=NOW,
                 reason="Belege für Honorarkräfte fehlen.")
         wf.fire(s, main, "submit_final_report", carrier, now=NOW, payload=spending)
+        check_final_report(s, main, reviewer, now=NOW)
         wf.fire(s, main, "close", reviewer, now=NOW)
 
         rejected = application_in(s, world, "submitted")

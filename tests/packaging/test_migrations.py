@@ -17,7 +17,8 @@ def test_alembic_has_exactly_one_head() -> None:
         "0001", "0002_api", "0004_reminders", "0005_one_head", "0006_accounts", "0007_early_start",
         "0008_admin_audit", "0010_documents", "0011_outbox_attachments", "0012_finance_plan",
         "0013_onboarding", "0015_staff_work",
-        "0014_payments", "0016_calls_of_funds", "0017_final_grant", "0019_settlement"}
+        "0014_payments", "0016_calls_of_funds", "0017_final_grant", "0018_final_report",
+        "0019_settlement"}
 
 
 def test_a_database_at_the_former_two_heads_upgrades_to_the_one(tmp_path) -> None:

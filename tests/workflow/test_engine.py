@@ -9,7 +9,14 @@ from sqlmodel import select
 
 from notifications.outbox import OutboxMessage
 from states import STATE_LABELS, TRANSITIONS, State
-from tests.factories import NOW, application_in, draft_fields, make_world
+from tests.factories import (
+    NOW,
+    application_in,
+    check_final_report,
+    draft_fields,
+    final_report_payload,
+    make_world,
+)
 from tests.workflow.helpers import refused
 from workflow import applications, budget, drafts, programme_admin
 from workflow import engine as wf
@@ -62,11 +69,14 @@ def test_whole_journey_releases_underspend(any_engine):
         (w.reviewer, "recommend", {"amounts": {"2021": "55000", "2022": "20000"}}, "ok"),
         (w.approver, "approve", None, None),
         (w.carrier, "start", {"waiver_of_appeal": True}, None),  # before the start date
-        (w.carrier, "submit_final_report", {"spending": {"2021": "50000", "2022": "18000"}}, "VN"),
+        (w.carrier, "submit_final_report", final_report_payload({"2021": "50000", "2022": "18000"}),
+         "VN"),
         (w.reviewer, "close", None, "geprüft"),
     ]
     for i, (actor, trigger, payload, reason) in enumerate(steps):
         with unit_of_work(any_engine) as s:
+            if trigger == "close":
+                check_final_report(s, ref, w.reviewer, now=NOW + timedelta(days=i))
             wf.fire(
                 s, ref, trigger, actor, payload=payload, reason=reason, now=NOW + timedelta(days=i)
             )
@@ -86,7 +96,9 @@ def test_whole_journey_releases_underspend(any_engine):
         ]
         assert kinds == ["commit", "commit", "release", "release"]
         hist = applications.history(s, app)
-        assert [h.trigger for h in hist] == ["create"] + [st[1] for st in steps]
+        triggers = [st[1] for st in steps]
+        assert [h.trigger for h in hist] == ["create", *triggers[:-1], "check_final_report",
+                                             "close"]
         assert all(h.from_state == prev.to_state for prev, h in zip(hist, hist[1:], strict=False))
         templates = [m.template for m in s.exec(select(OutboxMessage).order_by(OutboxMessage.id))]
         assert templates == [
@@ -100,6 +112,7 @@ def test_whole_journey_releases_underspend(any_engine):
                 "project_started",
                 "report_received",
                 "case_officer_notice",  # ... and of the final report
+                "final_report_checked",
                 "closure",
             )
         ]
@@ -402,7 +415,8 @@ def test_invalid_draft_fields(engine, world, fields, words):
     )
 
 
-def test_spending_above_approved_is_refused(engine, world):
+def test_spending_without_a_report_is_refused(engine, world):
+    """Issue 16: two numbers and no Sachbericht are no Verwendungsnachweis."""
     with unit_of_work(engine) as s:
         ref = application_in(s, world, "active").reference
     refused(
@@ -414,10 +428,10 @@ def test_spending_above_approved_is_refused(engine, world):
             "submit_final_report",
             world.carrier,
             reason="VN",
-            payload={"spending": {"2021": "60000", "2022": "1"}},
+            payload={"spending": {"2021": "0", "2022": "0"}},
             now=NOW,
         ),
-        "übersteigen",
+        "Verwendungsnachweis ausfüllen",
     )
 
 
@@ -496,6 +510,6 @@ def test_late_final_report_is_marked_late(engine, world):
     with unit_of_work(engine) as s:
         app = application_in(s, world, "active")
         record = wf.fire(s, app, "submit_final_report", world.carrier, reason="VN",
-                         payload={"spending": {"2021": "1000", "2022": "1000"}},
+                         payload=final_report_payload({"2021": "1000", "2022": "1000"}),
                          now=datetime(2023, 8, 1, tzinfo=UTC))  # due 30.06.2023
         assert record.late is True

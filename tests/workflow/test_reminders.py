@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from notifications.outbox import OutboxMessage
-from tests.factories import application_in, make_world
+from tests.factories import application_in, final_report_payload, make_world
 from workflow import engine as wf
 from workflow import reports
 from workflow.db import unit_of_work
@@ -183,7 +183,7 @@ def test_a_met_deadline_cancels_its_remaining_steps(engine, active):
     assert [s[0] for s in sent_steps(engine, final_id)] == ["before_28"]
     with unit_of_work(engine) as session:
         wf.fire(session, app_id, "submit_final_report", world.carrier,
-                payload={"spending": {"2021": "50000", "2022": "45000"}}, reason="Nachweis",
+                payload=final_report_payload({"2021": "50000", "2022": "45000"}), reason="Nachweis",
                 now=at(date(2023, 6, 5), 12))
     run_daily(engine, date(2023, 6, 6), date(2023, 8, 31))
     assert [s[0] for s in sent_steps(engine, final_id)] == ["before_28"]

@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import Session, select
 
 from states.documents import DocumentPurpose
-from tests.factories import NOW, application_in, make_world
+from tests.factories import NOW, application_in, final_report_payload, make_world
 from workflow import documents, uploads
 from workflow import engine as wf
 from workflow.errors import InvalidInput
@@ -114,12 +114,13 @@ def test_a_final_report_carries_its_documents_and_names_them(any_engine, tmp_pat
         session.commit()
         with pytest.raises(InvalidInput, match="passt nicht"):
             wf.fire(session, app, "submit_final_report", world.carrier, reason="Nachweis",
-                    payload={"spending": {"2021": "40000", "2022": "45000"},
-                             "document_ids": [misfit.id]}, now=NOW)
+                    payload=final_report_payload({"2021": "40000", "2022": "45000"},
+                                                 document_ids=[misfit.id]), now=NOW)
         session.rollback()
         assert session.get(Document, misfit.id).transition_id is None
         record = wf.fire(session, app, "submit_final_report", world.carrier, reason="Nachweis",
-                         payload={"spending": {"2021": "40000", "2022": "45000"}}, now=NOW)
+                         payload=final_report_payload({"2021": "40000", "2022": "45000"}),
+                         now=NOW)
         assert record.payload["document_files"] == [
             {"id": report.id, "filename": "Verwendungsnachweis.pdf"}]
         session.commit()

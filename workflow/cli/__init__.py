@@ -13,6 +13,7 @@ from workflow.cli import (
     calendar,
     database,
     documents,
+    final_report,
     lifecycle,
     mail,
     notices,
@@ -68,6 +69,7 @@ app.add_typer(notices.notices_app, name="notices")
 app.add_typer(documents.documents_app, name="documents")
 app.add_typer(payments.payments_app, name="payments")
 app.add_typer(settlement.settlement_app, name="settlement")
+app.add_typer(final_report.final_report_app, name="final-report")
 app.add_typer(lifecycle.workflow_app, name="workflow")
 app.command("simulate")(lifecycle.simulate)
 app.command("serve")(server.serve)

@@ -185,26 +185,6 @@ def test_withdraw_with_confirmation(portal_client: TestClient, api_world: ApiWor
         assert len(session.exec(select(TransitionRecord)).all()) == before
 
 
-def test_final_report_with_spending_and_upload(portal_client: TestClient,
-                                               api_world: ApiWorld) -> None:
-    reference = application_in(api_world, "active")
-    form = portal_client.get(f"/antraege/{reference}/verwendungsnachweis").text
-    fields = re.findall(r'name="(ausgaben_\d{4})"', form)
-    assert len(fields) == 2
-    bad = _post(portal_client, f"/antraege/{reference}/verwendungsnachweis",
-                {fields[0]: "40.000,00", "text": "Alles lief gut"})
-    assert bad.status_code == 422 and "jedes bewilligte Haushaltsjahr" in bad.text
-    assert "40.000,00" in bad.text and "Alles lief gut" in bad.text
-    assert version_of(api_world.engine, reference)[0] == "active"
-    good = _post(portal_client, f"/antraege/{reference}/verwendungsnachweis",
-                 {fields[0]: "40.000,00", fields[1]: "45000", "text": "Alles lief gut"},
-                 [("dateien", ("belege.pdf", PDF, "application/pdf"))])
-    assert good.status_code == 303, good.text
-    assert version_of(api_world.engine, reference)[0] == "report_submitted"
-    page = portal_client.get(f"/antraege/{reference}").text
-    assert "Verwendungsnachweis eingereicht" in page and "belege.pdf" in page
-
-
 def test_hearing_reply(portal_client: TestClient, api_world: ApiWorld) -> None:
     reference = application_in(api_world, "active")
     with unit_of_work(api_world.engine) as session:

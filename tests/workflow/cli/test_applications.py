@@ -61,7 +61,8 @@ def test_four_eyes_from_the_command_line(cli_env):
 def test_history_and_show_as_json(cli_env):
     closed = demo_ref(cli_env, "closed", call="ZiQ-2021")
     history = json.loads(run(cli_env, "applications", "history", closed, "--json").stdout)
-    assert [h["trigger"] for h in history][-2:] == ["submit_final_report", "close"]
+    assert [h["trigger"] for h in history][-3:] == ["submit_final_report", "check_final_report",
+                                                    "close"]
     shown = json.loads(run(cli_env, "applications", "show", closed, "--json").stdout)
     assert shown["state"] == "closed"
 

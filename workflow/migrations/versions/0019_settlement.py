@@ -2,13 +2,13 @@
 net paid (paid less repaid) within committed for an application's year
 
 Revision ID: 0019_settlement
-Revises: 0017_final_grant
+Revises: 0018_final_report
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0019_settlement"
-down_revision = "0017_final_grant"
+down_revision = "0018_final_report"
 branch_labels = None
 depends_on = None
 
