@@ -36,10 +36,25 @@ echo "== Vier-Augen-Prinzip: die Prüferin darf nicht bewilligen"
 $Q fire "$ref" approve --as $R || true
 $Q fire "$ref" approve --as $A
 $Q --now $Y1-04-01T08:00:00+02:00 fire "$ref" start --as $C
-$Q --now $Y2-08-15T10:00:00+02:00 fire "$ref" submit_final_report --as $C \
-  --spending $Y1=50000 --spending $Y2=18000 --reason "Verwendungsnachweis"
-echo "== Budget vor dem Abschluss"; $Q budget --call $CALL
-$Q --now $Y2-09-01T10:00:00+02:00 fire "$ref" close --as $R --reason "Nachweis geprüft"
-echo "== Budget nach dem Abschluss (Minderausgabe 5.000 € in $Y1 und 2.000 € in $Y2 zurück)"
+# The Verwendungsnachweis: Sachbericht, actual expenses by heading, the Belegliste.
+report="$(mktemp --suffix=.json)"
+cat > "$report" <<REPORT
+{"sachbericht": "Zwölf Quartierseltern haben 140 Familien in Chorweiler begleitet: Sprechstunden, Hausbesuche und ein Elterncafé jede Woche; die Kooperation mit der Kita und dem Familienzentrum läuft nach dem Ende der Förderung aus eigenen Mitteln weiter.",
+ "nachweis": {"$Y1": {"expenses": {"personnel": "50000"}, "own": "0", "third_party": "0"},
+              "$Y2": {"expenses": {"personnel": "18000"}, "own": "0", "third_party": "0"}},
+ "belege": [{"year": $Y1, "heading": "personnel", "date": "$Y1-12-31", "party": "Gehaltsabrechnung",
+             "purpose": "Personal $Y1", "amount": "50000", "number": "G-$Y1"},
+            {"year": $Y2, "heading": "personnel", "date": "$Y2-03-31", "party": "Gehaltsabrechnung",
+             "purpose": "Personal $Y2", "amount": "18000", "number": "G-$Y2"}]}
+REPORT
+$Q --now $Y2-08-15T10:00:00+02:00 final-report edit "$ref" "$report" --as $C
+rm -f "$report"
+$Q --now $Y2-08-15T10:00:00+02:00 fire "$ref" submit_final_report --as $C --reason "Verwendungsnachweis"
+$Q --now $Y2-08-20T10:00:00+02:00 final-report check "$ref" --as $R --summary "Nachweis schlüssig" \
+  --rating sachbericht=erfuellt --rating finanzplan=erfuellt --rating belegliste=erfuellt \
+  --rating zweck=erfuellt
+echo "== Budget vor der Abrechnung"; $Q budget --call $CALL
+$Q --now $Y2-09-01T10:00:00+02:00 settlement settle "$ref" --as $R
+echo "== Budget nach der Abrechnung (nichts wurde abgerufen: alle Mittel sind zurück)"
 $Q budget --call $CALL
 $Q applications history "$ref"

@@ -243,11 +243,18 @@ def problems(content: Content, frame: Frame) -> list[tuple[str, str, str]]:
                       f"{SACHBERICHT_MIN} characters): what was done, with which result?"))
     codes = frame.heading_codes()
     for year in sorted(frame.approved):
-        actual = content.years.get(year)
-        if actual is None or actual.total_expenses <= 0:
+        # A year is stated (0,00 € where nothing was spent in it), and the whole report shows
+        # some spending: a Nachweis of nothing at all is no Verwendungsnachweis.
+        if content.years.get(year) is None:
             found.append((f"nachweis.{year}",
                           f"Nachweis {year}: Bitte die tatsächlichen Ausgaben angeben.",
                           f"Statement {year}: give the actual expenses."))
+    given = [content.years[y] for y in frame.approved if content.years.get(y) is not None]
+    if given and all(actual.total_expenses <= 0 for actual in given):
+        found.append(("nachweis", "Der Nachweis weist keine Ausgaben aus; bitte die "
+                                  "tatsächlichen Ausgaben je Haushaltsjahr angeben.",
+                      "The statement shows no expenses; give the actual expenses of each "
+                      "budget year."))
     for year in sorted(set(content.years) - set(frame.approved)):
         found.append((f"nachweis.{year}", f"Für {year} wurde nichts bewilligt.",
                       f"Nothing was approved for {year}."))

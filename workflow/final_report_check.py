@@ -22,6 +22,7 @@ from workflow.budget import parse_euros
 from workflow.errors import InvalidInput, NotPermitted, WorkflowError, WrongState
 from workflow.final_report import CallTerms, YearActuals
 from workflow.models import (
+    Application,
     ApplicationYear,
     Call,
     FinalReportCheck,
@@ -108,6 +109,8 @@ def check_final_report(session: Session, reference: int | str, actor: Actor, *,
         raise NotPermitted(f"„{CHECK.label.de}“ ist nur der Sachbearbeitung und den "
                            "Zeichnungsbefugten erlaubt.",
                            f"'{CHECK.label.en}' is only allowed for reviewers and approvers.")
+    if isinstance(reference, Application):
+        reference = reference.id
     app = load_application(session, reference, actor)
     if app.state not in {s.value for s in CHECK.in_states}:
         label = STATE_LABELS[State(app.state)]

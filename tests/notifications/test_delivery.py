@@ -42,12 +42,13 @@ from tests.factories import (
 from tests.notifications.conftest import SmtpServer
 from tests.notifications.handlers import RefusingHandler
 from tests.notifications.samples import sample_context
+from tests.workflow.settlement_helpers import fix_final_grant, pay, report, repayment_account
 from tests.workflow.test_payments import with_bank_account
-from workflow import early_start, finality, payments, programme_admin, reports
+from workflow import early_start, finality, payments, programme_admin, reports, settlement
 from workflow import engine as wf
 from workflow.db import unit_of_work
 from workflow.errors import NotPermitted
-from workflow.models import Application, Call
+from workflow.models import Application, Call, RepaymentClaim
 
 LATER = timedelta(days=1)  # far beyond any retry backoff or lease in these tests
 
@@ -100,7 +101,24 @@ def every_carrier_email(engine: Engine, language: str) -> None:
                 reason="Belege für Honorarkräfte fehlen.")
         wf.fire(s, main, "submit_final_report", carrier, now=NOW, payload=spending)
         check_final_report(s, main, reviewer, now=NOW)
-        wf.fire(s, main, "close", reviewer, now=NOW)
+        settlement.settle(s, main.reference, reviewer, now=NOW)  # paid within it: closes
+
+        # Paid beyond the final grant: Teilwiderruf after a hearing, the claim repaid in full.
+        overpaid = application_in(s, world, "active")
+        repayment_account(s)
+        pay(s, world, overpaid.reference, 2021, "30000")
+        report(s, world, overpaid.reference, {"2021": "20000", "2022": "0"})
+        fix_final_grant(s, overpaid.reference, {2021: 20_000_00, 2022: 0}, world)
+        settlement.settle(s, overpaid.reference, reviewer, now=NOW,
+                          reason="Ausgaben 2021 nur zum Teil nachgewiesen.")
+        wf.fire(s, overpaid, "answer_hearing", carrier, now=NOW, reason="Einverstanden.")
+        wf.fire(s, overpaid, "revoke_partially", approver, now=NOW, reason="Teilwiderruf")
+        claim = s.exec(select(RepaymentClaim).where(
+            RepaymentClaim.application_id == overpaid.id)).one()
+        owed = settlement.claim_balance(s, claim, NOW.date()).open_cents
+        settlement.record_repayment(s, overpaid.reference, reviewer,
+                                    amount=f"{owed // 100},{owed % 100:02d}",
+                                    value_date=NOW.date(), now=NOW)
 
         rejected = application_in(s, world, "submitted")
         wf.fire(s, rejected, "reject", reviewer, now=NOW, reason="Nicht förderfähig: nicht NRW.")

@@ -157,8 +157,9 @@ def test_the_check_fixes_the_final_grant_and_close_waits_for_it(setup) -> None:
         closed = wf.fire(s, ref, "close", world.reviewer, now=NOW)
         assert closed.to_state == "closed"
         released = s.exec(select(LedgerEntry).where(LedgerEntry.kind == "release")).all()
-        # Approved 50,000 per year; the final grants keep 39,000 and 44,000.
-        assert sorted(-e.committed_delta_cents for e in released) == [6_000_00, 11_000_00]
+        # Closed, nothing more is paid: all unpaid commitment (nothing was paid here) goes
+        # back to the budget (workflow.effects.release_underspend after a final grant).
+        assert sorted(-e.committed_delta_cents for e in released) == [50_000_00, 50_000_00]
 
 
 def test_an_incomplete_check_is_refused(setup) -> None:
