@@ -42,7 +42,7 @@ from tests.factories import (
 from tests.notifications.conftest import SmtpServer
 from tests.notifications.handlers import RefusingHandler
 from tests.notifications.samples import sample_context
-from tests.workflow.settlement_helpers import fix_final_grant, pay, report, repayment_account
+from tests.workflow.settlement_helpers import fix_final_grant, pay, repayment_account, report
 from tests.workflow.test_payments import with_bank_account
 from workflow import early_start, finality, payments, programme_admin, reports, settlement
 from workflow import engine as wf

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from tests.factories import NOW, check_final_report, final_report_payload
-from workflow.errors import InvalidInput
 from workflow import engine, payments
+from workflow.errors import InvalidInput
 from workflow.models import Application, ApplicationYear, Programme
 
 
