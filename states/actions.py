@@ -132,11 +132,11 @@ ACTIONS: dict[ActionName, Action] = {a.name: a for a in (
            Label("Mittelabruf sachlich richtig zeichnen",
                  "Certify a call of funds as factually correct"),
            history_trigger="check_funds_call", email="funds_call_checked",
-           in_states=(S.approved, S.active)),
+           in_states=(S.approved, S.active, S.closed)),
     Action(A.order_payment, frozenset(STAFF),
            Label("Auszahlung anordnen", "Order the payment"),
            history_trigger="order_payment", email="payment_ordered",
-           in_states=(S.approved, S.active)),
+           in_states=(S.approved, S.active, S.closed)),
     Action(A.export_payments, frozenset(STAFF | {R.admin}),
            Label("Zahlungen als SEPA-Datei ausgeben", "Export payments as a SEPA file"),
            history_trigger="export_payment"),
@@ -283,6 +283,10 @@ class FundsCallStatus(StrEnum):
     checked = "checked"
     ordered = "ordered"
 
+
+# The purpose of the call of funds the closure of a settled case opens for the final grant not
+# yet paid (Schlusszahlung); staff certify and order it like the carrier's calls.
+FINAL_PAYMENT_PURPOSE = "Schlusszahlung nach Prüfung des Verwendungsnachweises"
 
 FUNDS_CALL_STATUS_LABELS: dict[FundsCallStatus, Label] = {
     FundsCallStatus.requested: Label("Beantragt", "Requested"),

@@ -57,6 +57,24 @@ def overpaid(years: list[ApplicationYear]) -> dict[int, int]:
     return out
 
 
+def kept(y: ApplicationYear) -> int:
+    """What a settled year keeps committed: the final grant, or more while money paid beyond
+    it has not come back."""
+    return max(y.final_grant_cents or 0, y.paid_cents - y.repaid_cents)
+
+
+def surplus(years: list[ApplicationYear]) -> dict[int, int]:
+    """Commitment beyond what each settled year keeps: it goes back to the budget."""
+    return {y.year: y.committed_cents - kept(y) for y in years
+            if y.final_grant_cents is not None and y.committed_cents > kept(y)}
+
+
+def final_payments(years: list[ApplicationYear]) -> dict[int, int]:
+    """The Schlusszahlung per settled year: the final grant not yet paid nor called."""
+    return {y.year: owed for y in years if y.final_grant_cents is not None
+            and (owed := y.final_grant_cents + y.repaid_cents - y.called_cents) > 0}
+
+
 def missing_final_grant(years: list[ApplicationYear]) -> list[int]:
     """Years with money committed or paid whose final grant is not fixed yet."""
     return [y.year for y in years

@@ -54,9 +54,15 @@ def _kept(r: YearRow) -> int:
 
 
 def release_underspend(f: Firing) -> None:
-    if any(y.final_grant_cents is not None for y in claims.year_money(f.session, f.app.id)):
-        # Settled (workflow.settlement): nothing more is paid, all unpaid money goes back.
-        f.money = MoneyChange(Money.release, None, f"Abrechnung {f.app.reference}")
+    years = claims.year_money(f.session, f.app.id)
+    if any(y.final_grant_cents is not None for y in years):
+        # Settled (workflow.settlement): the year keeps its final grant (or what was paid
+        # beyond it until that comes back); the final grant not yet paid is the Schlusszahlung.
+        f.money = MoneyChange(Money.release, claims.surplus(years), f"Abrechnung {f.app.reference}")
+        f.final_payments = claims.final_payments(years)
+        if f.final_payments:
+            f.record_payload["final_payment_cents"] = {
+                str(y): c for y, c in sorted(f.final_payments.items())}
         return
     under = {
         y: r.approved_cents - _kept(r)

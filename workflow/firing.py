@@ -16,18 +16,21 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from states import (
+    FINAL_PAYMENT_PURPOSE,
     FINAL_STATES,
     STAFF_ADJUSTABLE,
     DeadlineKind,
     DeadlineStatus,
+    FundsCallStatus,
     Money,
     State,
     Transition,
 )
 from workflow import budget, claims, deadlines, documents, repository
 from workflow.claims import ClaimPlan
-from workflow.errors import StaleVersion
+from workflow.errors import Conflict, StaleVersion
 from workflow.models import Application, ApplicationYear, TransitionRecord
+from workflow.payment_tables import FundsCall
 from workflow.repository import connection
 from workflow.rows import (
     Actor,
@@ -83,6 +86,8 @@ class Firing:
     # The finance plan's lines (year, kind, heading, cents), once a guard has read them.
     plan_lines: list[tuple[int, str, str, int]] | None = None
     claim: ClaimPlan | None = None  # the repayment claim a revocation makes (workflow.claims)
+    # The Schlusszahlung the closure of a settled case opens: {year: cents} (workflow.claims).
+    final_payments: dict[int, int] = field(default_factory=dict)
     source: State = field(init=False)  # the state the firing started from
     # Filled by `apply`.
     lines: list[BudgetLineRow] | None = None  # the call's budget lines after the money change
@@ -127,7 +132,26 @@ def apply(firing: Firing) -> TransitionRecord:
         documents.attach(firing.session, firing.parsed.document_ids, record.id)
     if firing.claim is not None:
         claims.insert(firing.session, firing.app.id, record.id, firing.claim, firing.now)
+    if firing.final_payments:
+        _open_final_payments(firing)
     return record
+
+
+def _open_final_payments(firing: Firing) -> None:
+    """The final grant not yet paid becomes a call of funds of its own (Schlusszahlung), for
+    staff to certify and a second person to order like any other."""
+    conn, today = connection(firing.session), deadlines.local_date(firing.now)
+    for year, cents in sorted(firing.final_payments.items()):
+        if repository.add_called(conn, firing.app.id, year, cents) is None:
+            raise Conflict(
+                f"Die Schlusszahlung für {year} überstiege die gebundenen Mittel.",
+                f"The final payment for {year} would exceed the committed money.")
+        firing.session.add(FundsCall(
+            application_id=firing.app.id, year=year, amount_cents=cents,
+            purpose=FINAL_PAYMENT_PURPOSE, needed_by=today,
+            status=FundsCallStatus.requested.value, requested_at=firing.now,
+            requested_by_id=firing.actor.id))
+    firing.session.flush()
 
 
 def _apply_money(firing: Firing) -> None:

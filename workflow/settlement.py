@@ -234,7 +234,8 @@ def view(session: Session, reference: int | str, actor: Actor, on: date | None =
 
 def settle(session: Session, reference: int | str, actor: Actor, *, reason: str | None = None,
            now: datetime | None = None, operator: str | None = None) -> TransitionRecord:
-    """Staff settle a checked final report: unpaid commitment goes back to the budget; money
+    """Staff settle a checked final report: commitment beyond the final grant goes back to the
+    budget (the final grant not yet paid is the Schlusszahlung the closure opens); money
     paid beyond the final grant opens the hearing on a partial revocation (`reason` are its
     grounds), otherwise the case closes. Returns the history row of the last step."""
     now = _now(now)
@@ -263,7 +264,10 @@ def settle(session: Session, reference: int | str, actor: Actor, *, reason: str 
         raise InvalidInput("Begründung: höchstens 4000 Zeichen.",
                            "Reason: at most 4000 characters.", field="reason")
     budget.lock_call(session, app.call_id)
-    released = budget.release(session, app, now, actor.id, f"Abrechnung {app.reference}")
+    # Each year keeps its final grant (or what was paid beyond it, until that is repaid); the
+    # final grant not yet paid stays committed for the Schlusszahlung the closure opens.
+    released = budget.release(session, app, now, actor.id, f"Abrechnung {app.reference}",
+                              per_year=claims.surplus(claims.year_money(session, app.id)))
     total_over = sum(over.values())
     payload = {"years": [r.out() for r in rows], "released_cents": released,
                "overpaid_cents": total_over, "partial": bool(over)}

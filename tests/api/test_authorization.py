@@ -33,21 +33,34 @@ from tests.api.conftest import (
     login,
     version_of,
 )
+from tests.factories import final_report_payload
+from tests.workflow.settlement_helpers import fix_final_grant, pay, report
 from workflow import (
     budget,
     calendar,
     calls_admin,
     deadlines,
     engine,
+    finance_plan,
     onboarding,
     payments,
     programme_admin,
     sepa,
+    settlement,
     tokens,
 )
 from workflow.db import make_engine, unit_of_work
 from workflow.documents import record_document
-from workflow.models import Application, BudgetLine, Call, Deadline, Organisation, User
+from workflow.models import (
+    Application,
+    BudgetLine,
+    Call,
+    Deadline,
+    Organisation,
+    Programme,
+    User,
+)
+from workflow.payment_tables import Payment
 from workflow.reminder_tables import InterimReport
 from workflow.security import hash_password
 
@@ -481,6 +494,111 @@ def invitation(env: Env, role: str) -> Req:
         "email": f"eingeladen{env.unique()}@example.org", "name": "Eingeladen"}})
 
 
+# ------------------------------------------------------------ the Verwendungsnachweis, settlement
+
+CHECK_BODY = {"ratings": {c: {"rating": "erfuellt", "note": "ok"}
+                          for c in ("sachbericht", "finanzplan", "belegliste", "zweck")},
+              "summary": "Nachweis schlüssig."}
+
+
+def save_final_report(env: Env, role: str) -> Req:
+    ref = application_in(env.aw, "active")
+    return Req("PUT", f"{A}/applications/{ref}/final-report",
+               {"json": {"sachbericht": final_report_payload({})["sachbericht"]}}, watch=ref)
+
+
+def submit_final_report(env: Env, role: str) -> Req:
+    ref = application_in(env.aw, "active")
+    body = final_report_payload({str(Y1): "40000", str(Y2): "45000"})
+    return Req("POST", f"{A}/applications/{ref}/final-report/submit", {"json": body}, watch=ref)
+
+
+def import_belegliste(env: Env, role: str) -> Req:
+    ref = application_in(env.aw, "active")
+    csv = ("Datum;Empfänger/Einzahler;Zweck;Betrag;Kostenposition;Jahr\r\n"
+           f"31.03.{Y1};Lohnbüro;Gehalt;30.000,00;Personalausgaben;{Y1}\r\n").encode("cp1252")
+    return Req("POST", f"{A}/applications/{ref}/final-report/belegliste",
+               {"files": {"file": ("belege.csv", csv, "text/csv")}}, watch=ref)
+
+
+def check_report(env: Env, role: str) -> Req:
+    ref = application_in(env.aw, "report_submitted")
+    return Req("POST", f"{A}/applications/{ref}/final-report/check", {"json": CHECK_BODY},
+               watch=ref)
+
+
+def _overpaid(env: Env) -> str:
+    """A case paid 30.000 € of year 1, reported with 20.000 € spent and checked: 10.000 € too
+    much was paid."""
+    ref = application_in(env.aw, "active")
+    w = env.aw.world
+    now = datetime.now(UTC)
+    with unit_of_work(env.aw.engine) as session:
+        organisation = session.get(Organisation, w.carrier.organisation_id)
+        organisation.iban = IBAN
+        session.add(organisation)
+        programme = session.exec(select(Programme).where(Programme.code == "ZiQ")).one()
+        programme.config = {**(programme.config or {}), "repayment_account": {
+            "holder": "Landeskasse Düsseldorf", "iban": "DE02300500000001234567",
+            "bic": "WELADEDDXXX", "bank": "Helaba"}}
+        session.add(programme)
+        session.flush()
+        pay(session, w, ref, Y1, "30000", now=now)
+        report(session, w, ref, {str(Y1): "20000", str(Y2): "0"}, now=now)
+        fix_final_grant(session, ref, {Y1: 20_000_00, Y2: 0}, world=w, now=now)
+    return ref
+
+
+def settle_case(env: Env, role: str) -> Req:
+    ref = _overpaid(env)
+    return Req("POST", f"{A}/applications/{ref}/settlement",
+               {"json": {"reason": "Ausgaben nicht belegt"}}, watch=ref)
+
+
+def _claimed(env: Env) -> str:
+    """The over-paid case after the hearing and the partial revocation: a claim of 10.000 €."""
+    ref = _overpaid(env)
+    w = env.aw.world
+    with unit_of_work(env.aw.engine) as session:
+        settlement.settle(session, ref, w.reviewer, reason="Ausgaben nicht belegt")
+        engine.fire(session, ref, "answer_hearing", w.carrier, reason="Einverstanden")
+        engine.fire(session, ref, "revoke_partially", w.approver, reason="Teilwiderruf")
+    return ref
+
+
+def claimed(path: str) -> Callable[[Env, str], Req]:
+    def build(env: Env, role: str) -> Req:
+        return Req("GET", f"{A}/applications/{_claimed(env)}{path}")
+    return build
+
+
+def repay(env: Env, role: str) -> Req:
+    ref = _claimed(env)
+    return Req("POST", f"{A}/applications/{ref}/claim/repayments",
+               {"json": {"amount": "1000.00"}}, watch=ref)
+
+
+def late_use(env: Env, role: str) -> Req:
+    ref = _claimed(env)
+    with unit_of_work(env.aw.engine) as session:
+        app = session.exec(select(Application).where(Application.reference == ref)).one()
+        payment = session.exec(select(Payment).where(Payment.application_id == app.id)).one()
+        payment.value_date -= timedelta(days=100)  # paid long ago: used more than two months later
+        session.add(payment)
+        used_on = (payment.value_date + timedelta(days=90)).isoformat()
+    return Req("POST", f"{A}/applications/{ref}/claim/late-uses",
+               {"json": {"payment_id": payment.id, "used_on": used_on}}, watch=ref)
+
+
+def expense_headings(env: Env, role: str) -> Req:
+    with unit_of_work(env.aw.engine) as session:
+        programme = session.exec(select(Programme).where(Programme.code == "ZiQ")).one()
+        headings = [{"code": h.code, "de": h.de, "en": h.en}
+                    for h in finance_plan.headings(programme.config)]
+    return Req("PUT", f"{A}/admin/programmes/ZiQ/finance-plan-headings",
+               {"json": {"headings": headings}})
+
+
 A = "/api/v1"
 MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/openapi.json"): Case(everyone(200, 200), fixed("GET", "/openapi.json")),
@@ -635,6 +753,34 @@ MATRIX: dict[tuple[str, str], Case] = {
         Case({**everyone(200), "observer": 403}, fixed("GET", f"{A}/exports/worklist")),
     ("GET", f"{A}/admin/calls/{{code}}/ledger/export"):
         Case(admin_only(), fixed("GET", f"{A}/admin/calls/ZiQ-2021/ledger/export")),
+    # The Verwendungsnachweis and the settlement (issue 16): the carrier writes and submits its
+    # report, staff check it, settle, record repayments and late uses; claims are staff's.
+    ("GET", f"{A}/applications/{{reference}}/final-report"):
+        Case(case_reader(), active("/final-report")),
+    ("PUT", f"{A}/applications/{{reference}}/final-report"):
+        Case(carrier_writer(), save_final_report),
+    ("POST", f"{A}/applications/{{reference}}/final-report/submit"):
+        Case(carrier_writer(), submit_final_report),
+    ("POST", f"{A}/applications/{{reference}}/final-report/belegliste"):
+        Case(carrier_writer(), import_belegliste),
+    ("POST", f"{A}/applications/{{reference}}/final-report/check"):
+        Case({**everyone(403), "reviewer": 200, "approver": 200}, check_report),
+    ("GET", f"{A}/applications/{{reference}}/settlement"):
+        Case(case_reader(), active("/settlement")),
+    ("POST", f"{A}/applications/{{reference}}/settlement"):
+        Case({**everyone(403), "reviewer": 200, "approver": 200}, settle_case),
+    ("GET", f"{A}/applications/{{reference}}/claim"): Case(case_reader(), claimed("/claim")),
+    ("POST", f"{A}/applications/{{reference}}/claim/repayments"):
+        Case({**everyone(403), "reviewer": 201, "approver": 201}, repay),
+    ("POST", f"{A}/applications/{{reference}}/claim/late-uses"):
+        Case({**everyone(403), "reviewer": 201, "approver": 201}, late_use),
+    ("GET", f"{A}/claims"):
+        Case({**everyone(403), "reviewer": 200, "approver": 200}, fixed("GET", f"{A}/claims")),
+    ("GET", f"{A}/exports/claims"):
+        Case({**everyone(403), "reviewer": 200, "approver": 200},
+             fixed("GET", f"{A}/exports/claims")),
+    ("PUT", f"{A}/admin/programmes/{{code}}/finance-plan-headings"):
+        Case(admin_only(), expense_headings),
     # A secret URL for calendar programs: the token is the credential, no login.
     ("GET", f"{A}/calendar/{{token}}.ics"): Case(everyone(200, 200), calendar_feed),
 }
@@ -665,7 +811,7 @@ def test_route_for_role(env: Env, route: tuple[str, str], role: str) -> None:
     headers = env.headers[role] if req.headers is None else req.headers
     response = env.client.request(req.method, req.url, headers=headers, **req.kwargs)
     expected = case.expected[role]
-    assert response.status_code == expected, (route, role, response.json()["detail"])
+    assert response.status_code == expected, (route, role, response.text[:300])
     if expected in (401, 403, 404) or (expected >= 400 and role != "carrier"):
         assert expected in (401, 403, 404)
         assert response.headers["content-type"].startswith("application/problem+json")
@@ -679,9 +825,10 @@ def test_no_carrier_sees_another_organisations_applications(env: Env) -> None:
     own = application_in(env.aw, "submitted")
     foreign = application_in(env.aw, "submitted", carrier="other_carrier")
     client, carrier = env.client, env.headers["carrier"]
-    refs = {a["reference"] for a in client.get(f"{A}/applications?limit=200",
-                                               headers=carrier).json()["items"]}
-    assert own in refs and foreign not in refs
+    def found(ref: str) -> set[str]:
+        return {a["reference"] for a in client.get(f"{A}/applications", params={"q": ref},
+                                                   headers=carrier).json()["items"]}
+    assert found(own) == {own} and found(foreign) == set()
     other_org = env.aw.world.other_carrier.organisation_id
     found = client.get(f"{A}/applications", params={"organisation": other_org, "q": foreign},
                        headers=carrier).json()

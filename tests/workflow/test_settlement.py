@@ -12,15 +12,24 @@ from sqlmodel import Session, select
 
 from notifications.outbox import OutboxMessage
 from notifications.render import render
+from states import FINAL_PAYMENT_PURPOSE
 from tests.factories import NOW, application_in, make_world
 from tests.workflow.helpers import refused
 from tests.workflow.settlement_helpers import fix_final_grant, pay, repayment_account, report
 from tests.workflow.test_payments import AMOUNTS, with_bank_account
-from workflow import engine, payments, settlement
+from workflow import claims, engine, payments, settlement
 from workflow.claim_tables import ClaimYear, Repayment, RepaymentClaim
 from workflow.db import unit_of_work
-from workflow.errors import Conflict, GuardFailed, InvalidInput, NotPermitted, WrongState
+from workflow.errors import (
+    Conflict,
+    FourEyesViolation,
+    GuardFailed,
+    InvalidInput,
+    NotPermitted,
+    WrongState,
+)
 from workflow.models import Application, ApplicationYear, BudgetLine, TransitionRecord
+from workflow.payment_tables import FundsCall
 
 HEARING_ANSWERED = datetime(2020, 11, 20, 9, 0, tzinfo=UTC)
 REVOKED = datetime(2020, 12, 1, 9, 0, tzinfo=UTC)  # effective 1.12.2020, due 1.1.2021
@@ -80,6 +89,37 @@ def test_paid_within_the_final_grant_releases_the_rest_and_closes(any_engine) ->
             TransitionRecord.trigger == "settle")).one()
         assert settle_row.payload["released_cents"] == 70_000_00
         assert settle_row.payload["partial"] is False
+
+
+def test_final_grant_not_yet_paid_stays_committed_as_the_schlusszahlung(any_engine) -> None:
+    with unit_of_work(any_engine) as s:
+        world, ref, _ = reported(s, paid="10000")  # final grant 2021: 20 000, paid 10 000
+        settlement.settle(s, ref, world.reviewer, now=NOW)
+        app = s.exec(select(Application).where(Application.reference == ref)).one()
+        assert app.state == "closed"
+        y21 = _year(s, ref, 2021)
+        assert (y21.committed_cents, y21.paid_cents, y21.called_cents) == (
+            20_000_00, 10_000_00, 20_000_00)
+        lines = s.exec(select(BudgetLine).order_by(BudgetLine.year)).all()
+        assert [ln.committed_cents for ln in lines] == [20_000_00, 0]
+        close = s.exec(select(TransitionRecord).where(TransitionRecord.trigger == "close")).one()
+        assert close.payload["final_payment_cents"] == {"2021": 10_000_00}
+        final = s.exec(select(FundsCall).where(FundsCall.application_id == app.id,
+                                               FundsCall.status == "requested")).one()
+        assert (final.year, final.amount_cents, final.purpose) == (
+            2021, 10_000_00, FINAL_PAYMENT_PURPOSE)
+        # Certified and ordered by two people like any call, on the closed case.
+        payments.check_call(s, final.id, world.reviewer, now=NOW)
+        final_id = final.id
+    refused(any_engine, FourEyesViolation,
+            lambda s: payments.order_payment(s, final_id, world.reviewer, now=NOW))
+    with unit_of_work(any_engine) as s:
+        payments.order_payment(s, final_id, world.approver, now=NOW)
+        app = s.exec(select(Application).where(Application.reference == ref)).one()
+        y21 = _year(s, ref, 2021)
+        assert (y21.committed_cents, y21.paid_cents) == (20_000_00, 20_000_00)
+        # Nothing more can be paid for the year: the final grant is paid in full.
+        assert claims.final_payments(claims.year_money(s, app.id)) == {}
 
 
 def test_overpayment_goes_to_a_hearing_then_a_claim_with_interest_and_repayments(
