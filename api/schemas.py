@@ -6,11 +6,20 @@ may also give whole euros as integers.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstraints, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from states import Policy, Role
 from workflow import budget, reports
@@ -50,6 +59,16 @@ SignedMoney = Annotated[str | int, PlainValidator(_money), WithJsonSchema(
     {"anyOf": [{"type": "string", "pattern": f"^[+-]?{MONEY_PATTERN}$"},
                {"type": "integer", "minimum": 1 - MAX_EUROS, "maximum": MAX_EUROS - 1}],
      "description": "A change in " + _MONEY_DESCRIPTION[0].lower() + _MONEY_DESCRIPTION[1:]})]
+def _iso_day(value: object) -> object:
+    """A day as ISO text only (2026-12-31); pydantic's lax mode would also take a timestamp."""
+    if isinstance(value, str) and not _ISO_DAY.fullmatch(value):
+        raise ValueError("give the day as YYYY-MM-DD")
+    return value
+
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# A day in a query parameter: ISO text, as its schema (format: date) says.
+IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 # A reason, a note: text with at least one character that is not a space.
 # "Something visible": a character that is white space to none of the regular expression
 # engines involved (pydantic-core's Rust regex, Python's re, and the ECMAScript reading of

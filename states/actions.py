@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from states.deadlines import DeadlineKind
 from states.labels import Label
-from states.lifecycle import STAFF, Role, State
+from states.lifecycle import STAFF, TRANSITIONS_BY_TRIGGER, Role, State
 
 
 class ActionName(StrEnum):
@@ -344,3 +344,13 @@ SETTLEMENT = Settlement()
 SETTLEMENT_EMAILS = ("settlement", "partial_revocation", "repayment_received", "claim_settled")
 # ------------------------------------------------------------------ issue 16: Verwendungsnachweis
 FINAL_REPORT_EMAILS = (ACTIONS[A.check_final_report].email,)
+# The transition that hands the Verwendungsnachweis in (states.lifecycle).
+SUBMIT_FINAL_REPORT = TRANSITIONS_BY_TRIGGER["submit_final_report"].trigger
+
+
+class FinalReportStatus(StrEnum):
+    """Where the carrier's Verwendungsnachweis stands: not begun, a draft, handed in."""
+
+    none = "none"
+    draft = "draft"
+    submitted = "submitted"

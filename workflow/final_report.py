@@ -14,7 +14,16 @@ from typing import Any
 from sqlmodel import Session, delete, select
 
 from notifications.formatting import money
-from states import ACTIONS, EXPENSE, STATE_LABELS, ActionName, FinancingLine, Role, State
+from states import (
+    ACTIONS,
+    EXPENSE,
+    STATE_LABELS,
+    ActionName,
+    FinalReportStatus,
+    FinancingLine,
+    Role,
+    State,
+)
 from workflow import finance_plan, inputs
 from workflow.applications import load_application
 from workflow.budget import parse_euros
@@ -539,8 +548,9 @@ def view(session: Session, reference: int | str, actor: Actor,
     return {
         "reference": app.reference, "state": app.state,
         "version": report.version if report else None,
-        "status": ("none" if report is None else
-                   "submitted" if report.submitted_at else "draft"),
+        "status": (FinalReportStatus.none if report is None else
+                   FinalReportStatus.submitted if report.submitted_at
+                   else FinalReportStatus.draft).value,
         "submitted_at": report.submitted_at.isoformat() if report and report.submitted_at
         else None,
         "sachbericht": content.sachbericht,

@@ -21,6 +21,7 @@ from api.deps import (
 )
 from api.routers.applications import _precondition_failed
 from api.schemas import VISIBLE, BudgetYear, FinalReportContent, Money, Strict
+from states import SUBMIT_FINAL_REPORT
 from workflow import belegliste, engine, final_report, final_report_check, queries
 from workflow.errors import StaleVersion
 from workflow.presenters import application_out, history_entry
@@ -107,7 +108,7 @@ def submit_final_report(reference: str, response: Response, session: SessionDep,
     if body and body.document_ids:
         payload["document_ids"] = body.document_ids
     try:
-        record = engine.fire(session, reference, "submit_final_report", actor,
+        record = engine.fire(session, reference, SUBMIT_FINAL_REPORT, actor,
                              reason="Verwendungsnachweis", payload=payload,
                              expected_version=expected)
     except StaleVersion as error:

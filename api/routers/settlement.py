@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.deps import CaseReaderDep, LanguageDep, SessionDep, UnitOfWorkRoute, WriterDep
-from api.schemas import VISIBLE, Money, Reason, Strict
+from api.schemas import VISIBLE, IsoDay, Money, Reason, Strict
 from states import ClaimStatus
 from workflow import deadlines, exports, settlement
 from workflow.claim_tables import RepaymentClaim
@@ -120,7 +120,7 @@ class SettlementOut(BaseModel):
             summary="The settlement: paid less final grant per budget year, and the repayment "
                     "claim with its balance (§ 49a VwVfG interest) on the day `on`")
 def get_settlement(reference: str, session: SessionDep, actor: CaseReaderDep,
-                   lang: LanguageDep, on: date | None = None) -> dict[str, Any]:
+                   lang: LanguageDep, on: IsoDay | None = None) -> dict[str, Any]:
     return settlement.view(session, reference, actor, on=on, lang=lang)
 
 
@@ -137,7 +137,7 @@ def settle(reference: str, session: SessionDep, actor: WriterDep, lang: Language
 @router.get("/applications/{reference}/claim", response_model=ClaimOut,
             summary="The repayment claim with its balance on the day `on` (default today)")
 def get_claim(reference: str, session: SessionDep, actor: CaseReaderDep, lang: LanguageDep,
-              on: date | None = None) -> dict[str, Any]:
+              on: IsoDay | None = None) -> dict[str, Any]:
     out = settlement.view(session, reference, actor, on=on, lang=lang)
     if out["claim"] is None:
         raise NotFound("Für diesen Antrag gibt es keine Rückforderung.",
@@ -172,7 +172,7 @@ def record_late_use(reference: str, body: LateUseIn, session: SessionDep, actor:
 @router.get("/claims", response_model=list[ClaimOut],
             summary="All repayment claims with their balance on the day `on` (staff)")
 def all_claims(session: SessionDep, actor: CaseReaderDep, lang: LanguageDep,
-               on: date | None = None, status: ClaimStatus | None = None,
+               on: IsoDay | None = None, status: ClaimStatus | None = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
     settlement.require_staff(actor)
     day = on or settlement.today()
@@ -181,7 +181,7 @@ def all_claims(session: SessionDep, actor: CaseReaderDep, lang: LanguageDep,
 
 @router.get("/exports/claims", response_class=Response, responses=EXPORT_RESPONSES,
             summary="All repayment claims with their balance on the day `on`, as CSV or XLSX")
-def export_claims(session: SessionDep, actor: CaseReaderDep, on: date | None = None,
+def export_claims(session: SessionDep, actor: CaseReaderDep, on: IsoDay | None = None,
                   format: exports.ExportFormat = exports.ExportFormat.xlsx) -> Response:
     settlement.require_staff(actor)
     day = on or settlement.today()

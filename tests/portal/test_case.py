@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.portal.conftest import Portal, axe, login
+from tests.portal.drivers import Driver
+from tests.portal.final_report_steps import submit_final_report
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -75,17 +77,9 @@ def test_approval_notice_download_and_final_report(browser_page: Any, portal: Po
     page.get_by_role("link", name="Verwendungsnachweis einreichen").first.click()
     assert page.url.endswith(f"/antraege/{reference}/verwendungsnachweis")
     assert axe(page) == []
-    fields = page.locator("input[name^=ausgaben_]")
-    assert fields.count() == 2
-    fields.nth(0).fill("85.000,00")
-    fields.nth(1).fill("90000")
-    page.get_by_label("Sachbericht").fill("Das Familienzentrum hat 140 Familien erreicht.")
-    belege = tmp_path / "Belegliste.pdf"
-    belege.write_bytes(PDF)
-    page.get_by_label("Belege und Anlagen").set_input_files([str(belege)])
-    page.get_by_role("button", name="Verwendungsnachweis einreichen").click()
+    submit_final_report(Driver(page), page, tmp_path)
     assert page.url.endswith(f"/antraege/{reference}")
     text = page.locator("main").inner_text()
     assert "Vielen Dank, Ihr Verwendungsnachweis ist eingegangen." in text
-    assert "Verwendungsnachweis eingereicht" in text and "Belegliste.pdf" in text
+    assert "Verwendungsnachweis eingereicht" in text and "Sachbericht.pdf" in text
     assert axe(page) == []

@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 
 from tests.portal.conftest import DEMO_PASSWORD, Portal, axe
 from tests.portal.drivers import DRIVERS, Driver
+from tests.portal.final_report_steps import submit_final_report
 from tests.portal.test_application_form import _first_year
 
 PASSWORD = "Grüne Wolke über dem Kanal 12"
@@ -139,11 +140,7 @@ def test_the_carriers_whole_journey_through_the_pages(browser_page: Any, portal:
     portal.cli("fire", reference, "start", "--as", contact, "--waiver-of-appeal")
     page.goto(f"{portal.url}/antraege/{reference}")
     d.activate(page.get_by_role("link", name="Verwendungsnachweis einreichen").first)
-    fields = page.locator("input[name^=ausgaben_]")
-    d.fill(fields.nth(0), "43.000,00")
-    d.fill(fields.nth(1), "42.500,00")
-    d.fill(page.get_by_label("Sachbericht"), "Bewegte Pausen an drei Schulen, 240 Kinder.")
-    d.activate(page.get_by_role("button", name="Verwendungsnachweis einreichen"))
+    submit_final_report(d, page, tmp_path)
     assert "Vielen Dank, Ihr Verwendungsnachweis ist eingegangen." in page.inner_text("main")
     assert _state(portal, reference) == "report_submitted"
     assert axe(page) == []

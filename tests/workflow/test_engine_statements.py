@@ -26,13 +26,15 @@ from workflow.db import unit_of_work
 # UPDATE for all years: paid <= committed is checked per application and year). The
 # Verwendungsnachweis: submit_final_report reads the approved plan, writes the report version,
 # its Nachweis lines and Belegliste (SQLite inserts row by row); close reads the newest
-# submitted version and its check (two SELECTs).
+# submitted version and its check (two SELECTs). Settled, close reads the years' money and the
+# open claim, and opens the Schlusszahlung per year whose final grant is not paid (here both:
+# nothing was paid), an UPDATE of `called` and an INSERT of the call each.
 EXPECTED = {
     "sqlite": {"submit": 9, "start_review": 4, "request_documents": 6, "provide_documents": 8,
-               "recommend": 6, "approve": 18, "start": 5, "submit_final_report": 31, "close": 15},
+               "recommend": 6, "approve": 18, "start": 5, "submit_final_report": 31, "close": 22},
     "postgresql": {"submit": 8, "start_review": 3, "request_documents": 5,
                    "provide_documents": 7, "recommend": 5, "approve": 16, "start": 4,
-                   "submit_final_report": 22, "close": 14},
+                   "submit_final_report": 22, "close": 20},
 }
 
 JOURNEY = [
