@@ -25,6 +25,7 @@ from api.portal import (
     organisations,
     payments_pages,
     session_pages,
+    settlement_pages,
     signing,
     staff_assessment,
     staff_case,
@@ -37,7 +38,8 @@ from workflow.errors import WorkflowError
 # Every module of pages; each has `router = portal_router()`.
 ROUTERS = [home, session_pages, my_applications, application_form, accounts, organisations,
             case, case_forms, final_report_form, staff_worklist, staff_case, staff_assessment,
-            staff_final_report, signing, dashboards, admin_calls, admin_users, payments_pages]
+            staff_final_report, signing, dashboards, admin_calls, admin_users, payments_pages,
+            settlement_pages]
 
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "

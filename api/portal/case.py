@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from api.deps import SessionDep
 from api.portal import case_view as view
-from api.portal import payments_pages
+from api.portal import payments_pages, settlement_pages
 from api.portal.base import (
     CarrierDep,
     FormDep,
@@ -70,7 +70,8 @@ def case_page(reference: str, request: Request, session: SessionDep,
         "offers": view.offers(request, session, app, actor, requested),
         "documents": view.documents_of(session, app, lang),
         "calendar": _calendar_links(request, session, actor.organisation_id),
-        "money": payments_pages.money_section(session, app, lang, today)})
+        "money": payments_pages.money_section(session, app, lang, today),
+        "settlement": settlement_pages.section(session, app, actor, lang)})
 
 
 @router.get("/antraege/{reference}/dokumente/{document_id}")
