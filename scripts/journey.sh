@@ -55,6 +55,14 @@ $Q --now $Y2-08-20T10:00:00+02:00 final-report check "$ref" --as $R --summary "N
   --rating zweck=erfuellt
 echo "== Budget vor der Abrechnung"; $Q budget --call $CALL
 $Q --now $Y2-09-01T10:00:00+02:00 settlement settle "$ref" --as $R
-echo "== Budget nach der Abrechnung (nichts wurde abgerufen: alle Mittel sind zurück)"
+echo "== Budget nach der Abrechnung (über der festgesetzten Zuwendung zurück; die Zuwendung bleibt für die Schlusszahlung gebunden)"
 $Q budget --call $CALL
+echo "== Schlusszahlung: Bankverbindung des Trägers, sachlich richtig, Anordnung durch eine zweite Person"
+$Q --now $Y2-09-01T10:00:00+02:00 organisations bank-account --as $C --iban DE89370400440532013000
+for call_id in $($Q payments calls "$ref" --as $R --json | "${PYTHON:-python3}" -c \
+    'import json, sys; print(" ".join(str(c["id"]) for c in json.load(sys.stdin)["items"] if c["status"] == "requested"))'); do
+  $Q --now $Y2-09-02T10:00:00+02:00 payments check "$call_id" --as $R
+  $Q --now $Y2-09-02T10:00:00+02:00 payments order "$call_id" --as $A
+done
+$Q payments calls "$ref" --as $R
 $Q applications history "$ref"

@@ -157,9 +157,10 @@ def test_the_check_fixes_the_final_grant_and_close_waits_for_it(setup) -> None:
         closed = wf.fire(s, ref, "close", world.reviewer, now=NOW)
         assert closed.to_state == "closed"
         released = s.exec(select(LedgerEntry).where(LedgerEntry.kind == "release")).all()
-        # Closed, nothing more is paid: all unpaid commitment (nothing was paid here) goes
-        # back to the budget (workflow.effects.release_underspend after a final grant).
-        assert sorted(-e.committed_delta_cents for e in released) == [50_000_00, 50_000_00]
+        # Closed: what is above the final grant goes back to the budget (50.000 – 39.000 and
+        # 50.000 – 44.000); the final grant, unpaid here, is the Schlusszahlung of each year.
+        assert sorted(-e.committed_delta_cents for e in released) == [6_000_00, 11_000_00]
+        assert closed.payload["final_payment_cents"] == {"2021": 39_000_00, "2022": 44_000_00}
 
 
 def test_an_incomplete_check_is_refused(setup) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +21,7 @@ from workflow.cli.common import (
     session_scope,
     show,
     table,
+    when,
 )
 from workflow.errors import InvalidInput
 
@@ -52,7 +54,9 @@ def _print(view: dict, as_json: bool) -> None:
         typer.echo(f"Fehlt: {problem['detail']}")
     if view["check"]:
         grants = ", ".join(f"{y}: {v} €" for y, v in view["check"]["final_grant"].items())
-        typer.echo(f"Geprüft am {view['check']['at']}; festgesetzte Zuwendung {grants}.")
+        at = view["check"]["at"]
+        at = when(datetime.fromisoformat(at) if isinstance(at, str) else at)
+        typer.echo(f"Geprüft am {at}; festgesetzte Zuwendung {grants}.")
 
 
 @final_report_app.command("show")

@@ -1,5 +1,6 @@
-"""`quartier organisations list|confirm|reject`: registrations of organisations (the logic is
-workflow.onboarding); a confirmation emails the contact a link to choose a password."""
+"""`quartier organisations list|confirm|reject|bank-account`: registrations of organisations (the
+logic is workflow.onboarding; a confirmation emails the contact a link to choose a password) and
+the organisation's bank account (workflow.bank_account)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from workflow import bank_account as bank
 from workflow import onboarding
 from workflow.cli.common import (
     AsOpt,
@@ -72,3 +74,28 @@ def reject(key: KeyArg, as_: AsOpt,
             print_json(onboarding.organisation_out(organisation, options.lang))
             return
         typer.echo(f"Registrierung von „{organisation.name}“ abgelehnt.")
+
+
+@organisations_app.command("bank-account")
+def bank_account(
+    as_: AsOpt,
+    iban: Annotated[str, typer.Option("--iban", metavar="IBAN", help="IBAN des Kontos.")],
+    holder: Annotated[str | None, typer.Option(
+        "--holder", metavar="NAME", help="Kontoinhaber (ohne Angabe: die Organisation).")]
+    = None,
+    bic: Annotated[str | None, typer.Option("--bic", metavar="BIC", help="BIC (optional).")]
+    = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Die Bankverbindung der eigenen Organisation festlegen, auf die Zahlungen gehen (nur die
+    Administratorin oder der Administrator der Organisation)."""
+    with session_scope(as_json) as session:
+        organisation = bank.set_bank_account(session, actor_for(session, as_), iban=iban,
+                                             bic=bic, account_holder=holder, now=options.now)
+        out = {"organisation": organisation.name, "iban": organisation.iban,
+               "bic": organisation.bic, "account_holder": organisation.account_holder}
+        if as_json:
+            print_json(out)
+            return
+        typer.echo(f"Bankverbindung von „{organisation.name}“: {organisation.iban}"
+                   f"{' (' + organisation.bic + ')' if organisation.bic else ''}.")

@@ -30,7 +30,7 @@ from workflow.cli.common import (
     when,
 )
 from workflow.errors import InvalidInput
-from workflow.models import User
+from workflow.models import Application, User
 from workflow.payment_tables import FundsCall, Payment
 from workflow.presenters import application_out, history_entry
 from workflow.settings import get_settings
@@ -121,8 +121,9 @@ CallIdArg = Annotated[int, typer.Argument(metavar="ABRUF", help="Nummer des Mitt
 
 
 def _call_line(session, call, payment) -> str:  # noqa: ANN001
-    out = payments.call_out(session, call, payment)
-    line = (f"Mittelabruf {call.id} ({out['reference'] or ''}, {call.year}): "
+    reference = session.get(Application, call.application_id).reference
+    out = payments.call_out(session, call, payment, reference=reference)
+    line = (f"Mittelabruf {call.id} ({reference}, {call.year}): "
             f"{euro(call.amount_cents)} – {out['status_label']}")
     if out["checked_by"]:
         line += f"; sachlich richtig: {out['checked_by']} am {when(call.checked_at)}"

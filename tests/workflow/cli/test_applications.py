@@ -20,7 +20,7 @@ def available(env: dict[str, str]) -> dict[int, int]:
     return {y["year"]: y["available_cents"] for y in data["years"]}
 
 
-def test_journey_script_settles_and_returns_uncalled_money_to_the_budget(cli_env, tmp_path):
+def test_journey_script_settles_and_pays_the_final_grant(cli_env, tmp_path):
     wrapper = tmp_path / "quartier"
     wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} -m workflow.cli \"$@\"\n")
     wrapper.chmod(0o755)
@@ -31,11 +31,13 @@ def test_journey_script_settles_and_returns_uncalled_money_to_the_budget(cli_env
     assert result.returncode == 0, result.stderr
     assert "Vier-Augen" in result.stderr or "nicht erlaubt" in result.stderr
     after = available(cli_env)
-    # Approved 55.000 + 20.000, final grant 50.000 + 18.000, nothing called: the settlement
-    # gives all unpaid money back (after it nothing more is paid).
+    # Approved 55.000 + 20.000, final grant 50.000 + 18.000, nothing called before: the
+    # settlement gives back what is above the final grant, which stays committed and is paid
+    # as the Schlusszahlung (certified by the reviewer, ordered by the approver).
     y1, y2 = sorted(after)
-    assert (before[y1] - after[y1], before[y2] - after[y2]) == (0, 0)
-    assert "Zuwendung" in result.stdout
+    assert (before[y1] - after[y1], before[y2] - after[y2]) == (50_000_00, 18_000_00)
+    assert "Zuwendung" in result.stdout and "Schlusszahlung" in result.stdout
+    assert result.stdout.count("Auszahlung angeordnet") >= 2, result.stdout
     listing = json.loads(run(cli_env, "applications", "list", "--json", "--state", "closed").stdout)
     assert [a["title"] for a in listing if a["call"] == "ZiQ-DEMO"] == [
         "Quartierseltern Chorweiler"]
