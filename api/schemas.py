@@ -69,6 +69,8 @@ def _iso_day(value: object) -> object:
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # A day in a query parameter: ISO text, as its schema (format: date) says.
 IsoDay = Annotated[date, BeforeValidator(_iso_day)]
+# Query text: anything but NUL, which PostgreSQL cannot hold in a string (the schema says so).
+NO_NUL = r"^[^\x00]*$"
 # A reason, a note: text with at least one character that is not a space.
 # "Something visible": a character that is white space to none of the regular expression
 # engines involved (pydantic-core's Rust regex, Python's re, and the ECMAScript reading of

@@ -10,23 +10,28 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from api.deps import SessionDep
 from api.portal import staff_view as view
 from api.portal.base import FormDep, StaffDep, form_values, page, portal_router, redirect, refused
 from api.portal.i18n import _, request_language
+from notifications import formatting
 from states import ACTIONS, ActionName, State
 from workflow import belegliste, settlement
 from workflow.errors import InvalidInput, WorkflowError
 from workflow.models import Application
+from workflow.payment_tables import Payment
 from workflow.rows import Actor
 
 router = portal_router()
 SETTLE = ACTIONS[ActionName.settle]
 REPAY = ACTIONS[ActionName.record_repayment]
+LATE_USE = ACTIONS[ActionName.record_late_use]
 # The form's fields for the workflow's field names in a refusal.
-FIELDS = {"reason": "begruendung", "amount": "betrag", "value_date": "valuta", "note": "vermerk"}
+FIELDS = {"reason": "begruendung", "amount": "betrag", "value_date": "valuta", "note": "vermerk",
+          "payment_id": "zahlung", "used_on": "verwendet_am"}
+LATE_FIELDS = {"amount": "spaet_betrag"}
 
 
 def section(session: Session, app: Application, actor: Actor, lang: str) -> dict[str, Any] | None:
@@ -45,17 +50,25 @@ def _show(request: Request, session: Session, reference: str, actor: Actor,
           values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
           status: int = 200) -> Response:
     app = view.staff_application(session, reference, actor)
+    lang = request_language(request)
+    paid = session.exec(select(Payment).where(Payment.application_id == app.id)
+                        .order_by(Payment.value_date, Payment.id)).all()
     return page(request, "portal/staff/settlement.html", {
-        "app": app, "settlement": settlement.view(session, reference, actor,
-                                                  lang=request_language(request)),
+        "app": app, "settlement": settlement.view(session, reference, actor, lang=lang),
         "may_settle": _may(SETTLE, actor, app), "may_repay": _may(REPAY, actor, app),
+        "may_late_use": _may(LATE_USE, actor, app) and bool(paid),
+        "payments": [(str(p.id), _(request, "%(day)s: %(amount)s, Haushaltsjahr %(year)s",
+                                   day=formatting.day(p.value_date, lang),
+                                   amount=formatting.money(p.amount_cents, lang), year=p.year))
+                     for p in paid],
         "values": values or {}, "errors": errors or {}}, status_code=status)
 
 
 def _refusal(request: Request, session: Session, reference: str, actor: Actor, form: Any,
-             error: WorkflowError) -> Response:
+             error: WorkflowError, fields: dict[str, str] | None = None) -> Response:
     refused(session)
-    field = FIELDS.get(str(error.extra.get("field") or ""), "")
+    name = str(error.extra.get("field") or "")
+    field = (fields or {}).get(name) or FIELDS.get(name, "")
     return _show(request, session, reference, actor, form_values(form),
                  {field: error.message(request_language(request))}, error.status)
 
@@ -83,12 +96,7 @@ def repayment(reference: str, request: Request, session: SessionDep, actor: Staf
               form: FormDep) -> Response:
     text = str(form.get("valuta") or "").strip()
     try:
-        try:
-            value_date = belegliste.parse_day(text) if text else None
-        except ValueError:
-            raise InvalidInput(f"Valuta: „{text[:20]}“ ist kein Datum (TT.MM.JJJJ).",
-                               f"Value date: “{text[:20]}” is not a date (DD.MM.YYYY).",
-                               field="value_date") from None
+        value_date = _day(text, "value_date", "Valuta", "Value date") if text else None
         settlement.record_repayment(session, reference, actor,
                                     amount=str(form.get("betrag") or ""),
                                     value_date=value_date,
@@ -97,3 +105,36 @@ def repayment(reference: str, request: Request, session: SessionDep, actor: Staf
         return _refusal(request, session, reference, actor, form, error)
     return redirect(request, f"/pruefung/antraege/{reference}/abrechnung",
                     flash=_(request, "Die Rückzahlung ist erfasst."))
+
+
+def _day(text: str, field: str, de: str, en: str) -> Any:
+    try:
+        return belegliste.parse_day(text)
+    except ValueError:
+        raise InvalidInput(f"{de}: „{text[:20]}“ ist kein Datum (TT.MM.JJJJ).",
+                           f"{en}: “{text[:20]}” is not a date (DD.MM.YYYY).",
+                           field=field) from None
+
+
+@router.post("/pruefung/antraege/{reference}/abrechnung/spaete-verwendung")
+def late_use(reference: str, request: Request, session: SessionDep, actor: StaffDep,
+             form: FormDep) -> Response:
+    """§ 49a (4) VwVfG: a payment used more than two months after it was paid."""
+    try:
+        choice = str(form.get("zahlung") or "")
+        if not choice.isdigit():
+            raise InvalidInput("Zahlung: bitte eine Auszahlung auswählen.",
+                               "Payment: choose a payment.", field="payment_id")
+        text = str(form.get("verwendet_am") or "").strip()
+        if not text:
+            raise InvalidInput("Verwendet am: bitte das Datum angeben (TT.MM.JJJJ).",
+                               "Used on: give the date (DD.MM.YYYY).", field="used_on")
+        amount = str(form.get("spaet_betrag") or "").strip() or None
+        settlement.record_late_use(session, reference, actor, payment_id=int(choice),
+                                   used_on=_day(text, "used_on", "Verwendet am", "Used on"),
+                                   amount=amount)
+    except WorkflowError as error:
+        return _refusal(request, session, reference, actor, form, error, LATE_FIELDS)
+    return redirect(request, f"/pruefung/antraege/{reference}/abrechnung",
+                    flash=_(request, "Die späte Verwendung ist erfasst; die Zinsen nach § 49a "
+                                     "Abs. 4 VwVfG sind der Rückforderung zugeschlagen."))

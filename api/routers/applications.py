@@ -24,6 +24,7 @@ from api.errors import TITLES_EN, PreconditionFailed, language
 from api.idempotency import Idempotent
 from api.schemas import (
     DB_ID_MAX,
+    NO_NUL,
     ApplicationCreate,
     ApplicationOut,
     ApplicationPage,
@@ -90,18 +91,19 @@ class WorklistQuery:
     def __init__(
         self,
         state: State | None = None,
-        call: Annotated[str | None, Query(max_length=100, description="Call code")] = None,
-        module: Annotated[str | None, Query(max_length=100,
+        call: Annotated[str | None, Query(max_length=100, pattern=NO_NUL,
+                                          description="Call code")] = None,
+        module: Annotated[str | None, Query(max_length=100, pattern=NO_NUL,
                                             description="Module code, e.g. B1")] = None,
         organisation: Annotated[int | None, Query(ge=1, le=DB_ID_MAX,
                                                   description="Carrier organisation id")] = None,
-        municipality: Annotated[str | None, Query(max_length=200)] = None,
+        municipality: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
         overdue: Annotated[bool | None, Query(
             description="Has an open deadline past due")] = None,
         escalated: Annotated[bool | None, Query(
             description="Grace period after the formal reminder ended; the case officer was "
                         "told")] = None,
-        q: Annotated[str | None, Query(max_length=200, description=(
+        q: Annotated[str | None, Query(max_length=200, pattern=NO_NUL, description=(
             "Text in reference, title, summary, quartier or organisation name"))] = None,
         mine: Annotated[bool, Query(description="The case officer is me")] = False,
         unassigned: Annotated[bool, Query(description="Nobody has taken the case")] = False,

@@ -19,7 +19,7 @@ from api.deps import (
     etag,
 )
 from api.routers.applications import WorklistQueryDep
-from api.schemas import ApplicationOut
+from api.schemas import NO_NUL, ApplicationOut
 from api.schemas_staff import (
     AggregatesOut,
     AssessmentIn,
@@ -126,7 +126,8 @@ def put_criteria(code: str, body: CriteriaIn, session: SessionDep,
                        404: {"description": "No call with this code"}})
 def get_aggregates(session: SessionDep, actor: ActorDep, lang: LanguageDep,
                    by: AggregateDimension = AggregateDimension.module,
-                   call: Annotated[str | None, Query(max_length=100)] = None) -> dict[str, Any]:
+                   call: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None
+                   ) -> dict[str, Any]:
     aggregates.may_read(actor)
     groups = aggregates.aggregates(session, by, call=call, lang=lang)
     return {"by": by.value, "call": call, "groups": [

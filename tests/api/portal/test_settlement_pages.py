@@ -5,15 +5,19 @@ its claim with the balance and the account on its case page."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
+from sqlmodel import select
 
 from tests.api.conftest import ApiWorld, count
 from tests.api.portal.test_case import _post, csrf, portal_login
 from tests.api.routers.test_settlement import _reported
 from workflow import engine as wf
-from workflow.claim_tables import Repayment, RepaymentClaim
+from workflow.claim_tables import LateUse, Repayment, RepaymentClaim
 from workflow.db import unit_of_work
 from workflow.models import TransitionRecord
+from workflow.payment_tables import Payment
 
 
 def test_settle_and_record_a_repayment_from_the_pages(client: TestClient,
@@ -53,6 +57,26 @@ def test_settle_and_record_a_repayment_from_the_pages(client: TestClient,
     assert paid.status_code == 303, paid.text
     assert count(api_world, Repayment) == 1
     assert "4.000,00" in client.get(url).text
+
+    # § 49a (4): the payment (dated back here) was used more than two months after it was paid.
+    with unit_of_work(api_world.engine) as s:
+        payment = s.exec(select(Payment)).one()
+        payment.value_date -= timedelta(days=100)
+        s.add(payment)
+        payment_id, used_on = payment.id, payment.value_date + timedelta(days=90)
+    assert 'name="verwendet_am"' in client.get(url).text
+    late = f"{url}/spaete-verwendung"
+
+    def post_late(data: dict[str, str]):  # noqa: ANN202
+        return client.post(late, data={"csrf_token": csrf(client, url), **data},
+                           follow_redirects=False)
+    early = post_late({"zahlung": str(payment_id), "verwendet_am": "01.01.1990"})
+    assert early.status_code == 422 and 'id="verwendet_am-error"' in early.text
+    assert count(api_world, LateUse) == 0
+    recorded = post_late({"zahlung": str(payment_id),
+                          "verwendet_am": used_on.strftime("%d.%m.%Y")})
+    assert recorded.status_code == 303, recorded.text
+    assert count(api_world, LateUse) == 1
 
     portal_login(client, api_world, "carrier")
     case = client.get(f"/antraege/{ref}").text

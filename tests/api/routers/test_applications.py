@@ -280,3 +280,14 @@ def test_a_plan_with_a_grant_line_or_a_float_is_refused(client: TestClient, carr
                              json=application_body(finance_plan=plan))
         assert answer.status_code == status, answer.text
         assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_filter_with_a_nul_character_is_refused_before_the_database(
+        client: TestClient, api_world: ApiWorld, carrier) -> None:
+    # PostgreSQL cannot hold NUL in a string; the schema says so and the request gets a 422
+    # naming the parameter, not the database's error.
+    for name in ("q", "module", "call", "municipality"):
+        response = client.get("/api/v1/applications", params={name: "Haus\x00"}, headers=carrier)
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert name in response.text
