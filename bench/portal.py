@@ -4,7 +4,7 @@ Quartier: the carrier's pages as a logged-in browser gets them (login cookie, th
 checked on every request, the page in KERN layout, German). Baseline: a tiny FastAPI app in this
 file, served the same way (uvicorn in a subprocess, no access log), whose endpoints read the same
 user row, run the same queries (`workflow.carrier_overview.my_applications`, and for the case
-page the case's own reads) and render the same rows through one Jinja template without layout.
+page the case's own reads with its money and settlement sections) and render the same rows through one Jinja template without layout.
 Rounds alternate between both servers. SQLite, seeded with `quartier seed` (demo data: traeger1's
 organisation has applications in the ZiQ-2021 history and in the demo call).
 
@@ -62,7 +62,12 @@ BARE_CASE = """<!doctype html><html lang="de"><head><meta charset="utf-8">
 {{ y.approved_cents|money }}</li>{% endfor %}</ul><ul>{% for r in requested %}<li>{{ r }}</li>
 {% endfor %}</ul><ol>{% for e in timeline %}<li>{{ e.at|moment }} {{ e }}</li>{% endfor %}</ol>
 <ul>{% for o in offers %}<li>{{ o }}</li>{% endfor %}</ul><table>{% for d in documents %}<tr>
-<td>{{ d }}</td></tr>{% endfor %}</table><p>{{ calendar or "" }}</p></main></body></html>"""
+<td>{{ d }}</td></tr>{% endfor %}</table><p>{{ calendar or "" }}</p>
+{% if money %}<ul>{% for y in money.years %}<li>{{ y.year }} {{ y.committed|money }}
+{{ y.paid|money }}</li>{% endfor %}</ul><ul>{% for c in money.calls %}<li>{{ c.year }}
+{{ c.amount_cents|money }} {{ c.status_label }}</li>{% endfor %}</ul>{% endif %}
+{% if settlement %}<ul>{% for y in settlement.years %}<li>{{ y.year }} {{ y.paid }}
+{{ y.final_grant }}</li>{% endfor %}</ul>{% endif %}</main></body></html>"""
 
 
 def bare_app(database_url: str):  # type: ignore[no-untyped-def]
@@ -72,6 +77,7 @@ def bare_app(database_url: str):  # type: ignore[no-untyped-def]
     from jinja2 import Environment
 
     from api.portal import case_view as view
+    from api.portal import payments_pages, settlement_pages
     from api.portal.i18n import filters
     from states import Role
     from workflow import queries
@@ -114,7 +120,9 @@ def bare_app(database_url: str):  # type: ignore[no-untyped-def]
                 timeline=view.timeline(request, session, application),
                 offers=view.offers(request, session, application, actor, requested),
                 documents=view.documents_of(session, application, "de"),
-                calendar=organisation.calendar_token if organisation else None)
+                calendar=organisation.calendar_token if organisation else None,
+                money=payments_pages.money_section(session, application, "de", queries.today()),
+                settlement=settlement_pages.section(session, application, actor, "de"))
 
     return app
 

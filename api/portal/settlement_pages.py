@@ -28,6 +28,10 @@ router = portal_router()
 SETTLE = ACTIONS[ActionName.settle]
 REPAY = ACTIONS[ActionName.record_repayment]
 LATE_USE = ACTIONS[ActionName.record_late_use]
+# The states in which a final grant can be fixed or a repayment claim stand.
+SETTLED_STATES = frozenset({State.report_submitted, State.report_changes_requested,
+                            State.revocation_hearing, State.partially_revoked, State.revoked,
+                            State.closed})
 # The form's fields for the workflow's field names in a refusal.
 FIELDS = {"reason": "begruendung", "amount": "betrag", "value_date": "valuta", "note": "vermerk",
           "payment_id": "zahlung", "used_on": "verwendet_am"}
@@ -36,6 +40,8 @@ LATE_FIELDS = {"amount": "spaet_betrag"}
 
 def section(session: Session, app: Application, actor: Actor, lang: str) -> dict[str, Any] | None:
     """The settlement for a case page once a final grant is fixed or a claim stands, else None."""
+    if State(app.state) not in SETTLED_STATES:
+        return None  # no check of a final report yet, no revocation: nothing to read
     out = settlement.view(session, app.reference, actor, lang=lang)
     if out["claim"] is None and all(y["final_grant"] is None for y in out["years"]):
         return None
