@@ -4,7 +4,8 @@ Quartier: the carrier's pages as a logged-in browser gets them (login cookie, th
 checked on every request, the page in KERN layout, German). Baseline: a tiny FastAPI app in this
 file, served the same way (uvicorn in a subprocess, no access log), whose endpoints read the same
 user row, run the same queries (`workflow.carrier_overview.my_applications`, and for the case
-page the case's own reads with its money and settlement sections) and render the same rows through one Jinja template without layout.
+page the case's own reads with its money and settlement sections) and render the same rows
+through one Jinja template without layout.
 Rounds alternate between both servers. SQLite, seeded with `quartier seed` (demo data: traeger1's
 organisation has applications in the ZiQ-2021 history and in the demo call).
 
