@@ -5,6 +5,7 @@ its claim with the balance and the account on its case page."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -64,7 +65,9 @@ def test_settle_and_record_a_repayment_from_the_pages(client: TestClient,
         payment.value_date -= timedelta(days=100)
         s.add(payment)
         payment_id, used_on = payment.id, payment.value_date + timedelta(days=90)
-    assert 'name="verwendet_am"' in client.get(url).text
+    html = client.get(url).text
+    assert 'name="verwendet_am"' in html and html.count('name="verwendet_am"') == 1
+    assert re.search(r"<title>[^<]*Abrechnung[^<]*</title>", html)
     late = f"{url}/spaete-verwendung"
 
     def post_late(data: dict[str, str]):  # noqa: ANN202
