@@ -70,6 +70,11 @@ class Keyboard(Driver):
     def __init__(self, page: Any) -> None:
         super().__init__(page)
         self._date_order: tuple[str, ...] | None = None
+        # A listener from the start has Playwright intercept every file chooser for the whole
+        # page. Without it, interception is switched on only when upload() starts waiting, and
+        # on a busy machine the Space press could reach Chromium first: the chooser then opens
+        # natively and the wait times out (seen once in CI).
+        page.on("filechooser", lambda chooser: None)
 
     def focus(self, target: Any) -> None:
         """Press Tab until `target` has the focus (from wherever the focus is now)."""
