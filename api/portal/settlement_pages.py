@@ -59,10 +59,14 @@ def _show(request: Request, session: Session, reference: str, actor: Actor,
     lang = request_language(request)
     paid = session.exec(select(Payment).where(Payment.application_id == app.id)
                         .order_by(Payment.value_date, Payment.id)).all()
+    shown = settlement.view(session, reference, actor, lang=lang)
+    # A paid claim takes no repayment and no late use (its interest is settled).
+    claim_open = shown["claim"] is not None and shown["claim"]["status"] != "paid"
     return page(request, "portal/staff/settlement.html", {
-        "app": app, "settlement": settlement.view(session, reference, actor, lang=lang),
-        "may_settle": _may(SETTLE, actor, app), "may_repay": _may(REPAY, actor, app),
-        "may_late_use": _may(LATE_USE, actor, app) and bool(paid),
+        "app": app, "settlement": shown,
+        "may_settle": _may(SETTLE, actor, app),
+        "may_repay": _may(REPAY, actor, app) and claim_open,
+        "may_late_use": _may(LATE_USE, actor, app) and claim_open and bool(paid),
         "payments": [(str(p.id), _(request, "%(day)s: %(amount)s, Haushaltsjahr %(year)s",
                                    day=formatting.day(p.value_date, lang),
                                    amount=formatting.money(p.amount_cents, lang), year=p.year))

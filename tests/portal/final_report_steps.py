@@ -29,7 +29,8 @@ def approved_years(page: Any) -> dict[int, str]:
 
 def belegliste_csv(spending: dict[int, str]) -> bytes:
     rows = "".join(f"30.06.{year};Lohnbüro Ruhr;Gehalt Projektleitung;{amount};"
-                   f"Personalausgaben;{year}\r\n" for year, amount in spending.items())
+                   f"Personalausgaben;{year}\r\n" for year, amount in spending.items()
+                   if amount.strip("0,.") )  # nothing spent in a year: no receipt for it
     return ("Datum;Empfänger/Einzahler;Zweck;Betrag;Kostenposition;Jahr\r\n"
             + rows).encode("cp1252")
 

@@ -2,7 +2,11 @@
 the bank account, waives the right of appeal and calls 60 % of year 1; a reviewer certifies the
 call; the same reviewer trying to order is refused with the reason on the page; an approver
 orders; the SEPA file downloads and validates against the pain.001.001.03 XSD; the carrier sees
-the payment. Screenshots of each page go to /tmp/shots-pay."""
+the payment. The project runs: the carrier hands in the Verwendungsnachweis spending less than
+was paid; the reviewer checks it and settles; the carrier answers the hearing; the approver
+revokes in part; the carrier reads the repayment claim with its interest and account; the
+reviewer records the repayment and the case closes. Screenshots of each page go to
+/tmp/shots-pay."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ import xmlschema
 
 from tests.portal.conftest import Portal, login
 from tests.portal.drivers import Driver
+from tests.portal.final_report_steps import approved_years, submit_final_report
 
 SHOTS = Path("/tmp/shots-pay")
 XSD = Path(sepaxml.__file__).parent / "schemas" / "pain.001.001.03.xsd"
@@ -40,7 +45,8 @@ def _german(cents: int) -> str:
     return f"{cents // 100:,}".replace(",", ".") + f",{cents % 100:02d}"
 
 
-def test_call_of_funds_to_sepa_file(browser_page: Any, portal: Portal, tmp_path: Path) -> None:
+def test_call_of_funds_to_sepa_file_settlement_and_closing(browser_page: Any, portal: Portal,
+                                                            tmp_path: Path) -> None:
     page, act = browser_page, Driver(browser_page)
     reference, year, committed = _approved(portal)
     amount = committed * 60 // 100
@@ -121,3 +127,78 @@ def test_call_of_funds_to_sepa_file(browser_page: Any, portal: Portal, tmp_path:
     section = page.locator("section[aria-labelledby=zahlungen]").inner_text()
     assert "Ausgezahlt" in section and _german(amount) in section
     _shot(page, "09-carrier-sees-payment")
+
+    # The project runs (the worker starts it on its first day; here at once); the carrier
+    # reports spending of a third of the first year only: less than was paid.
+    portal.cli("fire", reference, "start", "--as", CARRIER)
+    page.goto(f"{portal.url}/antraege/{reference}")
+    act.activate(page.get_by_role("link", name="Verwendungsnachweis einreichen").first)
+    spent = {y: "0,00" for y in approved_years(page)}
+    spent[year] = _german(committed // 3)
+    submit_final_report(act, page, tmp_path, spent)
+    assert "Verwendungsnachweis" in page.inner_text("main")
+
+    page.context.clear_cookies()
+    login(page, portal, REVIEWER)
+    page.goto(f"{portal.url}/pruefung/antraege/{reference}")
+    act.activate(page.get_by_role("link", name="Verwendungsnachweis und Prüfung öffnen"))
+    for code in ("sachbericht", "finanzplan", "belegliste", "zweck"):
+        act.check(page.locator(f"input[name=bewertung__{code}][value=erfuellt]"))
+    act.fill(page.get_by_label("Zusammenfassung"), "Sachbericht und Belege vollständig.")
+    act.activate(page.get_by_role("button", name="Prüfung erfassen und Zuwendung festsetzen"))
+    page.goto(f"{portal.url}/pruefung/antraege/{reference}")
+    act.activate(page.get_by_role("link", name="Abrechnung und Rückforderung öffnen"))
+    table = page.get_by_role("table", name="Abrechnung: ausgezahlt und festgesetzte Zuwendung")
+    assert _german(committed // 3) in table.inner_text()  # the final grant of the first year
+    act.activate(page.get_by_role("button", name="Abrechnen"))
+    assert "#begruendung" in page.locator("#fehlerliste").inner_html()  # grounds are needed
+    act.fill(page.get_by_label("Gründe des beabsichtigten Teilwiderrufs"),
+             "Ausgaben nur zu einem Drittel nachgewiesen.")
+    _shot(page, "10-settle")
+    act.activate(page.get_by_role("button", name="Abrechnen"))
+    assert "Anhörung" in page.inner_text("main")
+
+    page.context.clear_cookies()
+    login(page, portal, CARRIER)
+    page.goto(f"{portal.url}/antraege/{reference}")
+    act.activate(page.get_by_role("link", name="Stellungnahme", exact=False).first)
+    act.fill(page.get_by_label("Ihre Stellungnahme"), "Wir sehen die Überzahlung ein.")
+    act.activate(page.get_by_role("button", name="Stellungnahme abgeben"))
+
+    page.context.clear_cookies()
+    login(page, portal, APPROVER)
+    page.goto(f"{portal.url}/pruefung/antraege/{reference}")
+    revoke = page.locator("section[aria-labelledby=aktion-revoke_partially]")
+    act.fill(revoke.get_by_role("textbox").first, "Teilwiderruf in Höhe der Überzahlung.")
+    act.activate(revoke.get_by_role("button"))
+    assert "Rückforderung" in page.inner_text("main")
+
+    page.context.clear_cookies()
+    login(page, portal, CARRIER)
+    page.goto(f"{portal.url}/antraege/{reference}")
+    main = page.inner_text("main")
+    overpaid = amount - committed // 3
+    assert "Rückforderung" in main and _german(overpaid) in main and "Fällig am" in main
+    assert "Verwendungszweck" in main  # where to pay it
+    _shot(page, "11-carrier-claim")
+    open_text = page.locator("dt:has-text('Offen am') + dd").inner_text()
+
+    page.context.clear_cookies()
+    login(page, portal, REVIEWER)
+    page.goto(f"{portal.url}/pruefung/antraege/{reference}/abrechnung")
+    act.fill(page.get_by_label("Eingegangener Betrag"), open_text.replace("€", "").strip())
+    act.activate(page.get_by_role("button", name="Rückzahlung erfassen"))
+    assert page.locator("dt:has-text('Stand') + dd").first.inner_text() == "Beglichen"
+    assert page.locator("dt:has-text('Offen am') + dd").inner_text().startswith("0,00")
+    assert page.get_by_role("button", name="Rückzahlung erfassen").count() == 0  # paid
+    _shot(page, "12-repaid")
+    page.goto(f"{portal.url}/pruefung/antraege/{reference}")
+    close = page.locator("section[aria-labelledby=aktion-close]")
+    act.activate(close.get_by_role("button", name="Abschließen"))
+    assert "Abgeschlossen" in page.inner_text("main")
+
+    page.context.clear_cookies()
+    login(page, portal, CARRIER)
+    page.goto(f"{portal.url}/antraege/{reference}")
+    assert "abgeschlossen" in page.inner_text("main").lower()
+    _shot(page, "13-carrier-closed")
