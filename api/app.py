@@ -9,17 +9,18 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from urllib.parse import unquote_plus
 
 from fastapi import FastAPI, HTTPException, Request, params
 from sqlalchemy import Engine
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import docs, errors, portal
+from api.deps import check_units_of_work
 from api.docs import STATIC_PREFIX
 from api.routers import accounts, admin, applications, auth, calls, health, mail
 from api.routers import calendar as calendar_feed
@@ -111,6 +112,37 @@ DOCS_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inl
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
+_FIXED_HEADERS = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
+                  (b"x-frame-options", b"DENY"))
+_NO_STORE = (b"cache-control", b"no-store")
+_REPLACED = frozenset(name for name, _ in (*_FIXED_HEADERS, _NO_STORE))
+
+
+def _secured(path: str, static: bool,
+             raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The response's raw headers with ours: ours replace the same names (Cache-Control only
+    off the static assets); a CSP the response set itself stays. One pass over the list."""
+    replaced = _REPLACED if not static else _REPLACED - {_NO_STORE[0]}
+    out, content_type, has_csp = [], "", False
+    for name, value in raw:
+        lower = name.lower()
+        if lower in replaced:
+            continue
+        if lower == b"content-type":
+            content_type = value.decode("latin-1")
+        elif lower == b"content-security-policy":
+            has_csp = True
+        out.append((name, value))
+    if not static:
+        out.append(_NO_STORE)
+    out.extend(_FIXED_HEADERS)
+    if not has_csp:
+        csp = portal.csp_for(path, content_type) or (
+            DOCS_CSP if content_type.startswith("text/html") else API_CSP)
+        out.append((b"content-security-policy", csp.encode("latin-1")))
+    return out
+
+
 class SecurityHeaders:
     """Headers on every response: nothing is cached (every answer but the static assets may
     carry personal data), no type sniffing, no referrer, never in a frame; a CSP."""
@@ -126,16 +158,7 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                html = headers.get("content-type", "").startswith("text/html")
-                if not static:
-                    headers["Cache-Control"] = "no-store"
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "no-referrer"
-                headers["X-Frame-Options"] = "DENY"
-                headers.setdefault("Content-Security-Policy",
-                                   portal.csp_for(scope["path"], headers.get("content-type", ""))
-                                   or (DOCS_CSP if html else API_CSP))
+                message["headers"] = _secured(scope["path"], static, message.get("headers", ()))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -177,6 +200,10 @@ class BoundedRequest:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
+        if scope["method"] in ("GET", "HEAD") and "content-length" not in headers \
+                and "transfer-encoding" not in headers:
+            await self.app(scope, receive, send)  # no body: nothing to bound or to refuse
+            return
         refusal = self.refusal(scope, headers)
         if refusal is not None:
             await errors.workflow_problem(Request(scope), refusal)(scope, receive, send)
@@ -302,6 +329,7 @@ def create_app(database_url: str | None = None, *, engine: Engine | None = None,
     docs.install(app, settings)
     portal.install(app)
     guard_api_routes(app)
+    check_units_of_work(app.router.routes)
     return app
 
 

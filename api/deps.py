@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Annotated, Any
 
 import anyio.to_thread
@@ -65,6 +66,9 @@ class _Slots:
     async def acquire(self) -> None:
         if self.semaphore is None:
             return
+        if not self.semaphore.locked():
+            await self.semaphore.acquire()  # a free slot: taken at once, no timer needed
+            return
         try:
             await asyncio.wait_for(self.semaphore.acquire(), self.timeout)
         except TimeoutError:
@@ -85,14 +89,24 @@ def _slots(request: Request) -> _Slots:
     return slots
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
+def _document_store(request: Request) -> Any:
+    """The settings' document store, made once per app."""
+    state = request.app.state
+    store = getattr(state, "document_store", None)
+    if store is None:
+        store = state.document_store = state.settings.document_store()
+    return store
+
+
+@contextlib.asynccontextmanager
+async def unit_of_work(request: Request) -> AsyncIterator[Session]:
     """One unit of work per request: the only place that commits or rolls back.
 
     The handler and the workflow add, update and flush; after the handler returned normally
     the transaction is committed once, on any exception it is rolled back. Whatever a handler
     stored under an Idempotency-Key is in this same transaction: it commits with the change
-    or not at all. Function scope makes the commit happen before the response is sent, so a
-    failing commit still turns into an error response and never into a false success.
+    or not at all. It ends when the route's handler has its response and before that is sent,
+    so a failing commit still turns into an error response and never into a false success.
 
     GET and HEAD requests read only: their transaction never waits for SQLite's write lock,
     and a write in one fails. A request that gets no connection or lock in time gets 503.
@@ -101,6 +115,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     endpoint or of `current_actor`), so this dependency runs on the event loop. The commit
     runs in the endpoint's own worker thread when its route is a `UnitOfWorkRoute` (every
     router's is); only what is left open then is committed here, through the threadpool.
+
+    A route's session comes from `get_session`, which enters this in the route's handler
+    (UnitOfWorkRoute): it ends when the handler's response is ready, before it is sent.
     """
     engine = request.app.state.engine
     if request.method in ("GET", "HEAD"):
@@ -110,7 +127,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     # Notices the request files (workflow.bescheide) go where the case-file routes read.
     # Links in the emails it writes (workflow.links) use the app's portal address.
     session = Session(engine, expire_on_commit=False, info={
-        SESSION_STORE_KEY: request.app.state.settings.document_store(),
+        SESSION_STORE_KEY: _document_store(request),
         SESSION_PUBLIC_URL_KEY: request.app.state.settings.public_url})
     try:
         yield session
@@ -137,6 +154,20 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         slots.release()
 
 
+_UNIT = "quartier.unit_of_work"
+
+
+async def get_session(request: Request) -> Session:
+    """The request's session (SessionDep): its unit of work is entered on the exit stack that
+    the route's handler holds (UnitOfWorkRoute), so it ends with the handler. A plain
+    dependency, not a generator one: FastAPI's machinery for those costs a fifth of a small
+    page's time."""
+    stack: contextlib.AsyncExitStack | None = request.scope.get(_UNIT)
+    if stack is None:
+        raise RuntimeError(f"{request.url.path}: a session needs a UnitOfWorkRoute")
+    return await stack.enter_async_context(unit_of_work(request))
+
+
 def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(endpoint)  # FastAPI reads the signature through __wrapped__
     def run(*args: Any, **kwargs: Any) -> Any:
@@ -148,15 +179,31 @@ def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-def _query_names(dependant: Any) -> frozenset[str]:
-    """The query parameters a route and its dependencies declare."""
-    names: set[str] = set()
+def _dependants(dependant: Any) -> Iterator[Any]:
+    """A route's dependant and those of all its dependencies."""
     todo = [dependant]
     while todo:
         current = todo.pop()
-        names.update(p.alias for p in current.query_params)
+        yield current
         todo.extend(current.dependencies)
-    return frozenset(names)
+
+
+def _query_names(dependant: Any) -> frozenset[str]:
+    """The query parameters a route and its dependencies declare."""
+    return frozenset(p.alias for d in _dependants(dependant) for p in d.query_params)
+
+
+def check_units_of_work(routes: Iterable[Any]) -> None:
+    """Refuses, when the app is made, a route that takes a session but is no UnitOfWorkRoute
+    (its session would be refused on every request)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            check_units_of_work(included.routes)
+        elif isinstance(route, APIRoute) and not isinstance(route, UnitOfWorkRoute) and any(
+                d.call is get_session for d in _dependants(route.dependant)):
+            raise RuntimeError(f"{route.path}: a route with a session must be a "
+                               "UnitOfWorkRoute (route_class_override=UnitOfWorkRoute)")
 
 
 class UnknownQueryParameter(InvalidInput):
@@ -165,9 +212,10 @@ class UnknownQueryParameter(InvalidInput):
 
 class UnitOfWorkRoute(APIRoute):
     """A route whose sync endpoint's unit of work commits in the endpoint's worker thread, as
-    soon as the endpoint returned: `get_session`'s one commit, without a second trip through
-    the threadpool (about a tenth of a transition's cost). An exception, in the endpoint or in
-    the commit, still reaches `get_session`, which rolls back. Handlers never commit.
+    soon as the endpoint returned: the unit of work's one commit, without a second trip through
+    the threadpool (about a tenth of a transition's cost). The route's handler holds the exit
+    stack on which `get_session` enters `unit_of_work`: an exception, in the endpoint or in the
+    commit, still reaches it, and it rolls back. Handlers never commit.
 
     A GET route refuses query parameters it does not know (422, naming them), so that a typo
     in a filter never silently shows an unfiltered list."""
@@ -181,12 +229,11 @@ class UnitOfWorkRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Any]:
         handler = super().get_route_handler()
-        if "GET" not in self.methods or not self.refuses_unknown_query:
-            return handler
-        known = _query_names(self.dependant)
+        known = _query_names(self.dependant) if (
+            "GET" in self.methods and self.refuses_unknown_query) else None
 
         async def checked(request: Request) -> Any:
-            unknown = sorted(set(request.query_params) - known)
+            unknown = sorted(set(request.query_params) - known) if known is not None else ()
             if unknown:
                 names = ", ".join(unknown)
                 allowed = ", ".join(sorted(known)) or "keine"
@@ -195,11 +242,13 @@ class UnitOfWorkRoute(APIRoute):
                     f"Unknown query parameter: {names}. Allowed: "
                     f"{', '.join(sorted(known)) or 'none'}.", field=unknown[0],
                     parameters=unknown)
-            return await handler(request)
+            async with contextlib.AsyncExitStack() as stack:
+                request.scope[_UNIT] = stack  # get_session's unit of work ends with it
+                return await handler(request)
         return checked
 
 
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SessionDep = Annotated[Session, Depends(get_session)]
 
 
 async def get_settings(request: Request) -> Settings:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -28,7 +27,7 @@ from api.deps import (
     UnitOfWorkRoute,
     _token_claims,
     current_actor,
-    get_session,
+    unit_of_work,
 )
 from api.errors import UnsupportedMediaType, language
 from api.schemas import DB_ID_MAX, DocumentOut, RowId
@@ -188,7 +187,6 @@ async def _drain(request: Request) -> None:
         return
 
 
-unit_of_work = asynccontextmanager(get_session)
 
 
 @router.post(

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, event
 from sqlmodel import select
 
 from api.app import create_app
-from api.deps import SessionDep, UnitOfWorkRoute
+from api.deps import SessionDep, UnitOfWorkRoute, check_units_of_work
 from tests.api.conftest import (
     PROBLEM,
     Y1,
@@ -230,3 +230,19 @@ def test_no_handler_commits_or_rolls_back() -> None:
             if isinstance(node, ast.Attribute) and node.attr in ("commit", "rollback"):
                 offenders.append(f"{path.name}:{node.lineno} .{node.attr}")
     assert offenders == []
+
+
+def test_a_route_with_a_session_must_be_a_unit_of_work(api_world: ApiWorld) -> None:
+    """The session's unit of work ends with the route's handler: a route of a plain APIRouter
+    has none, and the app refuses it when it is made, naming the route."""
+    app = create_app(engine=api_world.engine, settings=api_settings())
+    plain = APIRouter(prefix="/probe")
+
+    @plain.get("/reads")
+    def reads(session: SessionDep) -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(plain)
+    with pytest.raises(RuntimeError, match="/probe/reads: a route with a session"):
+        check_units_of_work(app.router.routes)
+    check_units_of_work(create_app(engine=api_world.engine, settings=api_settings()).routes)

@@ -49,7 +49,11 @@ def _log_config() -> dict[str, Any]:
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["quartier"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    # Our lines are written by a thread of their own (workflow.cli.logqueue), not by the
+    # request that logs them.
+    config["handlers"]["quartier"] = {"()": "workflow.cli.logqueue.queued_stderr"}
+    config["loggers"]["quartier"] = {"handlers": ["quartier"], "level": "INFO",
+                                     "propagate": False}
     return config
 
 
