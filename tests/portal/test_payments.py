@@ -180,6 +180,8 @@ def test_call_of_funds_to_sepa_file_settlement_and_closing(browser_page: Any, po
     overpaid = amount - committed // 3
     assert "Rückforderung" in main and _german(overpaid) in main and "Fällig am" in main
     assert "Verwendungszweck" in main  # where to pay it
+    todo = page.locator("section[aria-labelledby=aktionen]").inner_text()
+    assert f"Rückforderung überweisen: {_german(overpaid)} € offen" in todo
     _shot(page, "11-carrier-claim")
     open_text = page.locator("dt:has-text('Offen am') + dd").inner_text()
 
