@@ -112,8 +112,8 @@ def _history(session: Session, app: Application, action: Action, actor: Actor, n
 
 def _year_room(session: Session, app_id: int, year: int) -> tuple[int, int, int] | None:
     """(committed, called, paid) of the application's year, None when it has no row."""
-    for y, _approved, committed, called, paid in repository.year_money(connection(session),
-                                                                       app_id):
+    for y, _approved, committed, called, paid, _repaid in repository.year_money(
+            connection(session), app_id):
         if y == year:
             return committed, called, paid
     return None

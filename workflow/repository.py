@@ -534,12 +534,13 @@ def ledger_sums(conn: Connection, call_id: int) -> dict[int, tuple[int, int, int
 
 
 _YEAR_MONEY = (select(_Y.c.year, _Y.c.approved_cents, _Y.c.committed_cents, _Y.c.called_cents,
-                      _Y.c.paid_cents)
+                      _Y.c.paid_cents, _Y.c.repaid_cents)
                .where(_Y.c.application_id == bindparam("app")).order_by(_Y.c.year))
 
 
-def year_money(conn: Connection, app_id: int) -> list[tuple[int, int | None, int, int, int]]:
-    """(year, approved, committed, called, paid) of each year of the application."""
+def year_money(conn: Connection, app_id: int
+               ) -> list[tuple[int, int | None, int, int, int, int]]:
+    """(year, approved, committed, called, paid, repaid) of each year of the application."""
     return [tuple(row) for row in conn.execute(_YEAR_MONEY, {"app": app_id})]
 
 

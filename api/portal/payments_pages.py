@@ -53,13 +53,13 @@ PAYMENTS_URL = "/zahlungen"
 
 
 def year_money(session: Session, app: Application) -> list[dict[str, int]]:
-    """Per budget year of the application: approved, committed, called, paid, open and callable
-    money, in cents."""
+    """Per budget year of the application: approved, committed, called, paid, repaid, open and
+    callable money, in cents."""
     out = []
-    for year, approved, committed, called, paid in repository.year_money(connection(session),
-                                                                         app.id):
+    for year, approved, committed, called, paid, repaid in repository.year_money(
+            connection(session), app.id):
         out.append({"year": year, "approved": approved or 0, "committed": committed,
-                    "called": called, "paid": paid, "open": called - paid,
+                    "called": called, "paid": paid, "repaid": repaid, "open": called - paid,
                     "callable": max(committed - called, 0)})
     return out
 

@@ -203,4 +203,6 @@ def test_call_of_funds_to_sepa_file_settlement_and_closing(browser_page: Any, po
     login(page, portal, CARRIER)
     page.goto(f"{portal.url}/antraege/{reference}")
     assert "abgeschlossen" in page.inner_text("main").lower()
+    money = page.get_by_role("table", name="Gebundene, abgerufene und ausgezahlte Mittel")
+    assert "Zurückgezahlt" in money.inner_text() and _german(overpaid) in money.inner_text()
     _shot(page, "13-carrier-closed")
