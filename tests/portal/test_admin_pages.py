@@ -8,6 +8,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.portal.conftest import Portal, axe, login
 
 ADMIN = "admin@quartier.example"
@@ -37,7 +39,7 @@ def test_budget_change_and_funding_stop(browser_page: Any, portal: Portal) -> No
     page.get_by_label("Änderung in Euro").fill("zwölf Euro")
     page.get_by_label("Vermerk", exact=True).fill("Nachtragshaushalt")
     page.get_by_role("button", name="Budget ändern").click()
-    assert page.locator("#aenderung-error").is_visible()
+    expect(page.locator("#aenderung-error")).to_be_visible()
     assert page.get_by_label("Änderung in Euro").get_attribute("aria-invalid") == "true"
     assert _ledger_count(portal) == before
     assert axe(page) == []
@@ -93,7 +95,7 @@ def test_accounts_and_dead_letters(browser_page: Any, portal: Portal) -> None:
     page.get_by_label("Rolle", exact=True).select_option("reviewer")
     page.get_by_label("Erstes Passwort").fill("kurz")
     page.get_by_role("button", name="Konto anlegen").click()
-    assert page.locator("#passwort-error").is_visible()
+    expect(page.locator("#passwort-error")).to_be_visible()
     assert _one(portal, "select count(*) from app_user where email = ?",
                 "paula.pruefer@quartier.example") == 0
     page.get_by_label("Erstes Passwort").fill("Quartiersarbeit-mit-Herz-2026")
@@ -106,7 +108,7 @@ def test_accounts_and_dead_letters(browser_page: Any, portal: Portal) -> None:
     assert _one(portal, "select role from app_user where id = ?", user_id) == "approver"
     page.get_by_role("button", name="Sperren: Paula Prüferin").click()
     assert _one(portal, "select disabled from app_user where id = ?", user_id) == 1
-    assert page.get_by_role("button", name="Entsperren: Paula Prüferin").is_visible()
+    expect(page.get_by_role("button", name="Entsperren: Paula Prüferin")).to_be_visible()
     # A carrier keeps its role (no role form); the own account has no buttons at all.
     assert page.locator("form[action$='/rolle'] select").count() == _one(
         portal, "select count(*) from app_user where role != 'carrier' and email != ?", ADMIN)
