@@ -360,8 +360,8 @@ def money_of(session: Session, app: Application) -> list[dict[str, Any]]:
     """Per budget year of the application: approved, committed, called (open), paid and what
     may still be called."""
     out = []
-    for year, approved, committed, called, paid in repository.year_money(connection(session),
-                                                                         app.id):
+    for year, approved, committed, called, paid, _repaid in repository.year_money(
+            connection(session), app.id):
         out.append({"year": year, "approved": euros_text(approved or 0),
                     "committed": euros_text(committed), "paid": euros_text(paid),
                     "called_open": euros_text(called - paid),
