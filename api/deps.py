@@ -112,12 +112,10 @@ async def unit_of_work(request: Request) -> AsyncIterator[Session]:
     and a write in one fails. A request that gets no connection or lock in time gets 503.
 
     Opening a session does no I/O (it connects on first use, in the worker thread of the
-    endpoint or of `current_actor`), so this dependency runs on the event loop. The commit
-    runs in the endpoint's own worker thread when its route is a `UnitOfWorkRoute` (every
-    router's is); only what is left open then is committed here, through the threadpool.
-
-    A route's session comes from `get_session`, which enters this in the route's handler
-    (UnitOfWorkRoute): it ends when the handler's response is ready, before it is sent.
+    endpoint or of `current_actor`), so this is entered on the event loop (by `get_session`,
+    on the exit stack of the route's handler). The commit runs in the endpoint's own worker
+    thread when its route is a `UnitOfWorkRoute` (every router's is); only what is left open
+    then is committed here, through the threadpool.
     """
     engine = request.app.state.engine
     if request.method in ("GET", "HEAD"):
